@@ -1,0 +1,218 @@
+/* test_validate.c: path, special path, domid and permission validators. */
+#include <errno.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "xsp.h"
+
+#define ABS	0
+#define REL	XSP_PATH_RELOK
+#define SPEC	XSP_PATH_SPECIAL
+#define OK	0
+#define BAD	(-EINVAL)
+
+static const struct {
+	const char	*path;
+	unsigned	 flags;
+	int		 want;
+} paths[] = {
+	{ "/", ABS, OK },
+	{ "/a", ABS, OK },
+	{ "/local", ABS, OK },
+	{ "/local/domain/0/name", ABS, OK },
+	{ "/local/domain/65535/device/vif/0/state", ABS, OK },
+	{ "/A-Z_a-z/0-9", ABS, OK },
+	{ "/with@at", ABS, OK },
+	{ "/-", ABS, OK },
+	{ "/_", ABS, OK },
+	{ "/@", ABS, OK },
+	{ "/a/b/c/d/e/f/g/h", ABS, OK },
+	{ "/vm/00000000-0000-0000-0000-000000000000", ABS, OK },
+	{ "/tool/xenstored", ABS, OK },
+	{ "/UPPER/lower/123", ABS, OK },
+	{ "", ABS, BAD },
+	{ "", REL, BAD },
+	{ "//", ABS, BAD },
+	{ "/a//b", ABS, BAD },
+	{ "//a", ABS, BAD },
+	{ "/a/", ABS, BAD },
+	{ "/a/b/", ABS, BAD },
+	{ "/a b", ABS, BAD },
+	{ "/a.b", ABS, BAD },
+	{ "/a:b", ABS, BAD },
+	{ "/a*", ABS, BAD },
+	{ "/a?", ABS, BAD },
+	{ "/a\\b", ABS, BAD },
+	{ "/a\tb", ABS, BAD },
+	{ "/a\nb", ABS, BAD },
+	{ "/a+b", ABS, BAD },
+	{ "/a=b", ABS, BAD },
+	{ "/a,b", ABS, BAD },
+	{ "/a~", ABS, BAD },
+	{ "/\xc3\xa9", ABS, BAD },
+	{ "/a%20", ABS, BAD },
+	{ "/a'b", ABS, BAD },
+	{ "/a\"b", ABS, BAD },
+	{ "/..", ABS, BAD },
+	{ "/./a", ABS, BAD },
+	{ "a", ABS, BAD },
+	{ "a", REL, OK },
+	{ "device/vif/0", REL, OK },
+	{ "name", REL, OK },
+	{ "a/", REL, BAD },
+	{ "a//b", REL, BAD },
+	{ "a b", REL, BAD },
+	{ "data/x-y_z@1", REL, OK },
+	{ "/abs/when/rel/allowed", REL, OK },
+	{ "@introduceDomain", ABS, BAD },
+	{ "@introduceDomain", SPEC, OK },
+	{ "@releaseDomain", SPEC, OK },
+	{ "@releaseDomain/0", SPEC, OK },
+	{ "@releaseDomain/7", SPEC, OK },
+	{ "@releaseDomain/65535", SPEC, OK },
+	{ "@releaseDomain/65536", SPEC, BAD },
+	{ "@releaseDomain/", SPEC, BAD },
+	{ "@releaseDomain/x", SPEC, BAD },
+	{ "@releaseDomain/-1", SPEC, BAD },
+	{ "@releaseDomainx", SPEC, BAD },
+	{ "@introduceDomain/1", SPEC, BAD },
+	{ "@other", SPEC, BAD },
+	{ "@", SPEC, BAD },
+	{ "@introducedomain", SPEC, BAD },
+	{ "/@introduceDomain", SPEC, OK },
+	{ "/a", SPEC | REL, OK },
+	{ "b", SPEC | REL, OK },
+};
+
+Test(validate, path_table)
+{
+	size_t	i;
+
+	cr_assert_geq(sizeof(paths) / sizeof(paths[0]), 60);
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		cr_assert_eq(xsp_path_check(paths[i].path,
+		    strlen(paths[i].path), paths[i].flags), paths[i].want,
+		    "path \"%s\" flags %u", paths[i].path, paths[i].flags);
+}
+
+/* A path of len bytes: "/" then "a" repeated, or "a" repeated if rel. */
+static char *
+long_path(char *buf, size_t len, bool rel)
+{
+	memset(buf, 'a', len);
+	if (!rel)
+		buf[0] = '/';
+	buf[len] = '\0';
+	return buf;
+}
+
+Test(validate, path_length_limits)
+{
+	static char	buf[XSP_ABS_PATH_MAX + 2];
+
+	cr_assert_eq(xsp_path_check(long_path(buf, 3072, false), 3072, ABS),
+	    OK);
+	cr_assert_eq(xsp_path_check(long_path(buf, 3073, false), 3073, ABS),
+	    BAD);
+	cr_assert_eq(xsp_path_check(long_path(buf, 2048, true), 2048, REL),
+	    OK);
+	cr_assert_eq(xsp_path_check(long_path(buf, 2049, true), 2049, REL),
+	    BAD);
+	/* An absolute path may use the whole absolute limit even if REL. */
+	cr_assert_eq(xsp_path_check(long_path(buf, 3000, false), 3000, REL),
+	    OK);
+}
+
+Test(validate, embedded_nul_is_invalid)
+{
+	cr_assert_eq(xsp_path_check("/a\0b", 4, ABS), BAD);
+	cr_assert_eq(xsp_path_check("/a\0", 3, ABS), BAD);
+	/* The length given is what is checked. */
+	cr_assert_eq(xsp_path_check("/ab/", 3, ABS), OK);
+}
+
+static const struct {
+	const char	*s;
+	int		 want;
+	enum xsp_perm_mode mode;
+	uint32_t	 domid;
+} perms[] = {
+	{ "n0", OK, XSP_PERM_NONE, 0 },
+	{ "r0", OK, XSP_PERM_READ, 0 },
+	{ "w0", OK, XSP_PERM_WRITE, 0 },
+	{ "b0", OK, XSP_PERM_BOTH, 0 },
+	{ "r5", OK, XSP_PERM_READ, 5 },
+	{ "b65535", OK, XSP_PERM_BOTH, 65535 },
+	{ "w32752", OK, XSP_PERM_WRITE, 32752 },
+	{ "n007", OK, XSP_PERM_NONE, 7 },
+	{ "r65536", BAD, 0, 0 },
+	{ "r99999", BAD, 0, 0 },
+	{ "r100000", BAD, 0, 0 },
+	{ "x0", BAD, 0, 0 },
+	{ "R0", BAD, 0, 0 },
+	{ "B1", BAD, 0, 0 },
+	{ "r", BAD, 0, 0 },
+	{ "", BAD, 0, 0 },
+	{ "0", BAD, 0, 0 },
+	{ "r-1", BAD, 0, 0 },
+	{ "r+1", BAD, 0, 0 },
+	{ "r 1", BAD, 0, 0 },
+	{ "r1 ", BAD, 0, 0 },
+	{ "r1x", BAD, 0, 0 },
+	{ "rr1", BAD, 0, 0 },
+	{ "br1", BAD, 0, 0 },
+	{ "r0x10", BAD, 0, 0 },
+};
+
+Test(validate, permission_table)
+{
+	struct xsp_perm	p;
+	char		buf[8];
+	size_t		i;
+
+	cr_assert_geq(sizeof(perms) / sizeof(perms[0]), 20);
+	for (i = 0; i < sizeof(perms) / sizeof(perms[0]); i++) {
+		cr_assert_eq(xsp_perm_parse(perms[i].s, strlen(perms[i].s), &p),
+		    perms[i].want, "perm \"%s\"", perms[i].s);
+		if (perms[i].want != OK)
+			continue;
+		cr_assert_eq(p.mode, perms[i].mode, "perm \"%s\"", perms[i].s);
+		cr_assert_eq(p.domid, perms[i].domid);
+		cr_assert_gt(xsp_perm_format(&p, buf, sizeof(buf)), 1);
+		cr_assert_eq(p.domid == 7 ? strcmp(buf, "n7") :
+		    strcmp(buf, perms[i].s), 0, "format of \"%s\"", perms[i].s);
+	}
+}
+
+Test(validate, permission_format_limits)
+{
+	struct xsp_perm	p = { 65535, XSP_PERM_BOTH };
+	char		buf[8];
+
+	cr_assert_eq(xsp_perm_format(&p, buf, sizeof(buf)), 6);
+	cr_assert_str_eq(buf, "b65535");
+	cr_assert_eq(xsp_perm_format(&p, buf, 6), -EINVAL);
+	p.domid = 65536;
+	cr_assert_eq(xsp_perm_format(&p, buf, sizeof(buf)), -EINVAL);
+}
+
+Test(validate, domids)
+{
+	uint32_t	d;
+
+	cr_assert_eq(xsp_domid_parse("0", 1, &d), OK);
+	cr_assert_eq(d, 0);
+	cr_assert_eq(xsp_domid_parse("65535", 5, &d), OK);
+	cr_assert_eq(d, 65535);
+	cr_assert_eq(xsp_domid_parse("00001", 5, &d), OK);
+	cr_assert_eq(d, 1);
+	cr_assert_eq(xsp_domid_parse("65536", 5, &d), BAD);
+	cr_assert_eq(xsp_domid_parse("000001", 6, &d), BAD);
+	cr_assert_eq(xsp_domid_parse("", 0, &d), BAD);
+	cr_assert_eq(xsp_domid_parse("-1", 2, &d), BAD);
+	cr_assert_eq(xsp_domid_parse("1a", 2, &d), BAD);
+	cr_assert_eq(xsp_domid_parse(" 1", 2, &d), BAD);
+	cr_assert_eq(xsp_domid_parse("12", 1, &d), OK);
+	cr_assert_eq(d, 1);
+}
