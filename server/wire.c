@@ -1,0 +1,57 @@
+/* wire.c: framing XenStore messages on libevent buffers. */
+#include <errno.h>
+#include <string.h>
+
+#include "wire.h"
+
+int
+wire_peek(struct evbuffer *in, struct xsp_msg *m)
+{
+	uint8_t		 hdr[XSP_HDR_LEN];
+	const uint8_t	*p;
+	size_t		 total;
+	ssize_t		 r;
+
+	if (evbuffer_copyout(in, hdr, sizeof(hdr)) < (ssize_t)sizeof(hdr))
+		return 0;
+	r = xsp_decode_hdr(hdr, sizeof(hdr), &m->hdr);
+	if (r < 0)
+		return (int)r;
+	total = XSP_HDR_LEN + (size_t)m->hdr.len;
+	if (evbuffer_get_length(in) < total)
+		return 0;
+	p = evbuffer_pullup(in, (ev_ssize_t)total);
+	if (p == NULL || xsp_decode(p, total, m) != (ssize_t)total)
+		return XSP_PARTIAL;
+	return 1;
+}
+
+void
+wire_consume(struct evbuffer *in, const struct xsp_msg *m)
+{
+	evbuffer_drain(in, XSP_HDR_LEN + (size_t)m->hdr.len);
+}
+
+int
+wire_send(struct evbuffer *out, uint32_t type, uint32_t req_id,
+    uint32_t tx_id, const void *body, size_t len)
+{
+	struct xsp_hdr	h = { type, req_id, tx_id, (uint32_t)len };
+	uint8_t		hdr[XSP_HDR_LEN];
+
+	xsp_put_hdr(hdr, &h);
+	if (evbuffer_add(out, hdr, sizeof(hdr)) != 0)
+		return -ENOMEM;
+	if (len > 0 && evbuffer_add(out, body, len) != 0)
+		return -ENOMEM;
+	return 0;
+}
+
+int
+wire_send_error(struct evbuffer *out, uint32_t req_id, uint32_t tx_id,
+    int err)
+{
+	const char *name = xsp_err_name(err);
+
+	return wire_send(out, XSP_ERROR, req_id, tx_id, name, strlen(name) + 1);
+}

@@ -1,0 +1,30 @@
+/*
+ * wire.h: the thin libevent adapter between evbuffers and protocol/.
+ *
+ * wire_peek copies out the 16-byte header, refuses an oversized one from
+ * the header alone, waits until 16 + len bytes are buffered, then pulls
+ * them up (one contiguous view, no second copy) and decodes.  The caller
+ * handles the message and then calls wire_consume.
+ */
+#ifndef XSMUX_WIRE_H
+#define XSMUX_WIRE_H
+
+#include <event2/buffer.h>
+
+#include "xsp.h"
+
+/*
+ * Returns 1 with *m filled (m->body valid until wire_consume or any other
+ * change to `in`), 0 if more bytes are needed, or XSP_E_TOOBIG.
+ */
+int	wire_peek(struct evbuffer *in, struct xsp_msg *m);
+/* Drain the message returned by wire_peek. */
+void	wire_consume(struct evbuffer *in, const struct xsp_msg *m);
+/* Append a whole message (header + body) to out.  Returns 0 or -ENOMEM. */
+int	wire_send(struct evbuffer *out, uint32_t type, uint32_t req_id,
+	    uint32_t tx_id, const void *body, size_t len);
+/* Append an ERROR reply for errno err.  Returns 0 or -ENOMEM. */
+int	wire_send_error(struct evbuffer *out, uint32_t req_id, uint32_t tx_id,
+	    int err);
+
+#endif /* XSMUX_WIRE_H */
