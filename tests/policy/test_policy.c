@@ -1,5 +1,7 @@
 /* test_policy.c: policy files, rule matching and the ACL matrix. */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
@@ -285,4 +287,28 @@ Test(policy, canonical_paths)
 	cr_assert(policy_under("/a", "/a/b"));
 	cr_assert_not(policy_under("/a", "/ab"));
 	cr_assert_not(policy_under("/a/b", "/a"));
+}
+
+/* The example shipped in deploy/ parses (its user names made local). */
+Test(policy, shipped_example_parses)
+{
+	char	path[512], text[8192], *p;
+	FILE	*f;
+	size_t	 n;
+
+	snprintf(path, sizeof(path), "%s/deploy/policy.conf.example",
+	    getenv("XSMUX_SOURCE_ROOT"));
+	cr_assert_not_null(f = fopen(path, "r"), "%s", path);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	while ((p = strstr(text, "xsagent")) != NULL)
+		memcpy(p, "root   ", 7);
+	while ((p = strstr(text, "xsmon")) != NULL)
+		memcpy(p, "root ", 5);
+	load(text);
+	cr_assert_eq(pol->p_nrules, 4);
+	cr_assert(policy_listener_ro(pol, "/run/xsmux/ro.socket"));
+	cr_assert_str_eq(pol->p_rules[1].pr_write.pp_v[0],
+	    "/local/domain/5/data");
 }
