@@ -1,0 +1,119 @@
+/*
+ * idmap.c: uint32 keys to intrusive nodes, chained buckets that double
+ * when the load passes one.  The router keeps sessions, in-flight
+ * requests and upstream watches in these, so that an id arriving from
+ * upstream (or from a timer) is looked up, not dereferenced.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "proxy.h"
+
+#define IDM_MIN_SIZE	64
+
+static size_t
+idmap_slot(const struct idmap *im, uint32_t key)
+{
+	uint32_t h = key * 2654435761u;	/* Knuth's multiplicative hash */
+
+	return (h ^ (h >> 16)) & (im->im_size - 1);
+}
+
+void
+idmap_init(struct idmap *im)
+{
+	im->im_tab = NULL;
+	im->im_size = 0;
+	im->im_count = 0;
+}
+
+void
+idmap_clear(struct idmap *im)
+{
+	free(im->im_tab);
+	idmap_init(im);
+}
+
+static int
+idmap_grow(struct idmap *im)
+{
+	struct idm_node	**old = im->im_tab, *n, *next;
+	size_t		  oldsize = im->im_size, i;
+
+	im->im_size = oldsize == 0 ? IDM_MIN_SIZE : oldsize * 2;
+	im->im_tab = calloc(im->im_size, sizeof(*im->im_tab));
+	if (im->im_tab == NULL) {
+		im->im_tab = old;
+		im->im_size = oldsize;
+		return -ENOMEM;
+	}
+	for (i = 0; i < oldsize; i++) {
+		for (n = old[i]; n != NULL; n = next) {
+			next = n->in_next;
+			n->in_next = im->im_tab[idmap_slot(im, n->in_key)];
+			im->im_tab[idmap_slot(im, n->in_key)] = n;
+		}
+	}
+	free(old);
+	return 0;
+}
+
+int
+idmap_insert(struct idmap *im, struct idm_node *n, uint32_t key)
+{
+	size_t	slot;
+
+	if (im->im_count >= im->im_size && idmap_grow(im) != 0 &&
+	    im->im_size == 0)
+		return -ENOMEM;
+	n->in_key = key;
+	slot = idmap_slot(im, key);
+	n->in_next = im->im_tab[slot];
+	im->im_tab[slot] = n;
+	im->im_count++;
+	return 0;
+}
+
+struct idm_node *
+idmap_find(const struct idmap *im, uint32_t key)
+{
+	struct idm_node	*n;
+
+	if (im->im_size == 0)
+		return NULL;
+	for (n = im->im_tab[idmap_slot(im, key)]; n != NULL; n = n->in_next)
+		if (n->in_key == key)
+			return n;
+	return NULL;
+}
+
+void
+idmap_remove(struct idmap *im, struct idm_node *n)
+{
+	struct idm_node	**pp;
+
+	if (im->im_size == 0)
+		return;
+	for (pp = &im->im_tab[idmap_slot(im, n->in_key)]; *pp != NULL;
+	    pp = &(*pp)->in_next) {
+		if (*pp == n) {
+			*pp = n->in_next;
+			n->in_next = NULL;
+			im->im_count--;
+			return;
+		}
+	}
+}
+
+struct idm_node *
+idmap_any(const struct idmap *im)
+{
+	size_t	i;
+
+	if (im->im_count == 0)
+		return NULL;
+	for (i = 0; i < im->im_size; i++)
+		if (im->im_tab[i] != NULL)
+			return im->im_tab[i];
+	return NULL;
+}

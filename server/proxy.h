@@ -1,0 +1,277 @@
+/*
+ * proxy.h: xsmuxd's private header.
+ *
+ * xsmuxd holds one upstream XenStore connection and serves many clients:
+ *
+ *	listener -> session -> router -> upstream
+ *
+ * A session is one client connection (input decoder, ordered reply queue,
+ * limits).  The router owns the request-id map, the transactions and the
+ * watch table (watch.c).  The upstream is a unix socket, a xenbus device,
+ * the embedded store, or (in tests) one end of a bufferevent pair; all of
+ * them hand whole messages to router_upstream_msg.
+ *
+ * Ids, not pointers, cross asynchronous boundaries: an in-flight request
+ * names its session by se_id, an upstream watch request names its watch
+ * by uw_id.  A session that closes is marked SE_DEAD at once and freed
+ * later from the event loop (session_reap), so no callback frees what its
+ * caller still uses.
+ */
+#ifndef XSMUX_PROXY_H
+#define XSMUX_PROXY_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "xsp.h"
+
+/*
+ * Tunables, with the xenstored (4.17) default each one mirrors.
+ */
+#define PX_INFLIGHT_DEFAULT	20	/* quota-req-outstanding */
+#define PX_WATCHES_DEFAULT	128	/* quota-nb-watch-per-domain */
+#define PX_TRANSACTIONS_DEFAULT	10	/* quota-max-transaction */
+#define PX_QUEUED_DEFAULT	(1024 * 1024) /* none in xenstored */
+#define PX_STALL_MS_DEFAULT	20000	/* none: no write progress */
+#define PX_PARTIAL_MS_DEFAULT	10000	/* none: half-received message */
+#define PX_OUT_HIGH		(64 * 1024) /* stop reading a client whose
+					       replies pile up ... */
+#define PX_OUT_LOW		(16 * 1024) /* ... until they drain to this */
+#define PX_BACKOFF_MIN_MS	50	/* upstream reconnect backoff */
+#define PX_BACKOFF_MAX_MS	2000
+#define PX_IMPLICIT_PATH	"/local/domain/0" /* base of relative paths
+						     on a dom0 connection */
+
+/* Per-client bounds (DESIGN.md invariant 7). */
+struct px_limits {
+	unsigned	lim_inflight;	/* requests awaiting their reply */
+	unsigned	lim_watches;	/* (path, token) pairs */
+	unsigned	lim_transactions; /* open or starting */
+	size_t		lim_queued;	/* bytes toward a client not reading */
+	unsigned	lim_stall_ms;	/* no write progress with output */
+	unsigned	lim_partial_ms;	/* to finish a partial message */
+};
+
+struct router;
+struct session;
+struct upstream;
+struct uwatch;
+
+/*
+ * idmap.c: a uint32 -> entry hash with intrusive nodes.  Callers embed a
+ * struct idm_node and find their struct with IDM_ENTRY.
+ */
+struct idm_node {
+	uint32_t	 in_key;
+	struct idm_node	*in_next;	/* bucket chain */
+};
+struct idmap {
+	struct idm_node	**im_tab;	/* owned: the buckets, not the nodes */
+	size_t		  im_size;	/* a power of two */
+	size_t		  im_count;
+};
+#define IDM_ENTRY(n, type, field) \
+	((type *)(void *)((char *)(n) - offsetof(type, field)))
+
+void	 idmap_init(struct idmap *);
+void	 idmap_clear(struct idmap *);	/* frees buckets, not nodes */
+int	 idmap_insert(struct idmap *, struct idm_node *, uint32_t key);
+struct idm_node *idmap_find(const struct idmap *, uint32_t key);
+void	 idmap_remove(struct idmap *, struct idm_node *);
+/* Any node (for draining), or NULL when empty. */
+struct idm_node *idmap_any(const struct idmap *);
+
+/*
+ * A request accepted from a client (or made by the router itself) that
+ * has not yet had its reply written to the client.  It sits in its
+ * session's reply queue (RQ_QUEUED) so replies leave in request order, and
+ * in the router's upstream-id map while upstream owes the reply (RQ_INMAP).
+ * It is freed when it is in neither.
+ */
+struct rreq {
+	struct idm_node	 rq_node;	/* router's r_reqs, key upstream id */
+	uint32_t	 rq_sid;	/* session, 0 for the router's own */
+	uint32_t	 rq_type;	/* request type */
+	uint32_t	 rq_req_id;	/* the client's req_id, restored */
+	uint32_t	 rq_tx_id;	/* the client's tx_id, restored */
+	uint32_t	 rq_aux;	/* END: 1 commit; WATCH: uw_id */
+	int		 rq_flags;
+#define RQ_QUEUED	0x01		/* in the session's reply queue */
+#define RQ_INMAP	0x02		/* awaiting upstream */
+#define RQ_DONE		0x04		/* reply held in rq_reply */
+#define RQ_EVENT	0x08		/* a queued watch event, no request */
+	uint8_t		*rq_reply;	/* owned: whole message, when DONE */
+	size_t		 rq_rlen;
+	TAILQ_ENTRY(rreq) rq_entry;	/* session's se_queue */
+};
+TAILQ_HEAD(rreq_q, rreq);
+
+/* A transaction, as the client sees it. */
+struct ptx {
+	uint32_t	 tx_id;		/* client-visible, router's own */
+	uint32_t	 tx_up;		/* upstream's, 0: lost with upstream */
+	LIST_ENTRY(ptx)	 tx_entry;	/* session's se_txs */
+};
+
+/* One client's (path, token) watch; it shares an upstream watch. */
+struct wsub {
+	uint32_t	 ws_sid;	/* owning session */
+	struct uwatch	*ws_uw;		/* not owned: the shared watch */
+	char		*ws_canon;	/* owned: canonical path (identity) */
+	char		*ws_token;	/* owned: the client's token */
+	struct rreq	*ws_pending;	/* not owned: the WATCH awaiting the
+					   upstream reply, or NULL */
+	int		 ws_initial;	/* wants upstream's initial event */
+	TAILQ_ENTRY(wsub) ws_uwent;	/* uw_subs */
+	LIST_ENTRY(wsub) ws_sent;	/* session's se_watches */
+};
+
+/* An upstream watch, shared by every subscriber of (path, depth). */
+struct uwatch {
+	struct idm_node	 uw_node;	/* router's r_watches, key uw_id */
+	uint32_t	 uw_id;		/* the token upstream knows: "X<id>" */
+	char		*uw_path;	/* owned: path as clients gave it */
+	char		*uw_depth;	/* owned: depth argument, or NULL */
+	uint32_t	 uw_hash;	/* of (path, depth) */
+	int		 uw_state;
+#define UW_DOWN		0		/* not set upstream */
+#define UW_SETTING	1		/* WATCH sent, no reply yet */
+#define UW_INIT		2		/* set, initial event to come */
+#define UW_ACTIVE	3
+	TAILQ_HEAD(, wsub) uw_subs;	/* subscribers, owned */
+	unsigned	 uw_nsubs;
+	LIST_ENTRY(uwatch) uw_hent;	/* r_wbykey bucket */
+};
+
+/* One client connection. */
+struct session {
+	struct idm_node	 se_node;	/* r_sessions, key se_id */
+	uint32_t	 se_id;
+	int		 se_flags;
+#define SE_DEAD		0x01		/* closed: everything is dropped */
+#define SE_PAUSE_INFL	0x02		/* reading stopped: in-flight bound */
+#define SE_PAUSE_OUT	0x04		/* reading stopped: output piled up */
+	struct router	*se_router;	/* not owned */
+	struct bufferevent *se_bev;	/* owned */
+	struct event	*se_partial;	/* owned: partial-message timer */
+	pid_t		 se_pid;	/* peer credentials (SO_PEERCRED), */
+	uid_t		 se_uid;	/*   -1 when unknown; for policy */
+	gid_t		 se_gid;
+	const char	*se_listener;	/* not owned: socket it came from */
+	struct rreq_q	 se_queue;	/* replies in request order, owned */
+	unsigned	 se_inflight;	/* requests in se_queue */
+	size_t		 se_held;	/* reply bytes held in se_queue */
+	LIST_HEAD(, ptx) se_txs;	/* open transactions, owned */
+	unsigned	 se_ntx;	/* open + starting */
+	LIST_HEAD(, wsub) se_watches;	/* owned by uw_subs */
+	unsigned	 se_nwatches;
+	TAILQ_ENTRY(session) se_entry;	/* router's r_all */
+	TAILQ_ENTRY(session) se_grave;	/* router's graveyard, once DEAD */
+};
+TAILQ_HEAD(session_q, session);
+
+/* router.c */
+struct router	*router_new(struct event_base *, const struct px_limits *);
+void		 router_free(struct router *);
+struct event_base *router_base(struct router *);
+const struct px_limits *router_limits(struct router *);
+void		 router_set_upstream(struct router *, struct upstream *);
+uint32_t	 router_add_session(struct router *, struct session *);
+struct session	*router_session(struct router *, uint32_t sid);
+void		 router_request(struct router *, struct session *,
+		    const struct xsp_msg *);
+void		 router_session_gone(struct router *, struct session *);
+void		 router_upstream_msg(struct router *, const struct xsp_msg *);
+void		 router_upstream_up(struct router *);
+void		 router_upstream_down(struct router *);
+bool		 router_upstream_ok(struct router *);
+unsigned	 router_inflight(struct router *);
+unsigned	 router_nsessions(struct router *);
+void		 router_close_all(struct router *);
+/* A session was closed: free it from the event loop later. */
+void		 router_session_closing(struct router *, struct session *);
+/* Internal, shared with watch.c. */
+struct rreq	*router_queue_req(struct session *, const struct xsp_msg *);
+int		 router_send_up(struct router *, struct rreq *, uint32_t type,
+		    uint32_t tx, const void *body, size_t len);
+struct rreq	*router_internal(struct router *, uint32_t type,
+		    uint32_t aux, const void *body, size_t len);
+void		 router_complete(struct router *, struct rreq *,
+		    uint32_t type, const void *body, size_t len);
+void		 router_complete_err(struct router *, struct rreq *, int err);
+void		 router_reply_local(struct router *, struct session *,
+		    const struct xsp_msg *, uint32_t type, const void *body,
+		    size_t len);
+void		 router_error_local(struct router *, struct session *,
+		    const struct xsp_msg *, int err);
+void		 router_abort_txs(struct router *, struct session *);
+int		 router_permit(struct router *, struct session *,
+		    const struct xsp_msg *);
+
+/* watch.c */
+struct watch_table;
+struct watch_table *watch_table_new(struct router *);
+void		 watch_table_free(struct watch_table *);
+void		 watch_request(struct watch_table *, struct session *,
+		    const struct xsp_msg *);
+void		 watch_unwatch(struct watch_table *, struct session *,
+		    const struct xsp_msg *);
+void		 watch_reset(struct watch_table *, struct session *);
+void		 watch_session_gone(struct watch_table *, struct session *);
+void		 watch_upstream_reply(struct watch_table *, struct rreq *,
+		    const struct xsp_msg *);
+void		 watch_upstream_event(struct watch_table *,
+		    const struct xsp_msg *);
+void		 watch_upstream_down(struct watch_table *);
+void		 watch_upstream_up(struct watch_table *);
+unsigned	 watch_count_upstream(struct watch_table *);
+int		 watch_canon(const char *path, char *out, size_t cap);
+
+/* session.c */
+struct session	*session_new(struct router *, struct bufferevent *,
+		    const char *listener);
+/* Mark DEAD and schedule the free; idempotent; never frees at once. */
+void		 session_close(struct session *, const char *why);
+/* The reply to rq: written now if rq is first in line, else held. */
+void		 session_reply(struct session *, struct rreq *, uint32_t type,
+		    const void *body, size_t len);
+void		 session_event(struct session *, const char *path,
+		    size_t plen, const char *token);
+size_t		 session_queued(struct session *);
+/* Free a closed session; the router calls it from its reaper. */
+void		 session_free(struct session *);
+
+/* upstream.c */
+struct upstream	*upstream_new(struct event_base *, struct router *,
+		    const char *spec);
+/* A test transport: whole messages over a given bufferevent. */
+struct upstream	*upstream_new_bev(struct event_base *, struct router *,
+		    struct bufferevent *);
+/* A test xenbus transport over an existing fd (e.g. SOCK_SEQPACKET). */
+struct upstream	*upstream_new_xenbus_fd(struct event_base *,
+		    struct router *, int fd);
+void		 upstream_attach_bev(struct upstream *, struct bufferevent *);
+void		 upstream_start(struct upstream *);
+void		 upstream_free(struct upstream *);
+int		 upstream_send(struct upstream *, const struct xsp_hdr *,
+		    const void *body);
+size_t		 upstream_pending(struct upstream *);
+const char	*upstream_describe(struct upstream *);
+
+/* listener.c */
+struct listener;
+struct listener	*listener_new(struct event_base *, struct router *,
+		    const char *path, mode_t mode, gid_t gid, int *err);
+void		 listener_free(struct listener *);
+void		 listener_stop(struct listener *);
+bool		 listener_is_ours(const char *path, struct listener **ls,
+		    size_t n);
+
+#endif /* XSMUX_PROXY_H */

@@ -1,0 +1,667 @@
+/*
+ * router.c: many clients over one upstream connection.
+ *
+ * Every client request becomes a struct rreq in its session's reply queue.
+ * A request upstream must answer is sent with an upstream req_id of the
+ * router's choosing (r_next_uid, skipping ids still in r_reqs, so an id is
+ * never reused while its reply may come); the reply is found by that id,
+ * gets the client's own req_id and tx_id back, and is written when every
+ * earlier reply to that client has been.  Requests the router answers
+ * itself (foreign transactions, forbidden types, shared watches, ...) go
+ * through the same queue, so each client sees replies in request order.
+ *
+ * Example: clients A and B both send READ with req_id 0.  Upstream sees
+ * READ 17 and READ 18; the reply to 18 comes first and goes to B with
+ * req_id 0, then 17's to A.  If A has left before 17's reply, the reply
+ * is looked up, found to belong to nobody, and dropped; 17 stays taken
+ * until then.
+ *
+ * Transactions: upstream's tx ids never reach clients.  Each client sees
+ * ids the router allocates; a request naming an id the client does not
+ * own is answered ENOENT here, as xenstored answers an unknown one.  When
+ * upstream is lost every open transaction is marked lost (tx_up 0): its
+ * requests get EAGAIN and its commit ends in EAGAIN.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "proxy.h"
+#include "wire.h"
+
+struct router {
+	struct event_base *r_base;	/* not owned */
+	struct px_limits r_lim;
+	struct upstream	*r_up;		/* not owned */
+	bool		 r_up_ok;	/* upstream connected */
+	struct idmap	 r_sessions;	/* sessions by se_id; not owned */
+	struct idmap	 r_reqs;	/* rreqs awaiting upstream, owned */
+	struct watch_table *r_watches;	/* owned */
+	struct session_q r_all;		/* live sessions, not owned */
+	struct session_q r_grave;	/* closed sessions, owned */
+	struct event	*r_reaper;	/* owned: frees r_grave */
+	uint32_t	 r_next_sid;
+	uint32_t	 r_next_uid;
+	uint32_t	 r_next_tx;
+};
+
+static void	router_reap(evutil_socket_t, short, void *);
+static void	router_internal_tx(struct router *, uint32_t uptx);
+
+struct router *
+router_new(struct event_base *base, const struct px_limits *lim)
+{
+	struct router	*r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->r_base = base;
+	r->r_lim = *lim;
+	idmap_init(&r->r_sessions);
+	idmap_init(&r->r_reqs);
+	TAILQ_INIT(&r->r_all);
+	TAILQ_INIT(&r->r_grave);
+	r->r_reaper = event_new(base, -1, 0, router_reap, r);
+	r->r_watches = watch_table_new(r);
+	if (r->r_reaper == NULL || r->r_watches == NULL) {
+		router_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* Frees the router; sessions still open are closed and freed first. */
+void
+router_free(struct router *r)
+{
+	struct idm_node	*n;
+	struct rreq	*rq;
+
+	if (r == NULL)
+		return;
+	router_close_all(r);
+	router_reap(-1, 0, r);
+	while ((n = idmap_any(&r->r_reqs)) != NULL) {
+		rq = IDM_ENTRY(n, struct rreq, rq_node);
+		idmap_remove(&r->r_reqs, n);
+		free(rq->rq_reply);
+		free(rq);
+	}
+	idmap_clear(&r->r_reqs);
+	idmap_clear(&r->r_sessions);
+	watch_table_free(r->r_watches);
+	if (r->r_reaper != NULL)
+		event_free(r->r_reaper);
+	free(r);
+}
+
+struct event_base *
+router_base(struct router *r)
+{
+	return r->r_base;
+}
+
+const struct px_limits *
+router_limits(struct router *r)
+{
+	return &r->r_lim;
+}
+
+void
+router_set_upstream(struct router *r, struct upstream *up)
+{
+	r->r_up = up;
+}
+
+bool
+router_upstream_ok(struct router *r)
+{
+	return r->r_up_ok;
+}
+
+unsigned
+router_inflight(struct router *r)
+{
+	return (unsigned)r->r_reqs.im_count;
+}
+
+unsigned
+router_nsessions(struct router *r)
+{
+	return (unsigned)r->r_sessions.im_count;
+}
+
+uint32_t
+router_add_session(struct router *r, struct session *s)
+{
+	do {
+		r->r_next_sid++;
+	} while (r->r_next_sid == 0 ||
+	    idmap_find(&r->r_sessions, r->r_next_sid) != NULL);
+	s->se_id = r->r_next_sid;
+	if (idmap_insert(&r->r_sessions, &s->se_node, s->se_id) != 0)
+		return 0;
+	TAILQ_INSERT_TAIL(&r->r_all, s, se_entry);
+	return s->se_id;
+}
+
+/* The session with id sid, DEAD or not, or NULL once it is freed. */
+struct session *
+router_session(struct router *r, uint32_t sid)
+{
+	struct idm_node	*n;
+
+	if (sid == 0 || (n = idmap_find(&r->r_sessions, sid)) == NULL)
+		return NULL;
+	return IDM_ENTRY(n, struct session, se_node);
+}
+
+void
+router_session_closing(struct router *r, struct session *s)
+{
+	TAILQ_REMOVE(&r->r_all, s, se_entry);
+	TAILQ_INSERT_TAIL(&r->r_grave, s, se_grave);
+	event_active(r->r_reaper, EV_TIMEOUT, 0);
+}
+
+void
+router_close_all(struct router *r)
+{
+	struct session	*s;
+
+	while ((s = TAILQ_FIRST(&r->r_all)) != NULL)
+		session_close(s, "shutting down");
+}
+
+/* Reaper: closed sessions leave the tables and are freed. */
+static void
+router_reap(evutil_socket_t fd, short ev, void *arg)
+{
+	struct router	*r = arg;
+	struct session	*s;
+
+	while ((s = TAILQ_FIRST(&r->r_grave)) != NULL) {
+		TAILQ_REMOVE(&r->r_grave, s, se_grave);
+		router_session_gone(r, s);
+		session_free(s);
+	}
+}
+
+/*
+ * Forget a closed session: abort its transactions upstream, drop its
+ * watches, and orphan its requests still awaiting upstream (their replies
+ * will be dropped).
+ */
+void
+router_session_gone(struct router *r, struct session *s)
+{
+	struct rreq	*rq;
+
+	watch_session_gone(r->r_watches, s);
+	router_abort_txs(r, s);
+	while ((rq = TAILQ_FIRST(&s->se_queue)) != NULL) {
+		TAILQ_REMOVE(&s->se_queue, rq, rq_entry);
+		rq->rq_flags &= ~RQ_QUEUED;
+		if (!(rq->rq_flags & RQ_INMAP)) {
+			free(rq->rq_reply);
+			free(rq);
+		}
+	}
+	s->se_inflight = 0;
+	idmap_remove(&r->r_sessions, &s->se_node);
+}
+
+/* The one place that decides whether a request may go on (issue 5's
+ * policy plugs in here).  0 or an errno for the error reply. */
+int
+router_permit(struct router *r, struct session *s, const struct xsp_msg *m)
+{
+	return 0;
+}
+
+static struct ptx *
+router_tx_find(struct session *s, uint32_t id)
+{
+	struct ptx	*tx;
+
+	LIST_FOREACH(tx, &s->se_txs, tx_entry)
+		if (tx->tx_id == id)
+			return tx;
+	return NULL;
+}
+
+/* A new client-visible transaction id, unique within the session. */
+static uint32_t
+router_tx_alloc(struct router *r, struct session *s)
+{
+	do {
+		r->r_next_tx++;
+	} while (r->r_next_tx == 0 || router_tx_find(s, r->r_next_tx) != NULL);
+	return r->r_next_tx;
+}
+
+/* End every transaction of s upstream with F, and forget them. */
+void
+router_abort_txs(struct router *r, struct session *s)
+{
+	struct ptx	*tx;
+
+	while ((tx = LIST_FIRST(&s->se_txs)) != NULL) {
+		LIST_REMOVE(tx, tx_entry);
+		s->se_ntx--;
+		if (tx->tx_up != 0 && r->r_up_ok)
+			router_internal_tx(r, tx->tx_up);
+		free(tx);
+	}
+}
+
+/* Record a client request in its session's reply queue. */
+struct rreq *
+router_queue_req(struct session *s, const struct xsp_msg *m)
+{
+	struct rreq	*rq;
+
+	if ((rq = calloc(1, sizeof(*rq))) == NULL)
+		return NULL;
+	rq->rq_sid = s->se_id;
+	rq->rq_type = m->hdr.type;
+	rq->rq_req_id = m->hdr.req_id;
+	rq->rq_tx_id = m->hdr.tx_id;
+	rq->rq_flags = RQ_QUEUED;
+	TAILQ_INSERT_TAIL(&s->se_queue, rq, rq_entry);
+	s->se_inflight++;
+	return rq;
+}
+
+static uint32_t
+router_next_uid(struct router *r)
+{
+	do {
+		r->r_next_uid++;
+	} while (r->r_next_uid == 0 ||
+	    idmap_find(&r->r_reqs, r->r_next_uid) != NULL);
+	return r->r_next_uid;
+}
+
+/*
+ * Send rq's request upstream under a fresh upstream id.  The body has
+ * passed the size check of the client's decoder.  0 or -errno (then rq is
+ * not in the map).
+ */
+int
+router_send_up(struct router *r, struct rreq *rq, uint32_t type, uint32_t tx,
+    const void *body, size_t len)
+{
+	struct xsp_hdr	h;
+
+	if (!r->r_up_ok || r->r_up == NULL)
+		return -EIO;
+	h.type = type;
+	h.req_id = router_next_uid(r);
+	h.tx_id = tx;
+	h.len = (uint32_t)len;
+	if (idmap_insert(&r->r_reqs, &rq->rq_node, h.req_id) != 0)
+		return -ENOMEM;
+	if (upstream_send(r->r_up, &h, body) != 0) {
+		idmap_remove(&r->r_reqs, &rq->rq_node);
+		return -EIO;
+	}
+	rq->rq_flags |= RQ_INMAP;
+	return 0;
+}
+
+/* A request of the router's own (no client); NULL if it could not go. */
+struct rreq *
+router_internal(struct router *r, uint32_t type, uint32_t aux,
+    const void *body, size_t len)
+{
+	struct rreq	*rq;
+
+	if ((rq = calloc(1, sizeof(*rq))) == NULL)
+		return NULL;
+	rq->rq_type = type;
+	rq->rq_aux = aux;
+	if (router_send_up(r, rq, type, 0, body, len) != 0) {
+		free(rq);
+		return NULL;
+	}
+	return rq;
+}
+
+/* Abort upstream transaction uptx for a client that is gone. */
+static void
+router_internal_tx(struct router *r, uint32_t uptx)
+{
+	struct rreq	*rq;
+
+	if ((rq = calloc(1, sizeof(*rq))) == NULL)
+		return;
+	rq->rq_type = XSP_TRANSACTION_END;
+	if (router_send_up(r, rq, XSP_TRANSACTION_END, uptx, "F", 2) != 0)
+		free(rq);
+}
+
+/*
+ * rq's reply is known: hand it to the session (which writes it in turn,
+ * restoring req_id and tx_id), or drop it if the client is gone.  May
+ * free rq.
+ */
+void
+router_complete(struct router *r, struct rreq *rq, uint32_t type,
+    const void *body, size_t len)
+{
+	struct session	*s;
+
+	if (!(rq->rq_flags & RQ_QUEUED)) {
+		log_debug("%s: reply for a departed client dropped", __func__);
+		free(rq->rq_reply);
+		free(rq);
+		return;
+	}
+	if ((s = router_session(r, rq->rq_sid)) == NULL)
+		fatalx("%s: queued request without session", __func__);
+	session_reply(s, rq, type, body, len);
+}
+
+void
+router_complete_err(struct router *r, struct rreq *rq, int err)
+{
+	const char	*name = xsp_err_name(err);
+
+	router_complete(r, rq, XSP_ERROR, name, strlen(name) + 1);
+}
+
+void
+router_reply_local(struct router *r, struct session *s,
+    const struct xsp_msg *m, uint32_t type, const void *body, size_t len)
+{
+	struct rreq	*rq;
+
+	if ((rq = router_queue_req(s, m)) == NULL) {
+		session_close(s, "out of memory");
+		return;
+	}
+	router_complete(r, rq, type, body, len);
+}
+
+void
+router_error_local(struct router *r, struct session *s,
+    const struct xsp_msg *m, int err)
+{
+	const char	*name = xsp_err_name(err);
+
+	router_reply_local(r, s, m, XSP_ERROR, name, strlen(name) + 1);
+}
+
+/* Send a client's request upstream with upstream tx id uptx. */
+static void
+router_forward(struct router *r, struct session *s, const struct xsp_msg *m,
+    uint32_t uptx, uint32_t aux)
+{
+	struct rreq	*rq;
+
+	if (!r->r_up_ok) {
+		router_error_local(r, s, m, m->hdr.tx_id != 0 ? EAGAIN : EIO);
+		return;
+	}
+	if ((rq = router_queue_req(s, m)) == NULL) {
+		session_close(s, "out of memory");
+		return;
+	}
+	rq->rq_aux = aux;
+	if (router_send_up(r, rq, m->hdr.type, uptx, m->body, m->hdr.len) != 0)
+		router_complete_err(r, rq, EIO);
+}
+
+static void
+router_tx_start(struct router *r, struct session *s, const struct xsp_msg *m,
+    uint32_t uptx)
+{
+	if (uptx == 0 && s->se_ntx >= r->r_lim.lim_transactions) {
+		router_error_local(r, s, m, ENOSPC);
+		return;
+	}
+	if (uptx == 0)
+		s->se_ntx++;	/* given back if the start fails */
+	router_forward(r, s, m, uptx, uptx == 0);
+}
+
+/*
+ * TRANSACTION_END, answered as xenstored does: a body other than "T" or
+ * "F" is EINVAL (the transaction stays), tx_id 0 is ENOENT.
+ */
+static void
+router_tx_end(struct router *r, struct session *s, const struct xsp_msg *m,
+    struct ptx *tx)
+{
+	bool		commit;
+	uint32_t	uptx;
+
+	if (xsp_txend_parse(m->body, m->hdr.len, &commit) != 0) {
+		router_error_local(r, s, m, EINVAL);
+		return;
+	}
+	if (tx == NULL) {
+		router_error_local(r, s, m, ENOENT);
+		return;
+	}
+	LIST_REMOVE(tx, tx_entry);
+	s->se_ntx--;
+	uptx = tx->tx_up;
+	free(tx);
+	if (uptx == 0) {
+		if (commit)
+			router_error_local(r, s, m, EAGAIN);
+		else
+			router_reply_local(r, s, m, XSP_TRANSACTION_END, "OK", 3);
+		return;
+	}
+	router_forward(r, s, m, uptx, commit);
+}
+
+/* RESET_WATCHES: this client's watches and transactions only. */
+static void
+router_reset(struct router *r, struct session *s, const struct xsp_msg *m)
+{
+	watch_reset(r->r_watches, s);
+	router_abort_txs(r, s);
+	router_reply_local(r, s, m, XSP_RESET_WATCHES, "OK", 3);
+}
+
+static void
+router_dispatch(struct router *r, struct session *s, const struct xsp_msg *m,
+    struct ptx *tx)
+{
+	uint32_t	uptx = tx != NULL ? tx->tx_up : 0;
+
+	switch (m->hdr.type) {
+	case XSP_WATCH:
+		watch_request(r->r_watches, s, m);
+		break;
+	case XSP_UNWATCH:
+		watch_unwatch(r->r_watches, s, m);
+		break;
+	case XSP_RESET_WATCHES:
+		router_reset(r, s, m);
+		break;
+	case XSP_TRANSACTION_START:
+		router_tx_start(r, s, m, uptx);
+		break;
+	case XSP_TRANSACTION_END:
+		router_tx_end(r, s, m, tx);
+		break;
+	default:
+		router_forward(r, s, m, uptx, 0);
+		break;
+	}
+}
+
+/*
+ * One request from a client, in the order xenstored checks: the type,
+ * privilege (policy), then the transaction, then the operation.
+ */
+void
+router_request(struct router *r, struct session *s, const struct xsp_msg *m)
+{
+	const struct xsp_op	*op = xsp_op(m->hdr.type);
+	struct ptx		*tx = NULL;
+	int			 err;
+
+	if (op == NULL || !(op->flags & XSP_OPF_CLIENT)) {
+		router_error_local(r, s, m, ENOSYS);
+		return;
+	}
+	if ((err = router_permit(r, s, m)) != 0) {
+		router_error_local(r, s, m, err);
+		return;
+	}
+	if (!(op->flags & XSP_OPF_NOTX) && m->hdr.tx_id != 0) {
+		if ((tx = router_tx_find(s, m->hdr.tx_id)) == NULL) {
+			router_error_local(r, s, m, ENOENT);
+			return;
+		}
+		if (tx->tx_up == 0 && m->hdr.type != XSP_TRANSACTION_END) {
+			router_error_local(r, s, m, EAGAIN);
+			return;
+		}
+	}
+	router_dispatch(r, s, m, tx);
+}
+
+/*
+ * TRANSACTION_START's reply: upstream's id is kept here and the client
+ * gets an id of ours.  If the client has gone, the transaction is ended.
+ */
+static void
+router_start_reply(struct router *r, struct rreq *rq, const struct xsp_msg *m)
+{
+	struct session	*s = router_session(r, rq->rq_sid);
+	struct ptx	*tx;
+	unsigned long	 uptx;
+	char		 idbuf[16], *end;
+	int		 n;
+
+	if (m->hdr.type != XSP_TRANSACTION_START || m->hdr.len == 0 ||
+	    m->body[m->hdr.len - 1] != '\0') {
+		if (s != NULL && rq->rq_aux)
+			s->se_ntx--;
+		router_complete(r, rq, m->hdr.type, m->body, m->hdr.len);
+		return;
+	}
+	uptx = strtoul((const char *)m->body, &end, 10);
+	if (s == NULL || (s->se_flags & SE_DEAD) || !rq->rq_aux ||
+	    (tx = calloc(1, sizeof(*tx))) == NULL) {
+		router_internal_tx(r, (uint32_t)uptx);
+		if (s != NULL && !(s->se_flags & SE_DEAD) && rq->rq_aux)
+			s->se_ntx--;
+		router_complete_err(r, rq, ENOMEM);
+		return;
+	}
+	tx->tx_up = (uint32_t)uptx;
+	tx->tx_id = router_tx_alloc(r, s);
+	LIST_INSERT_HEAD(&s->se_txs, tx, tx_entry);
+	n = snprintf(idbuf, sizeof(idbuf), "%" PRIu32, tx->tx_id);
+	router_complete(r, rq, XSP_TRANSACTION_START, idbuf, (size_t)n + 1);
+}
+
+/* A reply to one of the router's own requests. */
+static void
+router_internal_reply(struct router *r, struct rreq *rq,
+    const struct xsp_msg *m)
+{
+	if (rq->rq_type == XSP_WATCH)
+		watch_upstream_reply(r->r_watches, rq, m);
+	else if (m->hdr.type == XSP_ERROR)
+		log_debug("%s: %s: %.*s", __func__, xsp_type_name(rq->rq_type),
+		    (int)m->hdr.len, (const char *)m->body);
+	free(rq);
+}
+
+/* A whole message from upstream: a reply (by id) or a watch event. */
+void
+router_upstream_msg(struct router *r, const struct xsp_msg *m)
+{
+	struct idm_node	*n;
+	struct rreq	*rq;
+
+	if (m->hdr.type == XSP_WATCH_EVENT) {
+		watch_upstream_event(r->r_watches, m);
+		return;
+	}
+	if ((n = idmap_find(&r->r_reqs, m->hdr.req_id)) == NULL) {
+		log_debug("%s: reply %" PRIu32 " matches no request", __func__,
+		    m->hdr.req_id);
+		return;
+	}
+	rq = IDM_ENTRY(n, struct rreq, rq_node);
+	idmap_remove(&r->r_reqs, n);
+	rq->rq_flags &= ~RQ_INMAP;
+	if (rq->rq_sid == 0)
+		router_internal_reply(r, rq, m);
+	else if (rq->rq_type == XSP_TRANSACTION_START)
+		router_start_reply(r, rq, m);
+	else
+		router_complete(r, rq, m->hdr.type, m->body, m->hdr.len);
+}
+
+/* What a request in flight gets when upstream goes away. */
+static void
+router_fail_lost(struct router *r, struct rreq *rq)
+{
+	struct session	*s = router_session(r, rq->rq_sid);
+
+	if (rq->rq_type == XSP_TRANSACTION_START && s != NULL && rq->rq_aux)
+		s->se_ntx--;
+	if (rq->rq_type == XSP_TRANSACTION_END && !rq->rq_aux)
+		router_complete(r, rq, XSP_TRANSACTION_END, "OK", 3);
+	else if (rq->rq_type == XSP_TRANSACTION_END || rq->rq_tx_id != 0)
+		router_complete_err(r, rq, EAGAIN);
+	else
+		router_complete_err(r, rq, EIO);
+}
+
+/*
+ * Upstream is gone: requests in flight fail, transactions are lost, and
+ * watches wait to be set again.  Clients stay connected.
+ */
+void
+router_upstream_down(struct router *r)
+{
+	struct idm_node	*n;
+	struct rreq	*rq;
+	struct session	*s;
+	struct ptx	*tx;
+
+	if (!r->r_up_ok)
+		return;
+	r->r_up_ok = false;
+	log_warnx("%s: upstream lost; %zu requests in flight fail", __func__,
+	    r->r_reqs.im_count);
+	while ((n = idmap_any(&r->r_reqs)) != NULL) {
+		rq = IDM_ENTRY(n, struct rreq, rq_node);
+		idmap_remove(&r->r_reqs, n);
+		rq->rq_flags &= ~RQ_INMAP;
+		if (rq->rq_sid == 0)
+			free(rq);
+		else
+			router_fail_lost(r, rq);
+	}
+	TAILQ_FOREACH(s, &r->r_all, se_entry)
+		LIST_FOREACH(tx, &s->se_txs, tx_entry)
+			tx->tx_up = 0;
+	TAILQ_FOREACH(s, &r->r_grave, se_grave)
+		LIST_FOREACH(tx, &s->se_txs, tx_entry)
+			tx->tx_up = 0;
+	watch_upstream_down(r->r_watches);
+}
+
+void
+router_upstream_up(struct router *r)
+{
+	r->r_up_ok = true;
+	log_info("%s: upstream connected", __func__);
+	watch_upstream_up(r->r_watches);
+}

@@ -1,0 +1,372 @@
+/*
+ * session.c: one client connection.
+ *
+ * Input: whole messages are taken from the bufferevent's input (an
+ * oversized header closes the session at once, before any body byte is
+ * awaited) and handed to the router, until the client has lim_inflight
+ * requests unanswered; then reading stops until a reply goes out.  A
+ * message left half-received for lim_partial_ms closes the session.
+ *
+ * Output: replies leave in request order through se_queue (see router.c);
+ * watch events join the queue's tail when it is not empty.  Past
+ * PX_OUT_HIGH bytes of unsent output reading stops until the client has
+ * read down to PX_OUT_LOW; past lim_queued, or without write progress for
+ * lim_stall_ms, the client is disconnected.  Upstream is never paused for
+ * one client.
+ *
+ * Lifecycle: session_new, then session_close (idempotent: marks SE_DEAD,
+ * stops I/O, hands the session to the router's reaper, which frees it
+ * from a later event-loop turn).  Every callback checks SE_DEAD first.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "log.h"
+#include "proxy.h"
+#include "wire.h"
+
+static void	session_readcb(struct bufferevent *, void *);
+static void	session_writecb(struct bufferevent *, void *);
+static void	session_eventcb(struct bufferevent *, short, void *);
+static void	session_partialcb(evutil_socket_t, short, void *);
+
+static void
+session_peercred(struct session *s)
+{
+	struct ucred	uc;
+	socklen_t	len = sizeof(uc);
+	evutil_socket_t	fd = bufferevent_getfd(s->se_bev);
+
+	s->se_pid = -1;
+	s->se_uid = (uid_t)-1;
+	s->se_gid = (gid_t)-1;
+	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) != 0)
+		return;
+	s->se_pid = uc.pid;
+	s->se_uid = uc.uid;
+	s->se_gid = uc.gid;
+}
+
+/*
+ * A session for a connected bufferevent, which it takes over (and frees
+ * with BEV_OPT_CLOSE_ON_FREE semantics as the caller set them).  NULL on
+ * failure (the bufferevent is then freed).
+ */
+struct session *
+session_new(struct router *r, struct bufferevent *bev, const char *listener)
+{
+	const struct px_limits	*lim = router_limits(r);
+	struct session		*s;
+	struct timeval		 tv;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		bufferevent_free(bev);
+		return NULL;
+	}
+	s->se_router = r;
+	s->se_bev = bev;
+	s->se_listener = listener;
+	TAILQ_INIT(&s->se_queue);
+	LIST_INIT(&s->se_txs);
+	LIST_INIT(&s->se_watches);
+	session_peercred(s);
+	s->se_partial = evtimer_new(router_base(r), session_partialcb, s);
+	if (s->se_partial == NULL || router_add_session(r, s) == 0) {
+		if (s->se_partial != NULL)
+			event_free(s->se_partial);
+		bufferevent_free(bev);
+		free(s);
+		return NULL;
+	}
+	bufferevent_setcb(bev, session_readcb, session_writecb,
+	    session_eventcb, s);
+	bufferevent_setwatermark(bev, EV_WRITE, PX_OUT_LOW, 0);
+	tv.tv_sec = lim->lim_stall_ms / 1000;
+	tv.tv_usec = (lim->lim_stall_ms % 1000) * 1000;
+	bufferevent_set_timeouts(bev, NULL, &tv);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	log_debug("%s: client %u pid %ld uid %ld", __func__, s->se_id,
+	    (long)s->se_pid, (long)s->se_uid);
+	return s;
+}
+
+/* Called by the router's reaper only, after router_session_gone. */
+void
+session_free(struct session *s)
+{
+	event_free(s->se_partial);
+	bufferevent_free(s->se_bev);
+	free(s);
+}
+
+void
+session_close(struct session *s, const char *why)
+{
+	if (s->se_flags & SE_DEAD)
+		return;
+	s->se_flags |= SE_DEAD;
+	log_debug("%s: client %u: %s", __func__, s->se_id, why);
+	evtimer_del(s->se_partial);
+	bufferevent_disable(s->se_bev, EV_READ | EV_WRITE);
+	router_session_closing(s->se_router, s);
+}
+
+size_t
+session_queued(struct session *s)
+{
+	return evbuffer_get_length(bufferevent_get_output(s->se_bev)) +
+	    s->se_held;
+}
+
+/* Reading may go on when neither bound holds it back. */
+static void
+session_resume(struct session *s, int flag)
+{
+	if (!(s->se_flags & flag))
+		return;
+	s->se_flags &= ~flag;
+	if (s->se_flags & (SE_PAUSE_INFL | SE_PAUSE_OUT))
+		return;
+	bufferevent_enable(s->se_bev, EV_READ);
+	/* Messages already buffered: process them from a fresh callback. */
+	bufferevent_trigger(s->se_bev, EV_READ,
+	    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+}
+
+static void
+session_pause(struct session *s, int flag)
+{
+	s->se_flags |= flag;
+	bufferevent_disable(s->se_bev, EV_READ);
+}
+
+/* After output grew: enforce the byte bound, pause past the high mark. */
+static void
+session_check(struct session *s)
+{
+	size_t	out = evbuffer_get_length(bufferevent_get_output(s->se_bev));
+
+	if (out + s->se_held > router_limits(s->se_router)->lim_queued) {
+		log_warnx("%s: client %u: %zu bytes queued, disconnecting",
+		    __func__, s->se_id, out + s->se_held);
+		session_close(s, "queue bound");
+		return;
+	}
+	if (out > PX_OUT_HIGH && !(s->se_flags & SE_PAUSE_OUT))
+		session_pause(s, SE_PAUSE_OUT);
+}
+
+static void
+session_dequeue(struct session *s, struct rreq *rq)
+{
+	TAILQ_REMOVE(&s->se_queue, rq, rq_entry);
+	if (!(rq->rq_flags & RQ_EVENT))
+		s->se_inflight--;
+	s->se_held -= rq->rq_rlen;
+	free(rq->rq_reply);
+	free(rq);
+	if (s->se_inflight < router_limits(s->se_router)->lim_inflight)
+		session_resume(s, SE_PAUSE_INFL);
+}
+
+/* Write every reply at the head of the queue that is ready. */
+static void
+session_flush(struct session *s)
+{
+	struct evbuffer	*out = bufferevent_get_output(s->se_bev);
+	struct rreq	*rq;
+
+	while ((rq = TAILQ_FIRST(&s->se_queue)) != NULL &&
+	    (rq->rq_flags & RQ_DONE)) {
+		if (evbuffer_add(out, rq->rq_reply, rq->rq_rlen) != 0) {
+			session_close(s, "out of memory");
+			return;
+		}
+		session_dequeue(s, rq);
+	}
+}
+
+/* Hold a whole message in rq until the replies before it are out. */
+static int
+session_hold(struct session *s, struct rreq *rq, uint32_t type,
+    uint32_t req_id, uint32_t tx_id, const void *body, size_t len)
+{
+	struct xsp_hdr	h = { type, req_id, tx_id, (uint32_t)len };
+
+	if ((rq->rq_reply = malloc(XSP_HDR_LEN + len)) == NULL)
+		return -ENOMEM;
+	xsp_put_hdr(rq->rq_reply, &h);
+	if (len > 0)
+		memcpy(rq->rq_reply + XSP_HDR_LEN, body, len);
+	rq->rq_rlen = XSP_HDR_LEN + len;
+	rq->rq_flags |= RQ_DONE;
+	s->se_held += rq->rq_rlen;
+	return 0;
+}
+
+/*
+ * The reply to rq (type and body from upstream or the router); the
+ * client's req_id and tx_id go back on it.  rq is freed once written.
+ */
+void
+session_reply(struct session *s, struct rreq *rq, uint32_t type,
+    const void *body, size_t len)
+{
+	if (s->se_flags & SE_DEAD)
+		return;		/* rq goes with the session */
+	if (TAILQ_FIRST(&s->se_queue) == rq) {
+		if (wire_send(bufferevent_get_output(s->se_bev), type,
+		    rq->rq_req_id, rq->rq_tx_id, body, len) != 0) {
+			session_close(s, "out of memory");
+			return;
+		}
+		session_dequeue(s, rq);
+		session_flush(s);
+	} else if (session_hold(s, rq, type, rq->rq_req_id, rq->rq_tx_id,
+	    body, len) != 0) {
+		session_close(s, "out of memory");
+		return;
+	}
+	if (!(s->se_flags & SE_DEAD))
+		session_check(s);
+}
+
+/*
+ * A watch event for this client: written now, or queued behind replies
+ * still owed so it never overtakes the WATCH reply it follows.  Events
+ * longer than the payload limit are dropped, as xenstored drops them.
+ */
+void
+session_event(struct session *s, const char *path, size_t plen,
+    const char *token)
+{
+	uint8_t		 body[XSP_PAYLOAD_MAX];
+	size_t		 tlen = strlen(token), len = plen + tlen + 2;
+	struct rreq	*rq;
+
+	if ((s->se_flags & SE_DEAD) || len > XSP_PAYLOAD_MAX)
+		return;
+	memcpy(body, path, plen);
+	body[plen] = '\0';
+	memcpy(body + plen + 1, token, tlen + 1);
+	if (TAILQ_EMPTY(&s->se_queue)) {
+		if (wire_send(bufferevent_get_output(s->se_bev),
+		    XSP_WATCH_EVENT, 0, 0, body, len) != 0)
+			session_close(s, "out of memory");
+	} else if ((rq = calloc(1, sizeof(*rq))) == NULL ||
+	    session_hold(s, rq, XSP_WATCH_EVENT, 0, 0, body, len) != 0) {
+		free(rq);
+		session_close(s, "out of memory");
+	} else {
+		rq->rq_sid = s->se_id;
+		rq->rq_flags |= RQ_QUEUED | RQ_EVENT;
+		TAILQ_INSERT_TAIL(&s->se_queue, rq, rq_entry);
+	}
+	if (!(s->se_flags & SE_DEAD))
+		session_check(s);
+}
+
+/* Arm the partial-message timer while a message is half received. */
+static void
+session_partial(struct session *s, bool progress)
+{
+	struct evbuffer	*in = bufferevent_get_input(s->se_bev);
+	unsigned	 ms = router_limits(s->se_router)->lim_partial_ms;
+	struct timeval	 tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (evbuffer_get_length(in) == 0 || (s->se_flags & SE_PAUSE_INFL) ||
+	    ms == 0) {
+		evtimer_del(s->se_partial);
+		return;
+	}
+	if (progress || !evtimer_pending(s->se_partial, NULL))
+		evtimer_add(s->se_partial, &tv);
+}
+
+static void
+session_input(struct session *s)
+{
+	struct evbuffer	*in = bufferevent_get_input(s->se_bev);
+	unsigned	 lim = router_limits(s->se_router)->lim_inflight;
+	struct xsp_msg	 m;
+	bool		 progress = false;
+	int		 r;
+
+	while (!(s->se_flags & SE_DEAD)) {
+		if (s->se_inflight >= lim) {
+			session_pause(s, SE_PAUSE_INFL);
+			break;
+		}
+		if ((r = wire_peek(in, &m)) == 0)
+			break;
+		if (r < 0) {
+			log_warnx("%s: client %u: %s, disconnecting", __func__,
+			    s->se_id, xsp_status_str(r));
+			session_close(s, "bad header");
+			return;
+		}
+		router_request(s->se_router, s, &m);
+		wire_consume(in, &m);
+		progress = true;
+	}
+	if (!(s->se_flags & SE_DEAD))
+		session_partial(s, progress);
+}
+
+static void
+session_readcb(struct bufferevent *bev, void *arg)
+{
+	struct session	*s = arg;
+
+	if (s->se_flags & SE_DEAD)
+		return;
+	if (s->se_flags & (SE_PAUSE_INFL | SE_PAUSE_OUT))
+		return;		/* a deferred trigger raced a pause */
+	session_input(s);
+}
+
+/* Output drained to PX_OUT_LOW. */
+static void
+session_writecb(struct bufferevent *bev, void *arg)
+{
+	struct session	*s = arg;
+
+	if (s->se_flags & SE_DEAD)
+		return;
+	if (evbuffer_get_length(bufferevent_get_output(bev)) <= PX_OUT_LOW)
+		session_resume(s, SE_PAUSE_OUT);
+}
+
+static void
+session_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct session	*s = arg;
+
+	if (s->se_flags & SE_DEAD)
+		return;
+	if (what & BEV_EVENT_TIMEOUT) {
+		log_warnx("%s: client %u: no write progress, disconnecting",
+		    __func__, s->se_id);
+		session_close(s, "write stalled");
+	} else if (what & BEV_EVENT_ERROR)
+		session_close(s, "error");
+	else if (what & BEV_EVENT_EOF)
+		session_close(s, "end of file");
+}
+
+static void
+session_partialcb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct session	*s = arg;
+
+	if (s->se_flags & SE_DEAD)
+		return;
+	log_warnx("%s: client %u: message incomplete for too long", __func__,
+	    s->se_id);
+	session_close(s, "partial message timeout");
+}

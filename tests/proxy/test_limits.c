@@ -1,0 +1,273 @@
+/*
+ * test_limits.c: per-client bounds, upstream loss and the xenbus framing,
+ * with no sockets (bufferevent pairs) except one SOCK_SEQPACKET pair.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <event2/buffer.h>
+
+#include "log.h"
+#include "tutil.h"
+
+static struct tenv	env;
+
+static void
+quiet(void)
+{
+	log_init("test", LOG_LEVEL_ERROR, 0);
+}
+
+static void
+teardown(void)
+{
+	tenv_fini(&env);
+}
+
+static void
+setup_limits(unsigned inflight, unsigned watches, unsigned txs,
+    size_t queued, unsigned partial_ms)
+{
+	struct px_limits	l;
+
+	quiet();
+	tlimits(&l);
+	l.lim_inflight = inflight;
+	l.lim_watches = watches;
+	l.lim_transactions = txs;
+	l.lim_queued = queued;
+	l.lim_partial_ms = partial_ms;
+	tenv_init(&env, &l);
+}
+
+static void
+setup_default(void)
+{
+	quiet();
+	tenv_init(&env, NULL);
+}
+
+static void
+setup_small(void)
+{
+	setup_limits(4, 2, 1, 64 * 1024, 50);
+}
+
+TestSuite(limits, .init = setup_small, .fini = teardown);
+TestSuite(loss, .init = setup_default, .fini = teardown);
+
+static void
+expect(struct bufferevent *b, uint32_t type, uint32_t req, uint32_t tx,
+    const char *body)
+{
+	struct tmsg	t;
+
+	cr_assert(trecv(&env, b, &t), "no message (wanted %s)", body);
+	cr_expect_eq(t.hdr.type, type, "type %u, wanted %u (%s)", t.hdr.type,
+	    type, tbody(&t));
+	cr_expect_eq(t.hdr.req_id, req, "req_id %u, wanted %u", t.hdr.req_id,
+	    req);
+	cr_expect_eq(t.hdr.tx_id, tx, "tx_id %u, wanted %u", t.hdr.tx_id, tx);
+	cr_expect_str_eq(tbody(&t), body);
+}
+
+static int
+count_upstream(void)
+{
+	struct tmsg	t;
+	int		n = 0;
+
+	while (trecv(&env, env.fake, &t))
+		n++;
+	return n;
+}
+
+Test(limits, inflight_bound_stops_reading)
+{
+	struct bufferevent	*a = tclient(&env), *b = tclient(&env);
+	struct tmsg		 t[10];
+	int			 i;
+
+	for (i = 0; i < 10; i++)
+		tsend(a, XSP_READ, (uint32_t)i, 0, "/a", NULL);
+	for (i = 0; i < 4; i++)
+		cr_assert(trecv(&env, env.fake, &t[i]));
+	cr_expect_eq(count_upstream(), 0, "read past the bound");
+	tsend(b, XSP_READ, 0, 0, "/b", NULL);	/* others unaffected */
+	cr_assert(trecv(&env, env.fake, &t[9]));
+	tsend_raw(env.fake, XSP_READ, t[0].hdr.req_id, 0, "v", 1);
+	expect(a, XSP_READ, 0, 0, "v");
+	cr_assert(trecv(&env, env.fake, &t[4]), "reading did not resume");
+	cr_expect_eq(count_upstream(), 0);
+}
+
+Test(limits, watch_and_transaction_bounds)
+{
+	struct bufferevent	*a = tclient(&env);
+	struct tmsg		 t;
+
+	tsend(a, XSP_WATCH, 1, 0, "/w1", "t", NULL);
+	tsend(a, XSP_WATCH, 2, 0, "/w2", "t", NULL);
+	tsend(a, XSP_WATCH, 3, 0, "/w3", "t", NULL);
+	cr_assert(trecv(&env, env.fake, &t));
+	tsend_raw(env.fake, XSP_WATCH, t.hdr.req_id, 0, "OK", 3);
+	cr_assert(trecv(&env, env.fake, &t));
+	tsend_raw(env.fake, XSP_WATCH, t.hdr.req_id, 0, "OK", 3);
+	expect(a, XSP_WATCH, 1, 0, "OK|");
+	expect(a, XSP_WATCH, 2, 0, "OK|");
+	expect(a, XSP_ERROR, 3, 0, "E2BIG|");
+	cr_expect_eq(count_upstream(), 0);
+	tsend(a, XSP_TRANSACTION_START, 4, 0, "", NULL);
+	cr_assert(trecv(&env, env.fake, &t));
+	tsend(a, XSP_TRANSACTION_START, 5, 0, "", NULL);
+	tsend_raw(env.fake, XSP_TRANSACTION_START, t.hdr.req_id, 0, "3", 2);
+	cr_assert(trecv(&env, a, &t));
+	cr_expect_eq(t.hdr.type, XSP_TRANSACTION_START);
+	expect(a, XSP_ERROR, 5, 0, "ENOSPC|");
+	cr_expect_eq(count_upstream(), 0);
+}
+
+static int
+one_session(void *arg)
+{
+	return router_nsessions(env.r) == 1;
+}
+
+Test(limits, partial_message_times_out)
+{
+	struct bufferevent	*a = tclient(&env), *b = tclient(&env);
+	struct tmsg		 t;
+
+	bufferevent_write(a, "\x02\0\0\0\x01\0", 6);
+	cr_assert(trun_until(&env, one_session, NULL, 100),
+	    "half a header was kept forever");
+	tsend(b, XSP_READ, 1, 0, "/b", NULL);
+	cr_assert(trecv(&env, env.fake, &t));
+	cr_expect_eq(t.hdr.type, XSP_READ);
+}
+
+Test(limits, non_reading_client_dropped_others_served)
+{
+	struct bufferevent	*a = tclient(&env), *b = tclient(&env);
+	char			 path[1100];
+	struct tmsg		 t;
+	int			 i, got = 0;
+
+	tsend(a, XSP_WATCH, 1, 0, "/f", "ta", NULL);
+	cr_assert(trecv(&env, env.fake, &t));
+	tsend_raw(env.fake, XSP_WATCH, t.hdr.req_id, 0, "OK", 3);
+	tsend(env.fake, XSP_WATCH_EVENT, 0, 0, "/f", t.body + 3, NULL);
+	tsend(b, XSP_WATCH, 2, 0, "/f", "tb", NULL);
+	tpump(&env);
+	bufferevent_disable(a, EV_READ);	/* a stops reading */
+	while (trecv(&env, b, &t))
+		;
+	memset(path, 'p', sizeof(path) - 1);
+	path[0] = '/';
+	path[sizeof(path) - 1] = '\0';
+	for (i = 0; i < 200; i++) {
+		tsend(env.fake, XSP_WATCH_EVENT, 0, 0, path, "x1", NULL);
+		while (trecv(&env, b, &t))
+			got++;
+	}
+	cr_expect_eq(got, 200, "bystander got %d of 200 events", got);
+	cr_expect_eq(router_nsessions(env.r), 1, "slow client kept");
+}
+
+Test(loss, inflight_fail_transactions_eagain_watches_reset)
+{
+	struct bufferevent	*a = tclient(&env);
+	struct tmsg		 t, w;
+	uint32_t		 tx;
+
+	tsend(a, XSP_TRANSACTION_START, 1, 0, "", NULL);
+	cr_assert(trecv(&env, env.fake, &t));
+	tsend_raw(env.fake, XSP_TRANSACTION_START, t.hdr.req_id, 0, "8", 2);
+	cr_assert(trecv(&env, a, &t));
+	tx = (uint32_t)strtoul(t.body, NULL, 10);
+	tsend(a, XSP_WATCH, 2, 0, "/l", "tl", NULL);
+	cr_assert(trecv(&env, env.fake, &w));
+	tsend_raw(env.fake, XSP_WATCH, w.hdr.req_id, 0, "OK", 3);
+	tsend(env.fake, XSP_WATCH_EVENT, 0, 0, "/l", w.body + 3, NULL);
+	expect(a, XSP_WATCH, 2, 0, "OK|");
+	expect(a, XSP_WATCH_EVENT, 0, 0, "/l|tl|");
+	tsend(a, XSP_READ, 3, 0, "/r", NULL);
+	tsend(a, XSP_READ, 4, tx, "/r", NULL);
+	cr_assert(trecv(&env, env.fake, &t));
+	cr_assert(trecv(&env, env.fake, &t));
+	tupstream_lose(&env);
+	expect(a, XSP_ERROR, 3, 0, "EIO|");
+	expect(a, XSP_ERROR, 4, tx, "EAGAIN|");
+	tsend(a, XSP_READ, 5, tx, "/r", NULL);
+	expect(a, XSP_ERROR, 5, tx, "EAGAIN|");
+	tsend(a, XSP_READ, 6, 0, "/r", NULL);
+	expect(a, XSP_ERROR, 6, 0, "EIO|");
+	tsend(a, XSP_TRANSACTION_END, 7, tx, "T", NULL);
+	expect(a, XSP_ERROR, 7, tx, "EAGAIN|");
+	tupstream_attach(&env);
+	cr_assert(trecv(&env, env.fake, &w), "watch not set again");
+	cr_expect_eq(w.hdr.type, XSP_WATCH);
+	cr_expect(strncmp(tbody(&w), "/l|x", 4) == 0, "%s", tbody(&w));
+	cr_expect_eq(count_upstream(), 0, "stale transaction ended upstream");
+	tsend_raw(env.fake, XSP_WATCH, w.hdr.req_id, 0, "OK", 3);
+	tsend(env.fake, XSP_WATCH_EVENT, 0, 0, "/l", w.body + 3, NULL);
+	expect(a, XSP_WATCH_EVENT, 0, 0, "/l|tl|");
+	cr_expect_eq(tpending(&env, a), 0, "more than one event");
+	tsend(a, XSP_READ, 8, 0, "/r", NULL);
+	cr_assert(trecv(&env, env.fake, &t));
+	tsend_raw(env.fake, XSP_READ, t.hdr.req_id, 0, "v", 1);
+	expect(a, XSP_READ, 8, 0, "v");
+}
+
+Test(loss, watch_while_down_is_set_on_reconnect)
+{
+	struct bufferevent	*a = tclient(&env);
+	struct tmsg		 w;
+
+	tupstream_lose(&env);
+	tsend(a, XSP_WATCH, 1, 0, "/d", "td", NULL);
+	cr_expect_eq(tpending(&env, a), 0);
+	tupstream_attach(&env);
+	cr_assert(trecv(&env, env.fake, &w));
+	cr_expect_eq(w.hdr.type, XSP_WATCH);
+	tsend_raw(env.fake, XSP_WATCH, w.hdr.req_id, 0, "OK", 3);
+	tsend(env.fake, XSP_WATCH_EVENT, 0, 0, "/d", w.body + 3, NULL);
+	expect(a, XSP_WATCH, 1, 0, "OK|");
+	expect(a, XSP_WATCH_EVENT, 0, 0, "/d|td|");
+}
+
+/* xenbus: every write(2) toward the device is one whole message. */
+Test(loss, xenbus_writes_whole_messages)
+{
+	struct bufferevent	*a;
+	struct upstream		*xb;
+	uint8_t			 buf[XSP_MSG_MAX * 2];
+	struct xsp_hdr		 h;
+	int			 sv[2], i;
+	ssize_t			 n;
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	tupstream_lose(&env);
+	upstream_free(env.up);
+	env.up = xb = upstream_new_xenbus_fd(env.base, env.r, sv[0]);
+	router_set_upstream(env.r, xb);
+	a = tclient(&env);
+	tsend(a, XSP_READ, 1, 0, "/one", NULL);
+	tsend(a, XSP_WRITE, 2, 0, "/two", "2", NULL);
+	tsend(a, XSP_READ, 3, 0, "/three", NULL);
+	tpump(&env);
+	for (i = 0; i < 3; i++) {
+		n = recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT);
+		cr_assert_geq(n, XSP_HDR_LEN);
+		cr_assert_eq(xsp_decode_hdr(buf, (size_t)n, &h), XSP_HDR_LEN);
+		cr_expect_eq((size_t)n, XSP_HDR_LEN + h.len, "write %d", i);
+	}
+	cr_expect_eq(recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT), -1);
+	close(sv[1]);
+}

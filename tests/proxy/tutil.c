@@ -1,0 +1,186 @@
+/* tutil.c: see tutil.h. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "tutil.h"
+#include "wire.h"
+
+#define TPUMP_TURNS	32
+
+void
+tlimits(struct px_limits *l)
+{
+	l->lim_inflight = PX_INFLIGHT_DEFAULT;
+	l->lim_watches = PX_WATCHES_DEFAULT;
+	l->lim_transactions = PX_TRANSACTIONS_DEFAULT;
+	l->lim_queued = PX_QUEUED_DEFAULT;
+	l->lim_stall_ms = PX_STALL_MS_DEFAULT;
+	l->lim_partial_ms = PX_PARTIAL_MS_DEFAULT;
+}
+
+static void
+tpair(struct tenv *e, struct bufferevent **ours, struct bufferevent **theirs)
+{
+	struct bufferevent	*p[2];
+
+	if (bufferevent_pair_new(e->base, BEV_OPT_CLOSE_ON_FREE |
+	    BEV_OPT_DEFER_CALLBACKS, p) != 0)
+		abort();
+	bufferevent_enable(p[1], EV_READ | EV_WRITE);
+	*theirs = p[0];
+	*ours = p[1];
+}
+
+void
+tenv_init(struct tenv *e, const struct px_limits *lim)
+{
+	struct px_limits	 l;
+	struct bufferevent	*theirs;
+
+	if (lim == NULL) {
+		tlimits(&l);
+		lim = &l;
+	}
+	e->base = event_base_new();
+	e->r = router_new(e->base, lim);
+	tpair(e, &e->fake, &theirs);
+	e->up = upstream_new_bev(e->base, e->r, theirs);
+	router_set_upstream(e->r, e->up);
+	tpump(e);
+}
+
+void
+tenv_fini(struct tenv *e)
+{
+	router_free(e->r);
+	upstream_free(e->up);
+	if (e->fake != NULL)
+		bufferevent_free(e->fake);
+	event_base_free(e->base);
+}
+
+void
+tpump(struct tenv *e)
+{
+	int	i;
+
+	for (i = 0; i < TPUMP_TURNS; i++)
+		event_base_loop(e->base, EVLOOP_NONBLOCK);
+}
+
+int
+trun_until(struct tenv *e, int (*cond)(void *), void *arg, int max_turns)
+{
+	while (max_turns-- > 0) {
+		tpump(e);
+		if (cond(arg))
+			return 1;
+		event_base_loop(e->base, EVLOOP_ONCE);
+	}
+	return cond(arg);
+}
+
+struct bufferevent *
+tclient(struct tenv *e)
+{
+	struct bufferevent	*ours, *theirs;
+
+	tpair(e, &ours, &theirs);
+	if (session_new(e->r, theirs, "test") == NULL)
+		abort();
+	tpump(e);
+	return ours;
+}
+
+/* A pair's partner sees EOF only when the end is flushed as finished. */
+void
+tclient_close(struct tenv *e, struct bufferevent *b)
+{
+	bufferevent_flush(b, EV_WRITE, BEV_FINISHED);
+	tpump(e);
+	bufferevent_free(b);
+	tpump(e);
+}
+
+void
+tupstream_lose(struct tenv *e)
+{
+	bufferevent_flush(e->fake, EV_WRITE, BEV_FINISHED);
+	tpump(e);
+	bufferevent_free(e->fake);
+	e->fake = NULL;
+	tpump(e);
+}
+
+void
+tupstream_attach(struct tenv *e)
+{
+	struct bufferevent	*theirs;
+
+	tpair(e, &e->fake, &theirs);
+	upstream_attach_bev(e->up, theirs);
+	tpump(e);
+}
+
+void
+tsend_raw(struct bufferevent *b, uint32_t type, uint32_t req, uint32_t tx,
+    const void *body, size_t len)
+{
+	wire_send(bufferevent_get_output(b), type, req, tx, body, len);
+}
+
+void
+tsend(struct bufferevent *b, uint32_t type, uint32_t req, uint32_t tx, ...)
+{
+	char		 body[XSP_PAYLOAD_MAX];
+	size_t		 len = 0, l;
+	const char	*s;
+	va_list		 ap;
+
+	va_start(ap, tx);
+	while ((s = va_arg(ap, const char *)) != NULL) {
+		l = strlen(s) + 1;
+		memcpy(body + len, s, l);
+		len += l;
+	}
+	va_end(ap);
+	tsend_raw(b, type, req, tx, body, len);
+}
+
+int
+trecv(struct tenv *e, struct bufferevent *b, struct tmsg *t)
+{
+	struct evbuffer	*in = bufferevent_get_input(b);
+	struct xsp_msg	 m;
+
+	tpump(e);
+	if (wire_peek(in, &m) != 1)
+		return 0;
+	t->hdr = m.hdr;
+	memcpy(t->body, m.body, m.hdr.len);
+	t->body[m.hdr.len] = '\0';
+	wire_consume(in, &m);
+	return 1;
+}
+
+size_t
+tpending(struct tenv *e, struct bufferevent *b)
+{
+	tpump(e);
+	return evbuffer_get_length(bufferevent_get_input(b));
+}
+
+const char *
+tbody(const struct tmsg *t)
+{
+	static char	buf[XSP_PAYLOAD_MAX + 1];
+	uint32_t	i;
+
+	for (i = 0; i < t->hdr.len; i++)
+		buf[i] = t->body[i] == '\0' ? '|' : t->body[i];
+	buf[t->hdr.len] = '\0';
+	return buf;
+}
