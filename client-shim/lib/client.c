@@ -1,0 +1,366 @@
+/*
+ * client.c: client handles and the node operations of pyxs's Client.
+ *
+ * Every operation validates its arguments, builds one request, and goes
+ * through client_call, which sends it in the handle's transaction (unless
+ * the message type ignores transactions) and turns an ERROR reply into a
+ * negative errno and a reply of the wrong type into XSMUX_E_UNEXPECTED.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xsmux_int.h"
+
+/* Directory listings fetched with DIRECTORY_PART stop growing here. */
+#define CLIENT_DIRPART_MAX	(16 * 1024 * 1024)
+/* Restarts of a DIRECTORY_PART listing whose node keeps changing. */
+#define CLIENT_DIRPART_RESTARTS	16
+
+struct xsmux_client *
+xsmux_client_new(struct xsmux_router *r, int *err)
+{
+	struct xsmux_client	*cl;
+
+	if (r == NULL || (cl = calloc(1, sizeof(*cl))) == NULL) {
+		if (err != NULL)
+			*err = r == NULL ? XSMUX_E_INVALID_ARG : -ENOMEM;
+		return NULL;
+	}
+	router_ref(r);
+	cl->c_router = r;
+	pthread_mutex_init(&cl->c_mtx, NULL);
+	if (err != NULL)
+		*err = 0;
+	return cl;
+}
+
+struct xsmux_client *
+xsmux_client_open(const char *unix_socket_path, const char *xen_bus_path,
+    int *err)
+{
+	struct xsmux_router	*r;
+	struct xsmux_client	*cl;
+
+	if ((r = xsmux_router_open(unix_socket_path, xen_bus_path,
+	    err)) == NULL)
+		return NULL;
+	cl = xsmux_client_new(r, err);
+	xsmux_router_close(r);
+	return cl;
+}
+
+/* Rolls back an open transaction, then frees cl. */
+void
+xsmux_client_close(struct xsmux_client *cl)
+{
+	if (cl == NULL)
+		return;
+	if (xsmux_transaction_id(cl) != 0)
+		(void)xsmux_transaction_rollback(cl);
+	router_unref(cl->c_router);
+	pthread_mutex_destroy(&cl->c_mtx);
+	free(cl);
+}
+
+struct xsmux_router *
+xsmux_client_router(struct xsmux_client *cl)
+{
+	return cl->c_router;
+}
+
+void
+client_reply_free(struct xsmux_reply *rep)
+{
+	free(rep->body);
+	rep->body = NULL;
+}
+
+/* The negative errno an ERROR reply names. */
+static int
+client_error(const struct xsmux_reply *rep)
+{
+	int	e;
+
+	e = xsp_err_from_name((const char *)rep->body,
+	    strnlen((const char *)rep->body, rep->len), NULL);
+	return e > 0 ? -e : -EINVAL;
+}
+
+/* The transaction a request goes in: none for the types that ignore it. */
+static uint32_t
+client_txid(struct xsmux_client *cl, const struct xsmux_req *req)
+{
+	const struct xsp_op	*op = xsp_op(req->type);
+	uint32_t		 txid = 0;
+
+	if (op == NULL || !(op->flags & XSP_OPF_NOTX)) {
+		pthread_mutex_lock(&cl->c_mtx);
+		txid = cl->c_txid;
+		pthread_mutex_unlock(&cl->c_mtx);
+	}
+	return txid;
+}
+
+/* Send req in transaction txid; an ERROR reply becomes -errno. */
+int
+client_call_tx(struct xsmux_client *cl, uint32_t txid,
+    const struct xsmux_req *req, struct xsmux_reply *rep)
+{
+	int	err;
+
+	if ((err = router_call(cl->c_router, txid, req, rep)) != 0)
+		return err;
+	if (rep->type == XSP_ERROR)
+		err = client_error(rep);
+	else if (rep->type != req->type)
+		err = XSMUX_E_UNEXPECTED;
+	if (err != 0)
+		client_reply_free(rep);
+	return err;
+}
+
+int
+client_call(struct xsmux_client *cl, const struct xsmux_req *req,
+    struct xsmux_reply *rep)
+{
+	return client_call_tx(cl, client_txid(cl, req), req, rep);
+}
+
+/* A request whose reply must be "OK". */
+int
+client_ack_tx(struct xsmux_client *cl, uint32_t txid,
+    const struct xsmux_req *req)
+{
+	struct xsmux_reply	rep;
+	int			err;
+
+	if ((err = client_call_tx(cl, txid, req, &rep)) != 0)
+		return err;
+	if (strcmp((char *)rep.body, "OK") != 0 ||
+	    (rep.len != 2 && rep.len != 3))
+		err = XSMUX_E_UNEXPECTED;
+	client_reply_free(&rep);
+	return err;
+}
+
+int
+client_ack(struct xsmux_client *cl, const struct xsmux_req *req)
+{
+	return client_ack_tx(cl, client_txid(cl, req), req);
+}
+
+int
+client_check_path(const char *path, unsigned flags)
+{
+	if (path == NULL)
+		return XSMUX_E_INVALID_ARG;
+	if (xsp_path_check(path, strlen(path), XSP_PATH_RELOK | flags) != 0)
+		return XSMUX_E_INVALID_PATH;
+	return 0;
+}
+
+int
+client_check_domid(unsigned domid)
+{
+	return domid > XSMUX_DOMID_MAX ? XSMUX_E_INVALID_ARG : 0;
+}
+
+/* A request of one path argument; the reply is kept in *rep. */
+static int
+client_path_call(struct xsmux_client *cl, uint32_t type, const char *path,
+    struct xsmux_reply *rep)
+{
+	struct xsmux_req	req = { type, &path, 1, NULL, 0 };
+	int			err;
+
+	if ((err = client_check_path(path, 0)) != 0)
+		return err;
+	return client_call(cl, &req, rep);
+}
+
+static int
+client_path_ack(struct xsmux_client *cl, uint32_t type, const char *path)
+{
+	struct xsmux_req	req = { type, &path, 1, NULL, 0 };
+	int			err;
+
+	if ((err = client_check_path(path, 0)) != 0)
+		return err;
+	return client_ack(cl, &req);
+}
+
+int
+xsmux_read(struct xsmux_client *cl, const char *path, char **value,
+    size_t *len)
+{
+	struct xsmux_reply	rep;
+	int			err;
+
+	if (value == NULL)
+		return XSMUX_E_INVALID_ARG;
+	if ((err = client_path_call(cl, XSP_READ, path, &rep)) != 0)
+		return err;
+	*value = (char *)rep.body;
+	if (len != NULL)
+		*len = rep.len;
+	return 0;
+}
+
+int
+xsmux_read_default(struct xsmux_client *cl, const char *path,
+    const char *def, size_t deflen, char **value, size_t *len)
+{
+	int	err;
+
+	if ((err = xsmux_read(cl, path, value, len)) != -ENOENT || def == NULL)
+		return err;
+	if ((*value = malloc(deflen + 1)) == NULL)
+		return -ENOMEM;
+	memcpy(*value, def, deflen);
+	(*value)[deflen] = '\0';
+	if (len != NULL)
+		*len = deflen;
+	return 0;
+}
+
+int
+xsmux_write(struct xsmux_client *cl, const char *path, const void *value,
+    size_t len)
+{
+	struct xsmux_req	req = { XSP_WRITE, &path, 1, value, len };
+	int			err;
+
+	if (value == NULL && len > 0)
+		return XSMUX_E_INVALID_ARG;
+	if ((err = client_check_path(path, 0)) != 0)
+		return err;
+	if (value == NULL)
+		req.value = "";
+	return client_ack(cl, &req);
+}
+
+int
+xsmux_mkdir(struct xsmux_client *cl, const char *path)
+{
+	return client_path_ack(cl, XSP_MKDIR, path);
+}
+
+int
+xsmux_rm(struct xsmux_client *cl, const char *path)
+{
+	return client_path_ack(cl, XSP_RM, path);
+}
+
+int
+xsmux_exists(struct xsmux_client *cl, const char *path)
+{
+	struct xsmux_reply	rep;
+	int			err;
+
+	if ((err = client_path_call(cl, XSP_READ, path, &rep)) == 0) {
+		client_reply_free(&rep);
+		return 1;
+	}
+	return err == -ENOENT ? 0 : err;
+}
+
+/* Append one DIRECTORY_PART chunk (after its generation) to *buf. */
+static int
+client_dirpart_add(const struct xsmux_reply *rep, size_t genlen,
+    uint8_t **buf, size_t *len)
+{
+	size_t	 n = rep->len - genlen - 1;
+	uint8_t	*nbuf;
+
+	if (*len + n > CLIENT_DIRPART_MAX)
+		return -E2BIG;
+	if ((nbuf = realloc(*buf, *len + n + 1)) == NULL)
+		return -ENOMEM;
+	memcpy(nbuf + *len, rep->body + genlen + 1, n);
+	*buf = nbuf;
+	*len += n;
+	return 0;
+}
+
+/*
+ * One DIRECTORY_PART round at offset *len.  Returns 1 when the list is
+ * complete, 0 to go on, or an error; restarts (*len = 0) if the node's
+ * generation changed.
+ */
+static int
+client_dirpart_step(struct xsmux_client *cl, const char *path, char *gen,
+    size_t gencap, uint8_t **buf, size_t *len)
+{
+	char			 off[24];
+	const char		*strs[2] = { path, off };
+	struct xsmux_req	 req = { XSP_DIRECTORY_PART, strs, 2, NULL, 0 };
+	struct xsmux_reply	 rep;
+	size_t			 glen;
+	int			 err;
+
+	snprintf(off, sizeof(off), "%zu", *len);
+	if ((err = client_call(cl, &req, &rep)) != 0)
+		return err;
+	glen = strnlen((char *)rep.body, rep.len);
+	if (glen == rep.len || glen >= gencap)
+		err = XSMUX_E_UNEXPECTED;
+	else if (*len > 0 && strcmp(gen, (char *)rep.body) != 0)
+		*len = 0;	/* changed under us: start again */
+	else {
+		memcpy(gen, rep.body, glen + 1);
+		err = client_dirpart_add(&rep, glen, buf, len);
+	}
+	client_reply_free(&rep);
+	if (err == 0 && *len > 0 && (*len == 1 || (*buf)[*len - 2] == '\0'))
+		return 1;
+	return err;
+}
+
+/* A listing too big for DIRECTORY, in parts. */
+static int
+client_list_parts(struct xsmux_client *cl, const char *path,
+    struct xsmux_reply *rep)
+{
+	char		gen[32];
+	uint8_t		*buf = NULL;
+	size_t		len = 0;
+	unsigned	rounds = 0;
+	int		rc;
+
+	while ((rc = client_dirpart_step(cl, path, gen, sizeof(gen), &buf,
+	    &len)) == 0) {
+		if (len == 0 && ++rounds > CLIENT_DIRPART_RESTARTS) {
+			rc = -EAGAIN;
+			break;
+		}
+	}
+	if (rc < 0) {
+		free(buf);
+		return rc;
+	}
+	rep->type = XSP_DIRECTORY;
+	rep->body = buf;
+	rep->len = len - 1;	/* drop the empty end-of-list string */
+	return 0;
+}
+
+int
+xsmux_list(struct xsmux_client *cl, const char *path, char ***names,
+    size_t *n)
+{
+	struct xsmux_reply	rep;
+	int			err;
+
+	if (names == NULL)
+		return XSMUX_E_INVALID_ARG;
+	err = client_path_call(cl, XSP_DIRECTORY, path, &rep);
+	if (err == -E2BIG)
+		err = client_list_parts(cl, path, &rep);
+	if (err != 0)
+		return err;
+	*names = strv_from_body(rep.body, rep.len, n);
+	client_reply_free(&rep);
+	return *names == NULL ? -ENOMEM : 0;
+}

@@ -1,0 +1,392 @@
+/*
+ * test_router.c: pipelining, watch events, a dropped connection and
+ * connection resolution, against the scripted server of fake.c.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fake.h"
+#include "xsmux.h"
+
+static struct fake		 fk;
+static struct xsmux_router	*rt;
+
+static void
+start(fake_handler h)
+{
+	int	fd, err;
+
+	cr_assert_geq(fd = fake_start(&fk, h, NULL), 0);
+	cr_assert_not_null(rt = xsmux_router_fdopen(fd, &err));
+}
+
+static void
+teardown(void)
+{
+	xsmux_router_close(rt);
+	rt = NULL;
+	fake_stop(&fk);
+}
+
+TestSuite(router, .fini = teardown, .timeout = 30);
+
+/*
+ * Hold the READ of /first until the READ of /second arrives, then answer
+ * /second first: each caller must get its own value.
+ */
+static int
+reorder(struct fake *f, const struct xsp_msg *req)
+{
+	const char	*arg = (const char *)req->body;
+
+	if (req->hdr.type != XSP_READ)
+		return fake_ok(f, req);
+	if (strcmp(arg, "/first") == 0) {
+		f->f_held_id = req->hdr.req_id;
+		return 0;
+	}
+	fake_reply(f, req, 0, "second", 6);
+	return fake_send(f, XSP_READ, f->f_held_id, 0, "first", 5);
+}
+
+static void *
+read_first(void *arg)
+{
+	struct xsmux_client	*c = arg;
+	char			*v = NULL;
+
+	if (xsmux_read(c, "/first", &v, NULL) != 0)
+		return NULL;
+	return v;
+}
+
+Test(router, pipelined_out_of_order)
+{
+	struct xsmux_client	*a, *b;
+	pthread_t		 t;
+	char			*v, *w;
+
+	start(reorder);
+	a = xsmux_client_new(rt, NULL);
+	b = xsmux_client_new(rt, NULL);
+	cr_assert(a && b);
+	pthread_create(&t, NULL, read_first, a);
+	/* /second is sent only after /first has reached the server. */
+	while (fake_nreq(&fk) < 1)
+		sched_yield();
+	cr_assert_eq(xsmux_read(b, "/second", &v, NULL), 0);
+	pthread_join(t, (void **)&w);
+	cr_expect_str_eq(v, "second");
+	cr_assert_not_null(w);
+	cr_expect_str_eq(w, "first");
+	cr_expect_neq(fk.f_hdr[0].req_id, fk.f_hdr[1].req_id);
+	free(v);
+	free(w);
+	xsmux_client_close(a);
+	xsmux_client_close(b);
+}
+
+/* Many threads, one connection: every reply reaches its own caller. */
+static int
+echo(struct fake *f, const struct xsp_msg *req)
+{
+	if (req->hdr.type == XSP_READ)
+		return fake_reply(f, req, 0, req->body, req->hdr.len - 1);
+	return fake_ok(f, req);
+}
+
+#define NTHREADS	8
+#define NCALLS		200
+
+static void *
+hammer(void *arg)
+{
+	struct xsmux_client	*c;
+	char			 path[32], *v;
+	intptr_t		 bad = 0;
+	int			 i;
+
+	c = xsmux_client_new(rt, NULL);
+	for (i = 0; i < NCALLS && c != NULL; i++) {
+		snprintf(path, sizeof(path), "/t%ld/%d", (long)(intptr_t)arg,
+		    i);
+		if (xsmux_read(c, path, &v, NULL) != 0 || strcmp(v, path) != 0)
+			bad++;
+		else
+			free(v);
+	}
+	xsmux_client_close(c);
+	return (void *)bad;
+}
+
+Test(router, threads_share_a_connection)
+{
+	pthread_t	t[NTHREADS];
+	void		*bad;
+	intptr_t	i;
+
+	start(echo);
+	for (i = 0; i < NTHREADS; i++)
+		pthread_create(&t[i], NULL, hammer, (void *)i);
+	for (i = 0; i < NTHREADS; i++) {
+		pthread_join(t[i], &bad);
+		cr_expect_eq((intptr_t)bad, 0, "thread %ld", (long)i);
+	}
+	cr_expect_eq(fake_nreq(&fk), NTHREADS * NCALLS);
+}
+
+/* Drop the connection on the first READ. */
+static int
+hangup(struct fake *f, const struct xsp_msg *req)
+{
+	if (req->hdr.type == XSP_READ)
+		return 1;
+	return fake_ok(f, req);
+}
+
+Test(router, dropped_connection)
+{
+	struct xsmux_client	*c;
+	struct xsmux_monitor	*m;
+	struct xsmux_event	*ev;
+	struct pollfd		 pfd;
+	char			*v;
+
+	start(hangup);
+	c = xsmux_client_new(rt, NULL);
+	cr_assert_not_null(m = xsmux_monitor_new(c, NULL));
+	cr_assert_eq(xsmux_monitor_watch(m, "/w", "tok"), 0);
+	cr_expect_eq(xsmux_router_is_connected(rt), 1);
+	cr_expect_eq(xsmux_read(c, "/a", &v, NULL), XSMUX_E_DISCONNECTED);
+	cr_expect_eq(xsmux_router_is_connected(rt), 0);
+	cr_expect_eq(xsmux_write(c, "/a", "b", 1), XSMUX_E_DISCONNECTED);
+	pfd.fd = xsmux_monitor_fd(m);
+	pfd.events = POLLIN;
+	cr_expect_eq(poll(&pfd, 1, 10000), 1, "the monitor fd wakes up");
+	cr_expect_eq(xsmux_monitor_wait(m, -1, 0, &ev), XSMUX_E_DISCONNECTED);
+	xsmux_monitor_close(m);
+	xsmux_client_close(c);
+}
+
+/* A frame longer than the protocol allows ends the connection. */
+static int
+oversized(struct fake *f, const struct xsp_msg *req)
+{
+	static char	big[XSP_PAYLOAD_MAX + 8];
+
+	fake_send(f, req->hdr.type, req->hdr.req_id, 0, big, sizeof(big));
+	return 0;
+}
+
+Test(router, oversized_reply)
+{
+	struct xsmux_client	*c;
+	char			*v;
+
+	start(oversized);
+	c = xsmux_client_new(rt, NULL);
+	cr_expect_eq(xsmux_read(c, "/a", &v, NULL), XSMUX_E_UNEXPECTED);
+	cr_expect_eq(xsmux_read(c, "/a", &v, NULL), XSMUX_E_DISCONNECTED);
+	xsmux_client_close(c);
+}
+
+/* --- monitors --- */
+
+static int
+watcher(struct fake *f, const struct xsp_msg *req)
+{
+	const char	*path = (const char *)req->body;
+	const char	*token = path + strlen(path) + 1;
+
+	if (req->hdr.type == XSP_WATCH) {
+		fake_ok(f, req);
+		return fake_event(f, path, token);	/* the initial event */
+	}
+	if (req->hdr.type == XSP_WRITE) {
+		fake_ok(f, req);
+		fake_event(f, path, "t1");
+		fake_event(f, path, "t2");
+		return fake_event(f, path, "other");
+	}
+	return fake_ok(f, req);
+}
+
+static void
+expect_event(struct xsmux_monitor *m, const char *path, const char *token)
+{
+	struct xsmux_event	*ev = NULL;
+
+	cr_assert_eq(xsmux_monitor_wait(m, 10000, 0, &ev), 1,
+	    "waiting for %s %s", path, token);
+	cr_expect_str_eq(ev->path, path);
+	cr_expect_str_eq(ev->token, token);
+	free(ev);
+}
+
+Test(router, monitor_events)
+{
+	struct xsmux_client	*c;
+	struct xsmux_monitor	*m;
+	struct xsmux_event	*ev;
+	struct pollfd		 pfd;
+	char			**paths;
+	size_t			  n;
+
+	start(watcher);
+	c = xsmux_client_new(rt, NULL);
+	cr_assert_not_null(m = xsmux_monitor_new(c, NULL));
+	pfd.fd = xsmux_monitor_fd(m);
+	pfd.events = POLLIN;
+	cr_expect_eq(poll(&pfd, 1, 0), 0, "nothing queued yet");
+	cr_assert_eq(xsmux_monitor_watch(m, "/a", "t1"), 0);
+	cr_assert_eq(xsmux_monitor_watch(m, "/b", "t2"), 0);
+	cr_expect_eq(xsmux_monitor_watch(m, "/b", "t2"), -EEXIST);
+	cr_assert_eq(xsmux_monitor_watch(m, "/a", "t3"), 0);
+	cr_expect_eq(poll(&pfd, 1, 10000), 1, "events queued");
+	expect_event(m, "/a", "t1");
+	expect_event(m, "/b", "t2");
+	expect_event(m, "/a", "t3");
+	cr_assert_eq(xsmux_monitor_watched(m, &paths, &n), 0);
+	cr_expect_eq(n, 2, "a set of paths");
+	free(paths);
+	/* A write to /a/x: t1 covers it, t2 (on /b) does not, "other" is
+	 * nobody's. */
+	cr_assert_eq(xsmux_write(c, "/a/x", "v", 1), 0);
+	expect_event(m, "/a/x", "t1");
+	cr_expect_eq(xsmux_monitor_wait(m, 0, 0, &ev), 0, "t2 dropped");
+	cr_expect_eq(poll(&pfd, 1, 0), 0, "fd quiet once drained");
+	cr_assert_eq(xsmux_write(c, "/a/x", "v", 1), 0);
+	cr_assert_eq(xsmux_monitor_wait(m, 10000, XSMUX_WAIT_UNWATCHED, &ev),
+	    1);
+	free(ev);
+	cr_assert_eq(xsmux_monitor_wait(m, 10000, XSMUX_WAIT_UNWATCHED, &ev),
+	    1);
+	cr_expect_str_eq(ev->token, "t2", "kept with XSMUX_WAIT_UNWATCHED");
+	free(ev);
+	cr_assert_eq(xsmux_monitor_unwatch(m, "/a", "t1"), 0);
+	cr_assert_eq(xsmux_write(c, "/a/x", "v", 1), 0);
+	cr_expect_eq(xsmux_monitor_wait(m, 50, 0, &ev), 0, "t1 unwatched");
+	xsmux_monitor_close(m);
+	cr_expect_eq(fk.f_hdr[fk.f_nreq - 1].type, XSP_UNWATCH,
+	    "close unwatches");
+	cr_expect_eq(fk.f_hdr[fk.f_nreq - 2].type, XSP_UNWATCH);
+	xsmux_client_close(c);
+}
+
+/* Two monitors on one router, told apart by token. */
+Test(router, two_monitors)
+{
+	struct xsmux_client	*c;
+	struct xsmux_monitor	*m1, *m2;
+	struct xsmux_event	*ev;
+
+	start(watcher);
+	c = xsmux_client_new(rt, NULL);
+	m1 = xsmux_monitor_new(c, NULL);
+	m2 = xsmux_monitor_new(c, NULL);
+	cr_assert(m1 && m2);
+	cr_assert_eq(xsmux_monitor_watch(m1, "/a", "t1"), 0);
+	cr_assert_eq(xsmux_monitor_watch(m2, "/a", "t2"), 0);
+	expect_event(m1, "/a", "t1");
+	expect_event(m2, "/a", "t2");
+	cr_assert_eq(xsmux_write(c, "/a", "v", 1), 0);
+	expect_event(m1, "/a", "t1");
+	expect_event(m2, "/a", "t2");
+	cr_expect_eq(xsmux_monitor_wait(m1, 0, XSMUX_WAIT_UNWATCHED, &ev), 0);
+	xsmux_monitor_close(m1);
+	xsmux_client_close(c);
+	cr_assert_eq(xsmux_write(xsmux_client_new(rt, NULL), "/a", "v", 1), 0);
+	expect_event(m2, "/a", "t2");
+	xsmux_monitor_close(m2);
+}
+
+/* --- resolution and connection errors --- */
+
+static char	tmpdir[64];
+
+static void
+rmtmp(void)
+{
+	char	p[128];
+
+	fake_stop(&fk);
+	snprintf(p, sizeof(p), "%s/socket", tmpdir);
+	unlink(p);
+	rmdir(tmpdir);
+}
+
+TestSuite(connect, .fini = rmtmp, .timeout = 30);
+
+static void
+listen_in_tmp(char *sock, size_t cap)
+{
+	strcpy(tmpdir, "/tmp/xsmux-test-XXXXXX");
+	cr_assert_not_null(mkdtemp(tmpdir));
+	snprintf(sock, cap, "%s/socket", tmpdir);
+	cr_assert_eq(fake_listen(&fk, sock, fake_ok_handler, NULL), 0);
+}
+
+static void
+expect_works(struct xsmux_client *c)
+{
+	cr_assert_not_null(c);
+	cr_expect_eq(xsmux_mkdir(c, "/a"), 0);
+	xsmux_client_close(c);
+}
+
+Test(connect, explicit_path)
+{
+	char	sock[128];
+
+	listen_in_tmp(sock, sizeof(sock));
+	expect_works(xsmux_client_open(sock, NULL, NULL));
+}
+
+Test(connect, xenbus_path_that_is_a_socket)
+{
+	char	sock[128];
+
+	listen_in_tmp(sock, sizeof(sock));
+	expect_works(xsmux_client_open(NULL, sock, NULL));
+}
+
+Test(connect, xenstored_path)
+{
+	char	sock[128];
+
+	listen_in_tmp(sock, sizeof(sock));
+	setenv("XENSTORED_PATH", sock, 1);
+	expect_works(xsmux_client_open(NULL, NULL, NULL));
+}
+
+Test(connect, xenstored_rundir)
+{
+	char	sock[128];
+
+	listen_in_tmp(sock, sizeof(sock));
+	unsetenv("XENSTORED_PATH");
+	setenv("XENSTORED_RUNDIR", tmpdir, 1);
+	expect_works(xsmux_client_open(NULL, NULL, NULL));
+}
+
+Test(connect, failure_is_its_own_error)
+{
+	int	err = 0;
+
+	cr_expect_null(xsmux_client_open("/nonexistent/socket", NULL, &err));
+	cr_expect_eq(err, XSMUX_E_CONNECT);
+	cr_expect_eq(errno, ENOENT, "errno tells why");
+	cr_expect_null(xsmux_client_open(NULL, "/nonexistent/xenbus", &err));
+	cr_expect_eq(err, XSMUX_E_CONNECT);
+	setenv("XENSTORED_PATH", "/nonexistent/socket", 1);
+	if (access(XSMUX_DEFAULT_XENBUS, F_OK) != 0) {
+		cr_expect_null(xsmux_client_open(NULL, NULL, &err));
+		cr_expect_eq(err, XSMUX_E_CONNECT);
+	}
+}
