@@ -1,0 +1,163 @@
+/*
+ * st_db.c: reading and writing node records as one connection sees them.
+ *
+ * Outside a transaction the records are the main table's.  Inside one,
+ * the first access to a path records it (st_tx_access) with a private copy
+ * of the record, and every later access of that path by the transaction
+ * uses the copy, never the main table again.  Every write and delete takes
+ * the next global generation, as xenstored's access_node does, so that
+ * DIRECTORY_PART's generation counts match its numbers.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "st_int.h"
+
+const struct st_node *
+st_db_main_get(const struct store *s, const char *name)
+{
+	struct st_hent	*he = st_htab_find(&s->s_nodes, name);
+
+	return he == NULL ? NULL :
+	    (const struct st_node *)((const char *)he -
+	    offsetof(struct st_node, n_he));
+}
+
+/* Replace (or add) a main record; takes ownership of n. */
+void
+st_db_main_put(struct store *s, struct st_node *n)
+{
+	st_db_main_del(s, n->n_name);
+	st_htab_add(&s->s_nodes, &n->n_he, n->n_name);
+}
+
+void
+st_db_main_del(struct store *s, const char *name)
+{
+	struct st_node	*o = (struct st_node *)st_db_main_get(s, name);
+
+	if (o == NULL)
+		return;
+	st_htab_del(&s->s_nodes, &o->n_he);
+	st_node_free(o);
+}
+
+/* NULL with *err ENOENT if absent in this view, or another errno. */
+const struct st_node *
+st_db_read(struct store_conn *c, const char *name, int *err)
+{
+	const struct st_node	*n;
+	struct st_acc		*a;
+	int			 r;
+
+	*err = 0;
+	if (c->c_tx == NULL)
+		n = st_db_main_get(c->c_store, name);
+	else if ((r = st_tx_access(c, name, NULL, &a)) != 0) {
+		*err = r;
+		return NULL;
+	} else
+		n = a->a_node;
+	if (n == NULL)
+		*err = ENOENT;
+	return n;
+}
+
+/*
+ * Write n (ownership passes, also on error).  Unprivileged writers are held
+ * to the node-size quota unless noquota.  Returns 0 or an errno.
+ */
+int
+st_db_write(struct store_conn *c, struct st_node *n, bool noquota)
+{
+	struct store	*s = c->c_store;
+	struct st_acc	*a = NULL;
+	int		 r;
+
+	n->n_gen = s->s_gen++;
+	if (c->c_tx != NULL && (r = st_tx_access(c, n->n_name, n, &a)) != 0) {
+		st_node_free(n);
+		return r;
+	}
+	if (!noquota && st_quota_over(c, STORE_Q_NODE_SIZE,
+	    st_node_size(n) + 1)) {
+		st_node_free(n);
+		return ENOSPC;
+	}
+	if (a == NULL) {
+		st_db_main_put(s, n);
+		return 0;
+	}
+	st_node_free(a->a_node);
+	a->a_node = n;
+	a->a_modified = true;
+	return 0;
+}
+
+int
+st_db_delete(struct store_conn *c, const char *name)
+{
+	struct st_acc	*a;
+	int		 r;
+
+	c->c_store->s_gen++;
+	if (c->c_tx == NULL) {
+		st_db_main_del(c->c_store, name);
+		return 0;
+	}
+	if ((r = st_tx_access(c, name, NULL, &a)) != 0)
+		return r;
+	st_node_free(a->a_node);
+	a->a_node = NULL;
+	a->a_modified = true;
+	return 0;
+}
+
+bool
+st_privileged(const struct store_conn *c)
+{
+	return c == NULL || c->c_id == 0;
+}
+
+/* xenstored's perm_for_conn: the ST_PERM_* bits c has on a node. */
+unsigned
+st_perm_for(const struct store_conn *c, const struct st_perm *p, unsigned np)
+{
+	const unsigned		 all = ST_PERM_READ | ST_PERM_WRITE |
+				    ST_PERM_OWNER;
+	const struct st_domain	*d;
+	uint32_t		 tgt = ST_NONE;
+	unsigned		 i;
+
+	if (st_privileged(c))
+		return all;
+	d = st_dom_find(c->c_store, c->c_id);
+	if (d != NULL)
+		tgt = d->d_target;
+	if (np == 0)
+		return 0;
+	if (p[0].p_id == c->c_id || (tgt != ST_NONE && p[0].p_id == tgt))
+		return all;
+	for (i = 1; i < np; i++)
+		if (p[i].p_id == c->c_id || (tgt != ST_NONE && p[i].p_id == tgt))
+			return p[i].p_mode;
+	return p[0].p_mode;
+}
+
+/* Drop a record written by a failed create, without a generation. */
+void
+st_db_discard(struct store_conn *c, const char *name)
+{
+	struct st_acc	*a;
+
+	if (c->c_tx == NULL) {
+		st_db_main_del(c->c_store, name);
+		return;
+	}
+	if ((a = st_tx_acc(c->c_tx, name)) != NULL) {
+		st_node_free(a->a_node);
+		a->a_node = NULL;
+	}
+	c->c_tx->t_fail = true;
+}

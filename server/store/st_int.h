@@ -1,0 +1,288 @@
+/*
+ * st_int.h: the store engine's private structures and prototypes.
+ *
+ * The database is a hash table keyed by full path, each record holding its
+ * generation, permissions, value and the NUL-separated list of its
+ * children's names in creation order, as xenstored's records do.  A
+ * transaction never copies the tree: it keeps a second table of the nodes
+ * it touched (st_acc), each with its own copy of the record.  See st_tx.c.
+ */
+#ifndef XSMUX_ST_INT_H
+#define XSMUX_ST_INT_H
+
+#include <sys/queue.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+#include "xsp.h"
+
+#define ST_NO_GEN	UINT64_MAX	/* "node absent" generation */
+#define ST_DOMID_SELF	0x7ff0		/* DOMID_SELF */
+#define ST_NONE		UINT32_MAX	/* no domain (no target) */
+#define ST_REC_HDR	24		/* xenstored's record header size */
+#define ST_REC_PERM	8		/* bytes per permission entry */
+
+/* Permission bits as xenstored counts them. */
+#define ST_PERM_READ	0x1
+#define ST_PERM_WRITE	0x2
+#define ST_PERM_OWNER	0x4
+
+/* An intrusive hash table entry, keyed by a NUL-terminated string. */
+struct st_hent {
+	struct st_hent	*he_next;	/* chain */
+	const char	*he_key;	/* not owned: points into the entry */
+	uint32_t	 he_hash;
+};
+
+struct st_htab {
+	struct st_hent	**h_slots;	/* owned array; entries not owned */
+	size_t		  h_size;	/* power of two */
+	size_t		  h_count;
+};
+
+struct st_perm {
+	uint32_t	 p_id;		/* domid */
+	uint8_t		 p_mode;	/* XSP_PERM_* */
+};
+
+/* One node record. */
+struct st_node {
+	struct st_hent	 n_he;		/* key: n_name */
+	char		*n_name;	/* owned: full path */
+	uint64_t	 n_gen;		/* generation of its last change */
+	struct st_perm	*n_perms;	/* owned: [0] owner, then the ACL */
+	unsigned	 n_nperms;
+	uint8_t		*n_data;	/* owned; NULL when n_datalen is 0 */
+	size_t		 n_datalen;
+	char		*n_children;	/* owned: "a\0b\0"; NULL when empty */
+	size_t		 n_childlen;
+};
+
+/* A node a transaction has touched (xenstored's accessed_node). */
+struct st_acc {
+	struct st_hent	 a_he;		/* key: a_name */
+	TAILQ_ENTRY(st_acc) a_entry;	/* in t_accq, first-access order */
+	char		*a_name;	/* owned */
+	struct st_node	*a_node;	/* owned: the transaction's copy, or
+					   NULL if absent in this view */
+	uint64_t	 a_gen;		/* main generation at first read */
+	bool		 a_check;	/* compare a_gen at commit */
+	bool		 a_modified;
+	bool		 a_fire;	/* fire watches at commit */
+	bool		 a_exact;
+	struct st_perm	*a_operms;	/* owned: perms before SET_PERMS */
+	unsigned	 a_noperms;
+};
+
+/* Node-count change of one domain inside a transaction. */
+struct st_delta {
+	uint32_t	 dl_id;
+	int		 dl_nodes;
+};
+
+struct st_tx {
+	TAILQ_ENTRY(st_tx) t_entry;	/* in c_txs */
+	struct store_conn *t_conn;	/* not owned: the owner */
+	uint32_t	 t_id;
+	uint64_t	 t_gen;		/* global generation at start */
+	struct st_htab	 t_acc;		/* st_acc by name; owned via t_accq */
+	TAILQ_HEAD(, st_acc) t_accq;	/* owned entries */
+	unsigned	 t_nacc;
+	bool		 t_fail;	/* an internal error: commit fails */
+	struct st_delta	*t_deltas;	/* owned array */
+	unsigned	 t_ndeltas;
+};
+
+struct st_watch {
+	TAILQ_ENTRY(st_watch) w_centry;	/* in the connection's c_watches */
+	TAILQ_ENTRY(st_watch) w_ientry;	/* in its index bucket */
+	struct store_conn *w_conn;	/* not owned */
+	char		*w_node;	/* owned: absolute path or @special */
+	char		*w_token;	/* owned */
+	size_t		 w_prefix;	/* bytes to strip for a relative watch */
+	int		 w_depth;	/* -1 unlimited */
+	uint64_t	 w_seq;		/* global creation order */
+};
+
+/* The watch index: every watch on one path. */
+struct st_wbucket {
+	struct st_hent	 wb_he;		/* key: wb_path */
+	char		*wb_path;	/* owned */
+	TAILQ_HEAD(, st_watch) wb_list;	/* not owned (see c_watches) */
+};
+
+struct st_domain {
+	TAILQ_ENTRY(st_domain) d_entry;	/* in s_domains */
+	uint32_t	 d_id;
+	bool		 d_introduced;
+	bool		 d_shutdown;	/* reset by RESUME */
+	uint32_t	 d_target;	/* SET_TARGET, or ST_NONE */
+	int		 d_nodes;	/* nodes it owns */
+	unsigned	 d_watches;	/* watches of its connections */
+	unsigned	 d_features;	/* GET/SET_FEATURE */
+	unsigned	 d_quota[STORE_Q_COUNT]; /* UINT32_MAX = global */
+	unsigned	 d_nconns;	/* connections acting as it */
+};
+
+struct store_conn {
+	TAILQ_ENTRY(store_conn) c_entry; /* in s_conns, creation order */
+	struct store	*c_store;	/* not owned */
+	uint32_t	 c_id;		/* domid */
+	uint64_t	 c_seq;		/* creation order */
+	store_out_fn	*c_out;
+	void		*c_arg;
+	store_queued_fn	*c_queued;
+	char		*c_label;	/* owned, may be NULL */
+	TAILQ_HEAD(, st_watch) c_watches; /* owned */
+	unsigned	 c_nwatches;
+	TAILQ_HEAD(, st_tx) c_txs;	/* owned */
+	unsigned	 c_ntx;
+	uint32_t	 c_next_txid;
+	struct st_tx	*c_tx;		/* transaction of the current request */
+	const struct xsp_msg *c_req;	/* request being handled, or NULL */
+	bool		 c_replied;
+};
+
+struct store {
+	struct st_htab	 s_nodes;	/* owned st_node records */
+	uint64_t	 s_gen;		/* xenstored's global generation */
+	unsigned	 s_quota[STORE_Q_COUNT];
+	unsigned	 s_quota_soft_memory;
+	TAILQ_HEAD(, store_conn) s_conns; /* not owned: the callers' */
+	uint64_t	 s_conn_seq;
+	TAILQ_HEAD(, st_domain) s_domains; /* owned */
+	struct st_htab	 s_windex;	/* owned st_wbucket entries */
+	uint64_t	 s_watch_seq;
+	unsigned	 s_nwatches;
+	store_log_fn	*s_log;
+	void		*s_log_arg;
+	bool		 s_logging;	/* CONTROL log on/off */
+};
+
+/* st_htab.c */
+uint32_t	 st_hash(const char *key);
+int		 st_htab_init(struct st_htab *, size_t size);
+void		 st_htab_free(struct st_htab *);
+struct st_hent	*st_htab_find(const struct st_htab *, const char *key);
+int		 st_htab_add(struct st_htab *, struct st_hent *he,
+		    const char *key);
+void		 st_htab_del(struct st_htab *, struct st_hent *he);
+/* Visit every entry; fn may delete the entry it is given. */
+void		 st_htab_walk(struct st_htab *,
+		    void (*fn)(struct st_hent *, void *), void *arg);
+
+/* st_node.c */
+struct st_node	*st_node_new(const char *name);
+struct st_node	*st_node_dup(const struct st_node *);
+void		 st_node_free(struct st_node *);
+int		 st_node_set_data(struct st_node *, const void *, size_t);
+int		 st_node_set_perms(struct st_node *, const struct st_perm *,
+		    unsigned);
+int		 st_node_add_child(struct st_node *, const char *base);
+int		 st_node_del_child(struct st_node *, const char *base);
+size_t		 st_node_size(const struct st_node *);
+char		*st_parent_name(const char *name);
+const char	*st_basename(const char *name);
+char		*st_child_name(const char *parent, const char *base);
+bool		 st_is_child(const char *child, const char *parent);
+
+/* st_db.c: the database as a connection sees it (transactions included) */
+const struct st_node *st_db_read(struct store_conn *, const char *name,
+		    int *err);
+int		 st_db_write(struct store_conn *, struct st_node *n,
+		    bool noquota);
+void		 st_db_discard(struct store_conn *, const char *name);
+int		 st_db_delete(struct store_conn *, const char *name);
+void		 st_db_main_put(struct store *, struct st_node *n);
+void		 st_db_main_del(struct store *, const char *name);
+const struct st_node *st_db_main_get(const struct store *, const char *);
+unsigned	 st_perm_for(const struct store_conn *, const struct st_perm *,
+		    unsigned nperms);
+bool		 st_privileged(const struct store_conn *);
+
+/* st_tree.c: the tree operations */
+int		 st_canon(struct store_conn *, const char *in, bool special,
+		    char **out);
+int		 st_get_node(struct store_conn *, const char *name,
+		    unsigned perm, const struct st_node **out);
+int		 st_create_node(struct store_conn *, const char *name,
+		    const void *data, size_t len, struct st_perm **perms,
+		    unsigned *nperms);
+int		 st_rm_node(struct store_conn *, const char *name);
+int		 st_op_read(struct store_conn *, const struct xsp_msg *);
+int		 st_op_directory(struct store_conn *, const struct xsp_msg *);
+int		 st_op_directory_part(struct store_conn *,
+		    const struct xsp_msg *);
+int		 st_op_write(struct store_conn *, const struct xsp_msg *);
+int		 st_op_mkdir(struct store_conn *, const struct xsp_msg *);
+int		 st_op_rm(struct store_conn *, const struct xsp_msg *);
+int		 st_op_get_perms(struct store_conn *, const struct xsp_msg *);
+int		 st_op_set_perms(struct store_conn *, const struct xsp_msg *);
+
+/* st_tx.c */
+struct st_tx	*st_tx_find(struct store_conn *, uint32_t id);
+struct st_acc	*st_tx_acc(struct st_tx *, const char *name);
+int		 st_tx_access(struct store_conn *, const char *name,
+		    const struct st_node *main, struct st_acc **out);
+void		 st_tx_delta(struct st_tx *, uint32_t domid, int nodes);
+int		 st_tx_nodes(const struct st_tx *, uint32_t domid);
+void		 st_tx_free(struct st_tx *);
+void		 st_tx_end_all(struct store_conn *);
+int		 st_op_tx_start(struct store_conn *, const struct xsp_msg *);
+int		 st_op_tx_end(struct store_conn *, const struct xsp_msg *);
+
+/* st_watch.c */
+void		 st_fire(struct store_conn *, const char *name,
+		    const struct st_perm *perms, unsigned nperms, bool exact,
+		    const struct st_perm *operms, unsigned noperms);
+void		 st_fire_special(struct store *, const char *name,
+		    uint32_t domid);
+void		 st_watch_del_all(struct store_conn *);
+int		 st_op_watch(struct store_conn *, const struct xsp_msg *);
+int		 st_op_unwatch(struct store_conn *, const struct xsp_msg *);
+int		 st_op_reset_watches(struct store_conn *,
+		    const struct xsp_msg *);
+
+/* st_domain.c */
+struct st_domain *st_dom_find(struct store *, uint32_t domid);
+struct st_domain *st_dom_get(struct store *, uint32_t domid);
+void		 st_dom_nodes_add(struct store_conn *, uint32_t domid, int n);
+int		 st_dom_nodes(struct store_conn *);
+unsigned	 st_quota(const struct store_conn *, enum store_quota q);
+bool		 st_quota_over(const struct store_conn *, enum store_quota q,
+		    unsigned long val);
+void		 st_dom_free_all(struct store *);
+int		 st_atoi(const char *s);
+int		 st_op_introduce(struct store_conn *, const struct xsp_msg *);
+int		 st_op_release(struct store_conn *, const struct xsp_msg *);
+int		 st_op_get_domain_path(struct store_conn *,
+		    const struct xsp_msg *);
+int		 st_op_is_introduced(struct store_conn *,
+		    const struct xsp_msg *);
+int		 st_op_resume(struct store_conn *, const struct xsp_msg *);
+int		 st_op_set_target(struct store_conn *, const struct xsp_msg *);
+int		 st_op_get_feature(struct store_conn *, const struct xsp_msg *);
+int		 st_op_set_feature(struct store_conn *, const struct xsp_msg *);
+int		 st_op_get_quota(struct store_conn *, const struct xsp_msg *);
+int		 st_op_set_quota(struct store_conn *, const struct xsp_msg *);
+
+/* st_control.c */
+int		 st_op_control(struct store_conn *, const struct xsp_msg *);
+
+/* store.c */
+void		 st_reply(struct store_conn *, uint32_t type, const void *body,
+		    size_t len);
+void		 st_ack(struct store_conn *);
+void		 st_event(struct store_conn *, const char *path,
+		    const char *token);
+void		 st_log(struct store *, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+/* Payload helpers mirroring xenstored's onearg/get_strings. */
+const char	*st_onearg(const struct xsp_msg *);
+unsigned	 st_strings(const struct xsp_msg *, const char **v,
+		    unsigned max);
+
+#endif /* XSMUX_ST_INT_H */

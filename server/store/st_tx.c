@@ -1,0 +1,286 @@
+/*
+ * st_tx.c: transactions, with xenstored 4.17's conflict rules.
+ *
+ * A transaction copies nothing up front.  The first time it touches a path
+ * (st_tx_access) it records the main table's generation of that path
+ * (ST_NO_GEN if absent) and a private copy of the record; every later
+ * access by the transaction uses the copy.  Commit checks every recorded
+ * generation against the main table: any difference means someone else
+ * changed, created or deleted a node this transaction read or wrote, and
+ * the commit fails with EAGAIN.  Otherwise the modified copies replace the
+ * main records, each with a fresh generation, and their watches fire in
+ * the order the transaction first touched them.
+ *
+ * Example: T1 reads /a (gen 7) and writes /b; meanwhile C writes /c.  /c's
+ * parent "/" changed, but T1 never read "/" (/a and /b existed), so T1
+ * commits.  Had C written /a (gen 7 -> 9), T1's commit is EAGAIN.  Had T1
+ * created /b/x, it would have read /b's record, so a concurrent write of
+ * /b by C would make T1 fail.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "st_int.h"
+
+struct st_tx *
+st_tx_find(struct store_conn *c, uint32_t id)
+{
+	struct st_tx	*t;
+
+	TAILQ_FOREACH(t, &c->c_txs, t_entry)
+		if (t->t_id == id)
+			return t;
+	return NULL;
+}
+
+struct st_acc *
+st_tx_acc(struct st_tx *t, const char *name)
+{
+	struct st_hent	*he = st_htab_find(&t->t_acc, name);
+
+	return he == NULL ? NULL : (struct st_acc *)((char *)he -
+	    offsetof(struct st_acc, a_he));
+}
+
+static void
+st_acc_free(struct st_acc *a)
+{
+	st_node_free(a->a_node);
+	free(a->a_operms);
+	free(a->a_name);
+	free(a);
+}
+
+/*
+ * The transaction's entry for name, made on first access.  wnode is the
+ * record about to be written (first access by a write: nothing to check),
+ * or NULL for a read or delete.  Returns 0 or ENOMEM / ENOSPC.
+ */
+int
+st_tx_access(struct store_conn *c, const char *name,
+    const struct st_node *wnode, struct st_acc **out)
+{
+	struct st_tx		*t = c->c_tx;
+	const struct st_node	*m;
+	struct st_acc		*a;
+
+	if ((*out = st_tx_acc(t, name)) != NULL)
+		return 0;
+	if (st_quota_over(c, STORE_Q_TRANS_NODES, t->t_nacc + 1))
+		return ENOSPC;
+	if ((a = calloc(1, sizeof(*a))) == NULL ||
+	    (a->a_name = strdup(name)) == NULL)
+		goto nomem;
+	if (wnode == NULL) {
+		m = st_db_main_get(c->c_store, name);
+		a->a_check = true;
+		a->a_gen = m != NULL ? m->n_gen : ST_NO_GEN;
+		if (m != NULL && (a->a_node = st_node_dup(m)) == NULL)
+			goto nomem;
+	}
+	st_htab_add(&t->t_acc, &a->a_he, a->a_name);
+	TAILQ_INSERT_TAIL(&t->t_accq, a, a_entry);
+	t->t_nacc++;
+	*out = a;
+	return 0;
+nomem:
+	if (a != NULL)
+		st_acc_free(a);
+	return ENOMEM;
+}
+
+void
+st_tx_delta(struct st_tx *t, uint32_t domid, int nodes)
+{
+	struct st_delta	*d;
+	unsigned	 i;
+
+	for (i = 0; i < t->t_ndeltas; i++) {
+		if (t->t_deltas[i].dl_id == domid) {
+			t->t_deltas[i].dl_nodes += nodes;
+			return;
+		}
+	}
+	d = realloc(t->t_deltas, (t->t_ndeltas + 1) * sizeof(*d));
+	if (d == NULL) {
+		t->t_fail = true;
+		return;
+	}
+	t->t_deltas = d;
+	d[t->t_ndeltas].dl_id = domid;
+	d[t->t_ndeltas++].dl_nodes = nodes;
+}
+
+int
+st_tx_nodes(const struct st_tx *t, uint32_t domid)
+{
+	unsigned	i;
+
+	for (i = 0; i < t->t_ndeltas; i++)
+		if (t->t_deltas[i].dl_id == domid)
+			return t->t_deltas[i].dl_nodes;
+	return 0;
+}
+
+/* Free a transaction already unlinked from its connection. */
+void
+st_tx_free(struct st_tx *t)
+{
+	struct st_acc	*a;
+
+	while ((a = TAILQ_FIRST(&t->t_accq)) != NULL) {
+		TAILQ_REMOVE(&t->t_accq, a, a_entry);
+		st_acc_free(a);
+	}
+	st_htab_free(&t->t_acc);
+	free(t->t_deltas);
+	free(t);
+}
+
+static void
+st_tx_unlink(struct store_conn *c, struct st_tx *t)
+{
+	TAILQ_REMOVE(&c->c_txs, t, t_entry);
+	c->c_ntx--;
+	if (c->c_tx == t)
+		c->c_tx = NULL;
+}
+
+/* Abort every transaction of c (disconnect, RESET_WATCHES). */
+void
+st_tx_end_all(struct store_conn *c)
+{
+	struct st_tx	*t;
+
+	while ((t = TAILQ_FIRST(&c->c_txs)) != NULL) {
+		st_tx_unlink(c, t);
+		st_tx_free(t);
+	}
+}
+
+int
+st_op_tx_start(struct store_conn *c, const struct xsp_msg *m)
+{
+	struct st_tx	*t;
+	char		 buf[16];
+
+	if (c->c_tx != NULL)
+		return EBUSY;		/* no nested transactions */
+	if (st_quota_over(c, STORE_Q_TRANSACTIONS, c->c_ntx))
+		return ENOSPC;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return ENOMEM;
+	if (st_htab_init(&t->t_acc, 16) != 0) {
+		free(t);
+		return ENOMEM;
+	}
+	TAILQ_INIT(&t->t_accq);
+	t->t_conn = c;
+	t->t_gen = ++c->c_store->s_gen;
+	do {
+		t->t_id = c->c_next_txid++;
+	} while (t->t_id == 0 || st_tx_find(c, t->t_id) != NULL);
+	TAILQ_INSERT_TAIL(&c->c_txs, t, t_entry);
+	c->c_ntx++;
+	snprintf(buf, sizeof(buf), "%u", t->t_id);
+	st_reply(c, XSP_TRANSACTION_START, buf, strlen(buf) + 1);
+	return 0;
+}
+
+/* Has anything t depends on changed in the main table? */
+static int
+st_tx_check(struct store *s, struct st_tx *t)
+{
+	const struct st_node	*m;
+	struct st_acc		*a, *next;
+
+	for (a = TAILQ_FIRST(&t->t_accq); a != NULL; a = next) {
+		next = TAILQ_NEXT(a, a_entry);
+		if (a->a_check) {
+			m = st_db_main_get(s, a->a_name);
+			if ((m != NULL ? m->n_gen : ST_NO_GEN) != a->a_gen)
+				return EAGAIN;
+		}
+		if (!a->a_modified) {
+			st_htab_del(&t->t_acc, &a->a_he);
+			TAILQ_REMOVE(&t->t_accq, a, a_entry);
+			st_acc_free(a);
+		}
+	}
+	return 0;
+}
+
+/* Unprivileged: would the commit take the domain past its node quota? */
+static int
+st_tx_quota(struct store_conn *c, struct st_tx *t)
+{
+	int	d = st_tx_nodes(t, c->c_id);
+
+	if (d > 0 && st_quota_over(c, STORE_Q_NODES,
+	    (unsigned long)(st_dom_nodes(c) + d)))
+		return ENOSPC;
+	return 0;
+}
+
+/* Install the modified records and fire their watches, in order. */
+static void
+st_tx_install(struct store_conn *c, struct st_tx *t)
+{
+	struct store	*s = c->c_store;
+	struct st_acc	*a;
+	unsigned	 i;
+
+	while ((a = TAILQ_FIRST(&t->t_accq)) != NULL) {
+		TAILQ_REMOVE(&t->t_accq, a, a_entry);
+		st_htab_del(&t->t_acc, &a->a_he);
+		if (a->a_node != NULL) {
+			a->a_node->n_gen = ++s->s_gen;
+			st_db_main_put(s, a->a_node);
+			a->a_node = NULL;
+		} else if (a->a_gen != ST_NO_GEN)
+			st_db_main_del(s, a->a_name);
+		if (a->a_fire)
+			st_fire(c, a->a_name, NULL, 0, a->a_exact,
+			    a->a_operms, a->a_noperms);
+		st_acc_free(a);
+	}
+	for (i = 0; i < t->t_ndeltas; i++)
+		st_dom_nodes_add(c, t->t_deltas[i].dl_id,
+		    t->t_deltas[i].dl_nodes);
+}
+
+static int
+st_tx_commit(struct store_conn *c, struct st_tx *t)
+{
+	int	r;
+
+	if (t->t_fail)
+		return ENOMEM;
+	if ((r = st_tx_quota(c, t)) != 0 ||
+	    (r = st_tx_check(c->c_store, t)) != 0)
+		return r;
+	st_tx_install(c, t);
+	return 0;
+}
+
+int
+st_op_tx_end(struct store_conn *c, const struct xsp_msg *m)
+{
+	const char	*arg = st_onearg(m);
+	struct st_tx	*t = c->c_tx;
+	int		 r = 0;
+
+	if (arg == NULL || (strcmp(arg, "T") != 0 && strcmp(arg, "F") != 0))
+		return EINVAL;
+	if (t == NULL)
+		return ENOENT;
+	st_tx_unlink(c, t);
+	if (arg[0] == 'T')
+		r = st_tx_commit(c, t);
+	st_tx_free(t);
+	if (r == 0)
+		st_ack(c);
+	return r;
+}

@@ -1,0 +1,390 @@
+/*
+ * store.c: the engine's entry points: the store, its connections, and the
+ * dispatch of one request to its handler.
+ *
+ * store_conn_request checks what xenstored checks before any handler runs,
+ * in its order: a known type (ENOSYS), privilege (EACCES), then the
+ * transaction named by tx_id (ENOENT) unless the type ignores it.  A handler
+ * returns 0 once it has replied, or an errno that becomes the ERROR reply.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "st_int.h"
+
+#define ST_OPF_PRIV	0x1	/* dom0 only (XS_FLAG_PRIV) */
+#define ST_OPF_NOTX	0x2	/* tx_id ignored (XS_FLAG_NOTID) */
+
+typedef int st_handler(struct store_conn *, const struct xsp_msg *);
+
+/* Indexed by message type; no handler means ENOSYS. */
+static const struct {
+	st_handler	*od_fn;
+	unsigned	 od_flags;
+} st_ops[XSP_TYPE_COUNT] = {
+	[XSP_CONTROL]		= { st_op_control,	ST_OPF_PRIV },
+	[XSP_DIRECTORY]		= { st_op_directory,	0 },
+	[XSP_READ]		= { st_op_read,		0 },
+	[XSP_GET_PERMS]		= { st_op_get_perms,	0 },
+	[XSP_WATCH]		= { st_op_watch,	ST_OPF_NOTX },
+	[XSP_UNWATCH]		= { st_op_unwatch,	ST_OPF_NOTX },
+	[XSP_TRANSACTION_START]	= { st_op_tx_start,	0 },
+	[XSP_TRANSACTION_END]	= { st_op_tx_end,	0 },
+	[XSP_INTRODUCE]		= { st_op_introduce,	ST_OPF_PRIV },
+	[XSP_RELEASE]		= { st_op_release,	ST_OPF_PRIV },
+	[XSP_GET_DOMAIN_PATH]	= { st_op_get_domain_path, 0 },
+	[XSP_WRITE]		= { st_op_write,	0 },
+	[XSP_MKDIR]		= { st_op_mkdir,	0 },
+	[XSP_RM]		= { st_op_rm,		0 },
+	[XSP_SET_PERMS]		= { st_op_set_perms,	0 },
+	[XSP_IS_DOMAIN_INTRODUCED] = { st_op_is_introduced, ST_OPF_PRIV },
+	[XSP_RESUME]		= { st_op_resume,	ST_OPF_PRIV },
+	[XSP_SET_TARGET]	= { st_op_set_target,	ST_OPF_PRIV },
+	[XSP_RESET_WATCHES]	= { st_op_reset_watches, 0 },
+	[XSP_DIRECTORY_PART]	= { st_op_directory_part, 0 },
+	[XSP_GET_FEATURE]	= { st_op_get_feature,	ST_OPF_PRIV | ST_OPF_NOTX },
+	[XSP_SET_FEATURE]	= { st_op_set_feature,	ST_OPF_PRIV | ST_OPF_NOTX },
+	[XSP_GET_QUOTA]		= { st_op_get_quota,	ST_OPF_PRIV | ST_OPF_NOTX },
+	[XSP_SET_QUOTA]		= { st_op_set_quota,	ST_OPF_PRIV | ST_OPF_NOTX },
+};
+
+static const char *const st_quota_names[STORE_Q_COUNT] = {
+	[STORE_Q_NODES]		= "nodes",
+	[STORE_Q_WATCHES]	= "watches",
+	[STORE_Q_TRANSACTIONS]	= "transactions",
+	[STORE_Q_OUTSTANDING]	= "outstanding",
+	[STORE_Q_TRANS_NODES]	= "transaction-nodes",
+	[STORE_Q_MEMORY]	= "memory",
+	[STORE_Q_NODE_SIZE]	= "node-size",
+	[STORE_Q_PATH_MAX]	= "path-max",
+	[STORE_Q_PERMISSIONS]	= "permissions",
+};
+
+const char *
+store_quota_name(enum store_quota q)
+{
+	return (unsigned)q < STORE_Q_COUNT ? st_quota_names[q] : NULL;
+}
+
+int
+store_quota_lookup(const char *name)
+{
+	int	q;
+
+	for (q = 0; q < STORE_Q_COUNT; q++)
+		if (strcmp(st_quota_names[q], name) == 0)
+			return q;
+	return -1;
+}
+
+void
+store_config_default(struct store_config *cfg)
+{
+	static const unsigned	def[STORE_Q_COUNT] = {
+		STORE_DEF_NODES, STORE_DEF_WATCHES, STORE_DEF_TRANSACTIONS,
+		STORE_DEF_OUTSTANDING, STORE_DEF_TRANS_NODES, STORE_DEF_MEMORY,
+		STORE_DEF_NODE_SIZE, STORE_DEF_PATH_MAX, STORE_DEF_PERMISSIONS,
+	};
+
+	memcpy(cfg->sc_quota, def, sizeof(def));
+	cfg->sc_quota_soft_memory = STORE_DEF_MEMORY_SOFT;
+}
+
+/* One of xenstored's initial nodes: owner dom0, no access for others. */
+static int
+st_manual_node(struct store *s, const char *name, const char *child)
+{
+	static const struct st_perm	 p = { 0, XSP_PERM_NONE };
+	struct st_node			*n;
+
+	if ((n = st_node_new(name)) == NULL ||
+	    st_node_set_perms(n, &p, 1) != 0 ||
+	    (child != NULL && st_node_add_child(n, child) != 0)) {
+		st_node_free(n);
+		return -ENOMEM;
+	}
+	n->n_gen = s->s_gen++;
+	st_db_main_put(s, n);
+	return 0;
+}
+
+/* The tree of a fresh xenstored, and dom0 introduced. */
+static int
+st_setup(struct store *s)
+{
+	struct st_domain	*d;
+
+	if (st_manual_node(s, "/", "tool") != 0 ||
+	    st_manual_node(s, "/tool", "xenstored") != 0 ||
+	    st_manual_node(s, "/tool/xenstored", NULL) != 0 ||
+	    st_manual_node(s, "@releaseDomain", NULL) != 0 ||
+	    st_manual_node(s, "@introduceDomain", NULL) != 0 ||
+	    (d = st_dom_get(s, 0)) == NULL)
+		return -ENOMEM;
+	d->d_introduced = true;
+	d->d_nodes = 5;
+	return 0;
+}
+
+struct store *
+store_new(const struct store_config *cfg)
+{
+	struct store		*s;
+	struct store_config	 def;
+
+	if (cfg == NULL) {
+		store_config_default(&def);
+		cfg = &def;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	memcpy(s->s_quota, cfg->sc_quota, sizeof(s->s_quota));
+	s->s_quota_soft_memory = cfg->sc_quota_soft_memory;
+	TAILQ_INIT(&s->s_conns);
+	TAILQ_INIT(&s->s_domains);
+	if (st_htab_init(&s->s_nodes, 1024) != 0 ||
+	    st_htab_init(&s->s_windex, 64) != 0 || st_setup(s) != 0) {
+		store_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void
+st_free_node_he(struct st_hent *he, void *arg)
+{
+	st_node_free((struct st_node *)((char *)he -
+	    offsetof(struct st_node, n_he)));
+}
+
+void
+store_free(struct store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->s_nodes.h_slots != NULL)
+		st_htab_walk(&s->s_nodes, st_free_node_he, NULL);
+	st_htab_free(&s->s_nodes);
+	st_htab_free(&s->s_windex);
+	st_dom_free_all(s);
+	free(s);
+}
+
+void
+store_set_log(struct store *s, store_log_fn *fn, void *arg)
+{
+	s->s_log = fn;
+	s->s_log_arg = arg;
+}
+
+size_t
+store_node_count(const struct store *s)
+{
+	return s->s_nodes.h_count;
+}
+
+struct store_conn *
+store_conn_new(struct store *s, uint32_t domid, store_out_fn *out, void *arg)
+{
+	struct store_conn	*c;
+	struct st_domain	*d;
+
+	if ((d = st_dom_get(s, domid)) == NULL ||
+	    (c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	d->d_introduced = true;
+	d->d_nconns++;
+	c->c_store = s;
+	c->c_id = domid;
+	c->c_seq = s->s_conn_seq++;
+	c->c_out = out;
+	c->c_arg = arg;
+	TAILQ_INIT(&c->c_watches);
+	TAILQ_INIT(&c->c_txs);
+	TAILQ_INSERT_TAIL(&s->s_conns, c, c_entry);
+	return c;
+}
+
+void
+store_conn_free(struct store_conn *c)
+{
+	struct st_domain	*d;
+
+	if (c == NULL)
+		return;
+	st_tx_end_all(c);
+	st_watch_del_all(c);
+	if ((d = st_dom_find(c->c_store, c->c_id)) != NULL && d->d_nconns > 0)
+		d->d_nconns--;
+	TAILQ_REMOVE(&c->c_store->s_conns, c, c_entry);
+	free(c->c_label);
+	free(c);
+}
+
+void
+store_conn_set_info(struct store_conn *c, const char *label,
+    store_queued_fn *queued)
+{
+	free(c->c_label);
+	c->c_label = label != NULL ? strdup(label) : NULL;
+	c->c_queued = queued;
+}
+
+uint32_t
+store_conn_domid(const struct store_conn *c)
+{
+	return c->c_id;
+}
+
+unsigned
+store_conn_ntransactions(const struct store_conn *c)
+{
+	return c->c_ntx;
+}
+
+unsigned
+store_conn_nwatches(const struct store_conn *c)
+{
+	return c->c_nwatches;
+}
+
+unsigned
+store_conn_quota(const struct store_conn *c, enum store_quota q)
+{
+	return (unsigned)q < STORE_Q_COUNT ? st_quota(c, q) : 0;
+}
+
+int
+store_conn_unprivileged(const struct store_conn *c)
+{
+	return !st_privileged(c);
+}
+
+/* Type check, privilege, transaction: then the handler. */
+static int
+st_dispatch(struct store_conn *c, const struct xsp_msg *m)
+{
+	uint32_t	type = m->hdr.type;
+
+	if (type >= XSP_TYPE_COUNT || st_ops[type].od_fn == NULL)
+		return ENOSYS;
+	if ((st_ops[type].od_flags & ST_OPF_PRIV) && !st_privileged(c))
+		return EACCES;
+	if (!(st_ops[type].od_flags & ST_OPF_NOTX) && m->hdr.tx_id != 0 &&
+	    (c->c_tx = st_tx_find(c, m->hdr.tx_id)) == NULL)
+		return ENOENT;
+	return st_ops[type].od_fn(c, m);
+}
+
+void
+store_conn_request(struct store_conn *c, const struct xsp_msg *m)
+{
+	const char	*name;
+	int		 r;
+
+	c->c_req = m;
+	c->c_replied = false;
+	c->c_tx = NULL;
+	r = st_dispatch(c, m);
+	if (r == 0 && !c->c_replied)
+		r = ENOMEM;		/* a handler could not build its reply */
+	if (r != 0) {
+		name = xsp_err_name(r);
+		st_reply(c, XSP_ERROR, name, strlen(name) + 1);
+	}
+	c->c_tx = NULL;
+	c->c_req = NULL;
+}
+
+/* Reply to the current request; E2BIG instead if it would not fit. */
+void
+st_reply(struct store_conn *c, uint32_t type, const void *body, size_t len)
+{
+	uint8_t		buf[XSP_MSG_MAX];
+	struct xsp_hdr	h;
+
+	if (c->c_req == NULL || c->c_replied)
+		return;
+	if (len > XSP_PAYLOAD_MAX) {
+		type = XSP_ERROR;
+		body = "E2BIG";
+		len = sizeof("E2BIG");
+	}
+	h.type = type;
+	h.req_id = c->c_req->hdr.req_id;
+	h.tx_id = c->c_req->hdr.tx_id;
+	h.len = (uint32_t)len;
+	xsp_put_hdr(buf, &h);
+	if (len > 0)
+		memcpy(buf + XSP_HDR_LEN, body, len);
+	c->c_replied = true;
+	c->c_out(c->c_arg, buf, XSP_HDR_LEN + len);
+}
+
+void
+st_ack(struct store_conn *c)
+{
+	st_reply(c, c->c_req->hdr.type, "OK", sizeof("OK"));
+}
+
+/* A WATCH_EVENT to c; over-long events are dropped, as xenstored does. */
+void
+st_event(struct store_conn *c, const char *path, const char *token)
+{
+	uint8_t		buf[XSP_MSG_MAX];
+	struct xsp_hdr	h = { XSP_WATCH_EVENT, 0, 0, 0 };
+	size_t		pl = strlen(path) + 1, tl = strlen(token) + 1;
+
+	if (pl + tl > XSP_PAYLOAD_MAX)
+		return;
+	h.len = (uint32_t)(pl + tl);
+	xsp_put_hdr(buf, &h);
+	memcpy(buf + XSP_HDR_LEN, path, pl);
+	memcpy(buf + XSP_HDR_LEN + pl, token, tl);
+	c->c_out(c->c_arg, buf, XSP_HDR_LEN + pl + tl);
+}
+
+void
+st_log(struct store *s, const char *fmt, ...)
+{
+	char	line[1024];
+	va_list	ap;
+
+	if (s->s_log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	s->s_log(s->s_log_arg, line);
+}
+
+/* The payload if it is exactly one string with its NUL, else NULL. */
+const char *
+st_onearg(const struct xsp_msg *m)
+{
+	const uint8_t	*nul;
+
+	if (m->hdr.len == 0)
+		return NULL;
+	nul = memchr(m->body, '\0', m->hdr.len);
+	return nul == m->body + m->hdr.len - 1 ? (const char *)m->body : NULL;
+}
+
+/* Fill up to max strings; returns how many NUL-terminated there are. */
+unsigned
+st_strings(const struct xsp_msg *m, const char **v, unsigned max)
+{
+	size_t		off = 0, slen;
+	const char	*s;
+	unsigned	n = 0;
+
+	while ((s = xsp_next_string(m->body, m->hdr.len, &off, &slen)) != NULL) {
+		if (n < max)
+			v[n] = s;
+		n++;
+	}
+	return n;
+}
