@@ -208,3 +208,127 @@ Test(harness, run_stdin_and_timeout)
 	    NULL, NULL, out, sizeof(out), &st, 200), -ETIMEDOUT);
 	cr_expect(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 }
+
+/*
+ * Replies of xenstored 4.17 to odd requests, for the in-memory store to
+ * match.  Each request is sent on a fresh connection.  Requests taking
+ * one path with a malformed payload (no NUL, empty, more than one string)
+ * are left out: xenstored answers them with a stale errno, and can abort
+ * on them (see NOTES.md).
+ */
+struct or_case {
+	const char	*name;
+	uint32_t	 type;
+	uint32_t	 tx_id;
+	const char	*body;
+	size_t		 len;
+	uint32_t	 rtype;		/* reply type */
+	const char	*rbody;		/* reply payload, NUL included */
+	size_t		 rlen;
+};
+
+#define OR_C(n, t, tx, b, rt, rb) \
+	{ n, t, tx, b, sizeof(b) - 1, rt, rb, sizeof(rb) - 1 }
+
+static const struct or_case or_cases[] = {
+	OR_C("read /", XSP_READ, 0, "/\0", XSP_READ, ""),
+	OR_C("read //a", XSP_READ, 0, "//a\0", XSP_ERROR, "EINVAL\0"),
+	OR_C("read trailing /", XSP_READ, 0, "/local/\0", XSP_ERROR,
+	    "EINVAL\0"),
+	OR_C("read bad char", XSP_READ, 0, "/a b\0", XSP_ERROR, "EINVAL\0"),
+	OR_C("relative read", XSP_READ, 0, "domid\0", XSP_READ, "0"),
+	OR_C("write empty value", XSP_WRITE, 0, "/e\0", XSP_WRITE, "OK\0"),
+	OR_C("write without NUL", XSP_WRITE, 0, "/e", XSP_ERROR,
+	    "EINVAL\0"),
+	OR_C("mkdir existing", XSP_MKDIR, 0, "/local\0", XSP_MKDIR, "OK\0"),
+	OR_C("rm missing leaf", XSP_RM, 0, "/local/nope\0", XSP_RM, "OK\0"),
+	OR_C("rm missing parent", XSP_RM, 0, "/nope/deeper\0", XSP_ERROR,
+	    "ENOENT\0"),
+	OR_C("rm /", XSP_RM, 0, "/\0", XSP_ERROR, "EINVAL\0"),
+	OR_C("directory missing", XSP_DIRECTORY, 0, "/nope\0", XSP_ERROR,
+	    "ENOENT\0"),
+	OR_C("set_perms no perms", XSP_SET_PERMS, 0, "/local\0", XSP_ERROR,
+	    "EINVAL\0"),
+	OR_C("set_perms bad perm", XSP_SET_PERMS, 0, "/local\0z0\0",
+	    XSP_ERROR, "EINVAL\0"),
+	OR_C("unknown type", 99, 0, "/\0", XSP_ERROR, "ENOSYS\0"),
+	OR_C("removed RESTRICT", XSP_RESTRICT_REMOVED, 0, "1\0", XSP_ERROR,
+	    "ENOSYS\0"),
+	OR_C("WATCH_EVENT sent", XSP_WATCH_EVENT, 0, "/\0t\0", XSP_ERROR,
+	    "ENOSYS\0"),
+	OR_C("ERROR sent", XSP_ERROR, 0, "EINVAL\0", XSP_ERROR, "ENOSYS\0"),
+	OR_C("GET_FEATURE", XSP_GET_FEATURE, 0, "0\0", XSP_ERROR,
+	    "ENOSYS\0"),
+	OR_C("tx start, empty", XSP_TRANSACTION_START, 0, "",
+	    XSP_TRANSACTION_START, "1\0"),
+	OR_C("read in unknown tx", XSP_READ, 99, "/\0", XSP_ERROR,
+	    "ENOENT\0"),
+	OR_C("tx end without tx", XSP_TRANSACTION_END, 0, "T\0", XSP_ERROR,
+	    "ENOENT\0"),
+	OR_C("tx end bad arg", XSP_TRANSACTION_END, 0, "X\0", XSP_ERROR,
+	    "EINVAL\0"),
+	OR_C("watch one arg", XSP_WATCH, 0, "/\0", XSP_ERROR, "EINVAL\0"),
+	OR_C("unwatch missing", XSP_UNWATCH, 0, "/\0t\0", XSP_ERROR,
+	    "ENOENT\0"),
+	OR_C("domain path of junk", XSP_GET_DOMAIN_PATH, 0, "abc\0",
+	    XSP_GET_DOMAIN_PATH, "/local/domain/0\0"),
+	OR_C("is introduced 0", XSP_IS_DOMAIN_INTRODUCED, 0, "0\0",
+	    XSP_IS_DOMAIN_INTRODUCED, "T\0"),
+	OR_C("is introduced 5", XSP_IS_DOMAIN_INTRODUCED, 0, "5\0",
+	    XSP_IS_DOMAIN_INTRODUCED, "F\0"),
+	OR_C("release 0", XSP_RELEASE, 0, "0\0", XSP_ERROR, "EINVAL\0"),
+	OR_C("release unknown", XSP_RELEASE, 0, "5\0", XSP_ERROR,
+	    "ENOENT\0"),
+	OR_C("reset watches", XSP_RESET_WATCHES, 0, "", XSP_RESET_WATCHES,
+	    "OK\0"),
+};
+
+Test(oracle, error_replies)
+{
+	uint8_t buf[XSP_MSG_MAX];
+	const struct or_case *k;
+	struct xh_conn c;
+	struct xh_msg m;
+	size_t i;
+	ssize_t n;
+
+	or_start();
+	for (i = 0; i < sizeof(or_cases) / sizeof(or_cases[0]); i++) {
+		k = &or_cases[i];
+		n = xsp_build(buf, sizeof(buf), k->type, 42, k->tx_id, k->body,
+		    k->len);
+		cr_assert_gt(n, 0);
+		cr_assert_eq(xh_open(&c, or_xs.xd_sock), 0);
+		cr_assert_eq(xh_send_raw(&c, buf, n), 0);
+		cr_assert_eq(xh_reply(&c, &m, XH_IO_TIMEOUT_MS), 0, "%s",
+		    k->name);
+		xh_close(&c);
+		cr_expect_eq(m.hdr.type, k->rtype, "%s: type %u", k->name,
+		    m.hdr.type);
+		cr_expect_eq(m.hdr.req_id, 42, "%s", k->name);
+		cr_expect_eq(m.hdr.tx_id, k->tx_id, "%s", k->name);
+		cr_expect(m.hdr.len == k->rlen &&
+		    memcmp(m.body, k->rbody, k->rlen) == 0, "%s: \"%s\"",
+		    k->name, m.body);
+	}
+}
+
+/* A header announcing more than 4096 bytes: the connection is closed
+ * without a reply; xenstored lives on. */
+Test(oracle, oversized_closes)
+{
+	struct xsp_hdr h = { XSP_READ, 1, 0, XSP_PAYLOAD_MAX + 1 };
+	uint8_t buf[XSP_HDR_LEN];
+	struct xh_conn c;
+	struct xh_msg m;
+	char val[16];
+
+	or_start();
+	xsp_put_hdr(buf, &h);
+	cr_assert_eq(xh_open(&c, or_xs.xd_sock), 0);
+	cr_assert_eq(xh_send_raw(&c, buf, sizeof(buf)), 0);
+	cr_expect_eq(xh_recv(&c, &m, XH_IO_TIMEOUT_MS), -ECONNRESET);
+	xh_close(&c);
+	cr_assert_eq(xh_read(or_xs.xd_sock, "/local/domain/0/domid", val,
+	    sizeof(val)), 0);
+}
