@@ -1,0 +1,105 @@
+/*
+ * backend.c: starting the server for an integration test.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend.h"
+
+#ifndef XSMUX_BACKEND
+#define XSMUX_BACKEND	"stored"
+#endif
+
+#define STORED		"server/store/xsmux-stored"
+#define XSMUXD		"server/xsmuxd"
+
+struct backend	be;
+
+const char *
+backend_name(void)
+{
+	return XSMUX_BACKEND;
+}
+
+int
+backend_is_xenstored(void)
+{
+	return strstr(XSMUX_BACKEND, "xenstored") != NULL;
+}
+
+const char *
+backend_built(const char *rel)
+{
+	static char	buf[1024];
+	const char	*root = getenv("XSMUX_BUILD_ROOT");
+
+	snprintf(buf, sizeof(buf), "%s/%s", root ? root : ".", rel);
+	return buf;
+}
+
+static void
+backend_need(const char *rel)
+{
+	if (access(backend_built(rel), X_OK) != 0)
+		cr_skip_test("%s is not built", rel);
+}
+
+static void
+backend_proxy(const char *upstream)
+{
+	const char	*argv[] = { "@BUILD@/" XSMUXD, "--listen", "@SOCK@",
+			    "--upstream", upstream, NULL };
+
+	backend_need(XSMUXD);
+	cr_assert_eq(xh_start(&be.b_proxy, argv), 0, "%s",
+	    be.b_proxy.xd_err);
+	be.b_sock = be.b_proxy.xd_sock;
+}
+
+static void
+backend_xenstored(void)
+{
+	if (!xh_have_xenstored())
+		cr_skip_test("the xenstored oracle is not installed");
+	cr_assert_eq(xh_start_xenstored(&be.b_store, NULL), 0, "%s",
+	    be.b_store.xd_err);
+	be.b_sock = be.b_store.xd_sock;
+}
+
+void
+backend_start(void)
+{
+	const char	*stored[] = { "@BUILD@/" STORED, "--listen", "@SOCK@",
+			    NULL };
+	char		 up[sizeof(be.b_store.xd_sock) + 8];
+
+	if (strcmp(XSMUX_BACKEND, "stored") == 0) {
+		backend_need(STORED);
+		cr_assert_eq(xh_start(&be.b_store, stored), 0, "%s",
+		    be.b_store.xd_err);
+		be.b_sock = be.b_store.xd_sock;
+	} else if (strcmp(XSMUX_BACKEND, "xenstored") == 0)
+		backend_xenstored();
+	else if (strcmp(XSMUX_BACKEND, "proxy") == 0)
+		backend_proxy("embedded");
+	else if (strcmp(XSMUX_BACKEND, "proxy-xenstored") == 0) {
+		backend_xenstored();
+		snprintf(up, sizeof(up), "unix:%s", be.b_store.xd_sock);
+		backend_proxy(up);
+	} else
+		cr_assert_fail("unknown backend %s", XSMUX_BACKEND);
+}
+
+void
+backend_stop(void)
+{
+	int	rp, rs;
+
+	rp = xh_stop(&be.b_proxy);
+	rs = xh_stop(&be.b_store);
+	cr_expect_eq(rp, 0, "proxy: %s", be.b_proxy.xd_err);
+	cr_expect_eq(rs, 0, "store: %s", be.b_store.xd_err);
+}
