@@ -282,17 +282,25 @@ xsmux_monitor_watch(struct xsmux_monitor *m, const char *wpath,
 	return err;
 }
 
-int
-xsmux_monitor_unwatch(struct xsmux_monitor *m, const char *wpath,
+static int
+monitor_send_unwatch(struct xsmux_monitor *m, const char *wpath,
     const char *token)
 {
 	const char		*strs[2] = { wpath, token };
 	struct xsmux_req	 req = { XSP_UNWATCH, strs, 2, NULL, 0 };
-	int			 err;
+
+	return client_ack(m->m_client, &req);
+}
+
+int
+xsmux_monitor_unwatch(struct xsmux_monitor *m, const char *wpath,
+    const char *token)
+{
+	int	err;
 
 	if ((err = monitor_check(wpath, token)) != 0)
 		return err;
-	err = client_ack(m->m_client, &req);
+	err = monitor_send_unwatch(m, wpath, token);
 	if (err == 0 || err == XSMUX_E_DISCONNECTED)
 		monitor_remove(m, wpath, token);
 	return err;
@@ -434,23 +442,22 @@ xsmux_monitor_watched(struct xsmux_monitor *m, char ***paths, size_t *np)
 	return err;
 }
 
-/* Unwatch every watch left, then free m. */
+/* Unwatch every watch left (whatever the server says), then free m. */
 void
 xsmux_monitor_close(struct xsmux_monitor *m)
 {
 	struct xsmux_router	*r;
 	struct xsmux_watch	*w;
 	struct xsmux_event	*ev;
-	char			*path, *token;
 
 	if (m == NULL)
 		return;
 	r = m->m_router;
 	while ((w = TAILQ_FIRST(&m->m_watches)) != NULL) {
-		path = w->w_path;
-		token = w->w_token;
-		if (xsmux_monitor_unwatch(m, path, token) != 0)
-			monitor_remove(m, path, token);
+		(void)monitor_send_unwatch(m, w->w_path, w->w_token);
+		pthread_mutex_lock(&r->r_mtx);
+		monitor_forget(m, w);
+		pthread_mutex_unlock(&r->r_mtx);
 	}
 	pthread_mutex_lock(&r->r_mtx);
 	TAILQ_REMOVE(&r->r_monitors, m, m_entry);

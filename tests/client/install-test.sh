@@ -1,6 +1,8 @@
 #!/bin/sh
-# install-test.sh BUILD_DIR SOURCE_DIR [SOCKET_DAEMON]
+# install-test.sh BUILD_DIR SOURCE_DIR SANITIZE [STORED]
 #
+# SANITIZE is meson's b_sanitize ("none", "address,undefined", ...): a
+# sanitized build's libraries need the example built the same way.
 # meson install into a temporary DESTDIR, then check that pkg-config
 # finds xsmux there, that the example program builds against the
 # installed header and library (shared, and static), that the shared
@@ -11,7 +13,8 @@ set -eu
 
 build=$1
 src=$2
-stored=${3:-}
+sanitize=${3:-none}
+stored=${4:-}
 tmp=$(mktemp -d /tmp/xsmux-install-XXXXXX)
 pid=
 cleanup() {
@@ -52,6 +55,7 @@ extra=$(nm -D --defined-only "$libdir/libxsmux.so.0" |
 [ -z "$extra" ] || fail "unexpected exported symbols: $extra"
 
 cc=${CC:-cc}
+[ "$sanitize" = none ] || cc="$cc -fsanitize=$sanitize"
 # shellcheck disable=SC2086
 $cc -std=c11 -Wall -Werror -o "$tmp/example" \
 	"$src/client-shim/examples/xsmux-example.c" $cflags $libs ||

@@ -301,9 +301,11 @@ Test(router, two_monitors)
 	cr_expect_eq(xsmux_monitor_wait(m1, 0, XSMUX_WAIT_UNWATCHED, &ev), 0);
 	xsmux_monitor_close(m1);
 	xsmux_client_close(c);
-	cr_assert_eq(xsmux_write(xsmux_client_new(rt, NULL), "/a", "v", 1), 0);
+	c = xsmux_client_new(rt, NULL);
+	cr_assert_eq(xsmux_write(c, "/a", "v", 1), 0);
 	expect_event(m2, "/a", "t2");
 	xsmux_monitor_close(m2);
+	xsmux_client_close(c);
 }
 
 /* --- resolution and connection errors --- */
