@@ -5,7 +5,8 @@
  *	0  success (exists: the node exists)
  *	1  the node does not exist (ENOENT; exists: it does not)
  *	2  usage error, or an invalid path, permission or value
- *	3  cannot connect to XenStore, or the connection was lost
+ *	3  cannot connect to XenStore, the connection was lost, or a reply
+ *	   made no sense
  *	4  any other error reported by XenStore (EACCES, EINVAL, ...)
  */
 #ifndef XSMUX_CLI_H

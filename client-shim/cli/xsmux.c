@@ -74,8 +74,8 @@ cli_help(FILE *f)
 	for (i = 0; i < CLI_NCMDS; i++)
 		fprintf(f, "  %s\n", cli_cmds[i].usage);
 	fprintf(f, "\nexit codes: 0 ok, 1 no such node, 2 usage or invalid "
-	    "input,\n  3 cannot connect or connection lost, 4 other "
-	    "XenStore error\n");
+	    "input,\n  3 cannot connect, connection lost or bad reply, "
+	    "4 other XenStore error\n");
 }
 
 int
@@ -112,8 +112,14 @@ cli_connect(struct cli *c, const char *sock, const char *xenbus)
 	return cli_exit_code(err);
 }
 
-int
-main(int argc, char **argv)
+struct cli_opts {
+	const char	*sock;		/* --socket */
+	const char	*xenbus;	/* --xenbus */
+};
+
+/* Global options; -1 to go on, or an exit code. */
+static int
+cli_options(struct cli *c, struct cli_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
@@ -123,21 +129,18 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct cli		 c = { NULL, false, NULL };
-	const struct cli_cmd	*cmd;
-	const char		*sock = NULL, *xenbus = NULL;
-	int			 ch, rc;
+	int	ch;
 
 	while ((ch = getopt_long(argc, argv, "+s:x:jhV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
-			sock = optarg;
+			o->sock = optarg;
 			break;
 		case 'x':
-			xenbus = optarg;
+			o->xenbus = optarg;
 			break;
 		case 'j':
-			c.json = true;
+			c->json = true;
 			break;
 		case 'h':
 			cli_help(stdout);
@@ -150,6 +153,19 @@ main(int argc, char **argv)
 			return CLI_EXIT_USAGE;
 		}
 	}
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli		 c = { NULL, false, NULL };
+	struct cli_opts		 o = { NULL, NULL };
+	const struct cli_cmd	*cmd;
+	int			 rc;
+
+	if ((rc = cli_options(&c, &o, argc, argv)) != -1)
+		return rc;
 	argc -= optind;
 	argv += optind;
 	if (argc < 1 || (cmd = cli_find(argv[0])) == NULL) {
@@ -159,7 +175,7 @@ main(int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	c.cmd = cmd->name;
-	if ((rc = cli_connect(&c, sock, xenbus)) != 0)
+	if ((rc = cli_connect(&c, o.sock, o.xenbus)) != 0)
 		return rc;
 	rc = cmd->fn(&c, argc, argv);
 	xsmux_client_close(c.cl);

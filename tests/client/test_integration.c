@@ -478,6 +478,35 @@ Test(monitor, transactions_and_specials)
 	xsmux_monitor_close(m);
 }
 
+/* A thread blocked in wait is woken by a write made by another. */
+static void *
+waiter(void *arg)
+{
+	struct xsmux_event	*ev = NULL;
+
+	if (xsmux_monitor_wait(arg, -1, 0, &ev) != 1)
+		return NULL;
+	return ev;
+}
+
+Test(monitor, wait_in_another_thread)
+{
+	struct xsmux_monitor	*m;
+	struct xsmux_event	*ev;
+	pthread_t		 t;
+
+	cr_assert_not_null(m = xsmux_monitor_new(cl, NULL));
+	cr_assert_eq(xsmux_monitor_watch(m, "/th", "th"), 0);
+	expect_event(m, "/th", "th");
+	pthread_create(&t, NULL, waiter, m);
+	put(cl, "/th/x", "1");
+	pthread_join(t, (void **)&ev);
+	cr_assert_not_null(ev);
+	cr_expect_str_eq(ev->path, "/th/x");
+	free(ev);
+	xsmux_monitor_close(m);
+}
+
 /* --- errors --- */
 
 Test(errors, server_errors)
