@@ -21,10 +21,11 @@
 
 typedef int st_ctl_fn(struct store_conn *, const char **, unsigned);
 
-static st_ctl_fn st_ctl_check, st_ctl_log, st_ctl_ok1, st_ctl_memreport,
-    st_ctl_print, st_ctl_quota, st_ctl_quota_soft, st_ctl_help,
-    st_ctl_connections;
+static st_ctl_fn st_ctl_check, st_ctl_log, st_ctl_lu, st_ctl_ok1,
+    st_ctl_memreport, st_ctl_print, st_ctl_quota, st_ctl_quota_soft,
+    st_ctl_help, st_ctl_connections;
 
+/* In xenstored's order; "help" lists those with cc_pars (not ours). */
 static const struct {
 	const char	*cc_name;
 	st_ctl_fn	*cc_fn;
@@ -32,13 +33,16 @@ static const struct {
 } st_ctl_cmds[] = {
 	{ "check",	st_ctl_check,		"" },
 	{ "log",	st_ctl_log,		"on|off" },
+	{ "live-update", st_ctl_lu,
+	    "[-c <cmdline>] [-F] [-t <timeout>] <file>\n"
+	    "    Default timeout is 60 seconds." },
 	{ "logfile",	st_ctl_ok1,		"<file>" },
 	{ "memreport",	st_ctl_memreport,	"[<file>]" },
 	{ "print",	st_ctl_print,		"<string>" },
 	{ "quota",	st_ctl_quota,		"[set <name> <val>|<domid>]" },
 	{ "quota-soft",	st_ctl_quota_soft,	"[set <name> <val>]" },
-	{ "connections", st_ctl_connections,	"" },
 	{ "help",	st_ctl_help,		"" },
+	{ "connections", st_ctl_connections,	NULL },
 };
 
 #define ST_CTL_NCMDS	(sizeof(st_ctl_cmds) / sizeof(st_ctl_cmds[0]))
@@ -124,10 +128,32 @@ st_ctl_ok1(struct store_conn *c, const char **v, unsigned n)
 	return 0;
 }
 
+/*
+ * live-update: never in a session here.  "-a" and "-s" answer as an idle
+ * xenstored does; a new session ("-f", "-b", "-c", ...) is not supported.
+ */
+static int
+st_ctl_lu(struct store_conn *c, const char **v, unsigned n)
+{
+	const char	*msg;
+
+	if (n == 0)
+		return EINVAL;
+	if (strcmp(v[0], "-a") == 0)
+		msg = "No live-update session active.";
+	else if (strcmp(v[0], "-s") == 0)
+		msg = "Not in live-update session.";
+	else
+		return ENOSYS;
+	st_reply(c, XSP_CONTROL, msg, strlen(msg) + 1);
+	return 0;
+}
+
+/* memreport: xenstored wants a file (it has no log to write to here). */
 static int
 st_ctl_memreport(struct store_conn *c, const char **v, unsigned n)
 {
-	if (n > 1)
+	if (n != 1)
 		return EINVAL;
 	st_log(c->c_store, "memreport: %zu nodes, %u watches",
 	    store_node_count(c->c_store), c->c_store->s_nwatches);
@@ -196,6 +222,43 @@ st_ctl_quota_set(struct store_conn *c, const char **v, unsigned n, bool soft)
 	return 0;
 }
 
+struct st_mem {
+	uint32_t	 m_id;
+	size_t		 m_sum;
+};
+
+static void
+st_memory_node(struct st_hent *he, void *arg)
+{
+	const struct st_node	*n = (const struct st_node *)((char *)he -
+				    offsetof(struct st_node, n_he));
+	struct st_mem		*m = arg;
+
+	if (n->n_nperms > 0 && n->n_perms[0].p_id == m->m_id)
+		m->m_sum += st_node_size(n) + strlen(n->n_name);
+}
+
+/*
+ * xenstored's memory accounting, for nodes and watches: each node's record
+ * size plus its name length, each watch's path and token lengths.
+ */
+static size_t
+st_memory(struct store *s, uint32_t domid)
+{
+	struct st_mem		 m = { domid, 0 };
+	const struct store_conn	*o;
+	const struct st_watch	*w;
+
+	st_htab_walk(&s->s_nodes, st_memory_node, &m);
+	TAILQ_FOREACH(o, &s->s_conns, c_entry) {
+		if (o->c_id != domid)
+			continue;
+		TAILQ_FOREACH(w, &o->c_watches, w_centry)
+			m.m_sum += strlen(w->w_node) + strlen(w->w_token);
+	}
+	return m.m_sum;
+}
+
 /* "quota <domid>": what a domain uses. */
 static int
 st_ctl_quota_dom(struct store_conn *c, uint32_t domid)
@@ -203,19 +266,23 @@ st_ctl_quota_dom(struct store_conn *c, uint32_t domid)
 	struct st_text		 t = { NULL, 0, 0, false };
 	const struct st_domain	*d = st_dom_find(c->c_store, domid);
 	const struct store_conn	*o;
-	unsigned		 ntx = 0;
+	unsigned		 ntx = 0, nw = 0;
 
 	if (d == NULL)
 		return ENOENT;
-	TAILQ_FOREACH(o, &c->c_store->s_conns, c_entry)
-		if (o->c_id == domid)
+	TAILQ_FOREACH(o, &c->c_store->s_conns, c_entry) {
+		if (o->c_id == domid && !st_privileged(o)) {
 			ntx += o->c_ntx;
+			nw += o->c_nwatches;
+		}
+	}
 	st_text_add(&t, "Domain %u:\n", domid);
 	st_text_add(&t, "%-16s: %8d\n", "nodes", d->d_nodes);
-	st_text_add(&t, "%-16s: %8u\n", "watches", d->d_watches);
+	st_text_add(&t, "%-16s: %8u\n", "watches", nw);
 	st_text_add(&t, "%-16s: %8u\n", "transactions", ntx);
 	st_text_add(&t, "%-16s: %8u\n", "outstanding", 0u);
-	st_text_add(&t, "%-16s: %8u\n", "memory", 0u);
+	st_text_add(&t, "%-16s: %8zu\n", "memory",
+	    st_memory(c->c_store, domid));
 	return st_text_reply(c, &t);
 }
 
@@ -250,8 +317,9 @@ st_ctl_help(struct store_conn *c, const char **v, unsigned n)
 	if (n != 0)
 		return EINVAL;
 	for (i = 0; i < ST_CTL_NCMDS; i++)
-		st_text_add(&t, "%s\t%s\n", st_ctl_cmds[i].cc_name,
-		    st_ctl_cmds[i].cc_pars);
+		if (st_ctl_cmds[i].cc_pars != NULL)
+			st_text_add(&t, "%s\t%s\n", st_ctl_cmds[i].cc_name,
+			    st_ctl_cmds[i].cc_pars);
 	return st_text_reply(c, &t);
 }
 

@@ -146,6 +146,13 @@ struct store_conn {
 	bool		 c_replied;
 };
 
+/* A special watch path's permissions (they are not nodes in 4.17). */
+#define ST_NSPECIAL	2	/* @releaseDomain, @introduceDomain */
+struct st_special {
+	struct st_perm	*sp_perms;	/* owned */
+	unsigned	 sp_nperms;
+};
+
 struct store {
 	struct st_htab	 s_nodes;	/* owned st_node records */
 	uint64_t	 s_gen;		/* xenstored's global generation */
@@ -160,6 +167,7 @@ struct store {
 	store_log_fn	*s_log;
 	void		*s_log_arg;
 	bool		 s_logging;	/* CONTROL log on/off */
+	struct st_special s_special[ST_NSPECIAL];
 };
 
 /* st_htab.c */
@@ -235,6 +243,9 @@ int		 st_op_tx_start(struct store_conn *, const struct xsp_msg *);
 int		 st_op_tx_end(struct store_conn *, const struct xsp_msg *);
 
 /* st_watch.c */
+int		 st_special_index(const char *name);
+int		 st_special_set(struct store *, int idx, const struct st_perm *,
+		    unsigned np);
 void		 st_fire(struct store_conn *, const char *name,
 		    const struct st_perm *perms, unsigned nperms, bool exact,
 		    const struct st_perm *operms, unsigned noperms);

@@ -225,7 +225,7 @@ st_op_get_perms(struct store_conn *c, const struct xsp_msg *m)
 	unsigned		 i;
 	int			 r;
 
-	if ((r = st_canon(c, st_onearg(m), true, &name)) != 0)
+	if ((r = st_canon(c, st_onearg(m), false, &name)) != 0)
 		return r;
 	r = st_get_node(c, name, ST_PERM_READ, &n);
 	free(name);
@@ -292,6 +292,26 @@ st_apply_perms(struct store_conn *c, const char *name,
 	return r;
 }
 
+/* SET_PERMS of @releaseDomain or @introduceDomain: no event. */
+static int
+st_set_special(struct store_conn *c, const char *path, const struct st_perm *p,
+    unsigned np)
+{
+	struct st_special	*sp;
+	int			 i = st_special_index(path);
+
+	if (i < 0)
+		return ENOENT;
+	sp = &c->c_store->s_special[i];
+	if ((st_perm_for(c, sp->sp_perms, sp->sp_nperms) &
+	    (ST_PERM_WRITE | ST_PERM_OWNER)) != (ST_PERM_WRITE | ST_PERM_OWNER))
+		return EACCES;
+	if (st_special_set(c->c_store, i, p, np) != 0)
+		return ENOMEM;
+	st_ack(c);
+	return 0;
+}
+
 int
 st_op_set_perms(struct store_conn *c, const struct xsp_msg *m)
 {
@@ -316,7 +336,11 @@ st_op_set_perms(struct store_conn *c, const struct xsp_msg *m)
 		r = ENOENT;
 		goto out;
 	}
-	if ((r = st_canon(c, path, true, &name)) != 0)
+	if (path[0] == '@') {
+		r = st_set_special(c, path, p, np);
+		goto out;
+	}
+	if ((r = st_canon(c, path, false, &name)) != 0)
 		goto out;
 	r = st_get_node(c, name, ST_PERM_WRITE | ST_PERM_OWNER, &n);
 	if (r == 0)

@@ -242,10 +242,52 @@ st_fire(struct store_conn *c, const char *name, const struct st_perm *p,
 	free(m.m_v);
 }
 
+int
+st_special_index(const char *name)
+{
+	if (strcmp(name, "@releaseDomain") == 0)
+		return 0;
+	if (strcmp(name, "@introduceDomain") == 0)
+		return 1;
+	return -1;
+}
+
+int
+st_special_set(struct store *s, int idx, const struct st_perm *p,
+    unsigned np)
+{
+	struct st_special	*sp = &s->s_special[idx];
+	struct st_perm		*q;
+
+	if ((q = malloc((np + 1) * sizeof(*q))) == NULL)
+		return -ENOMEM;
+	memcpy(q, p, np * sizeof(*q));
+	free(sp->sp_perms);
+	sp->sp_perms = q;
+	sp->sp_nperms = np;
+	return 0;
+}
+
+/* Unprivileged watchers need read access granted by SET_PERMS. */
+static bool
+st_special_permitted(struct store_conn *c, const char *name)
+{
+	const struct st_special	*sp;
+	int			 i = st_special_index(name);
+
+	if (st_privileged(c))
+		return true;
+	if (i < 0)
+		return false;
+	sp = &c->c_store->s_special[i];
+	return (st_perm_for(c, sp->sp_perms, sp->sp_nperms) & ST_PERM_READ) != 0;
+}
+
 /*
  * @introduceDomain or @releaseDomain for domid.  As xenstored 4.17, the
- * watchers of the name and of "/" get it; as the spec adds, a watch on
- * "@releaseDomain/<domid>" or one with depth 1 gets "<name>/<domid>".
+ * watchers of exactly that name get it (a watch on "/" does not); as the
+ * spec adds, a watch on "@releaseDomain/<domid>" or one with depth 1 gets
+ * "<name>/<domid>".
  */
 void
 st_fire_special(struct store *s, const char *name, uint32_t domid)
@@ -257,12 +299,11 @@ st_fire_special(struct store *s, const char *name, uint32_t domid)
 
 	snprintf(sub, sizeof(sub), "%s/%u", name, domid);
 	st_match_bucket(s, &m, name, name, false);
-	st_match_bucket(s, &m, "/", name, false);
 	st_match_bucket(s, &m, sub, sub, false);
 	qsort(m.m_v, m.m_n, sizeof(*m.m_v), st_match_cmp);
 	for (i = 0; i < m.m_n; i++) {
 		w = m.m_v[i];
-		if (!st_permitted(w->w_conn, name, NULL, 0, NULL, 0))
+		if (!st_special_permitted(w->w_conn, name))
 			continue;
 		if (strcmp(w->w_node, sub) == 0 ||
 		    (w->w_depth == 1 && strcmp(w->w_node, name) == 0))

@@ -117,15 +117,20 @@ st_setup(struct store *s)
 {
 	struct st_domain	*d;
 
+	static const struct st_perm	 p = { 0, XSP_PERM_NONE };
+	int				 i;
+
+	s->s_gen = 1;
 	if (st_manual_node(s, "/", "tool") != 0 ||
 	    st_manual_node(s, "/tool", "xenstored") != 0 ||
 	    st_manual_node(s, "/tool/xenstored", NULL) != 0 ||
-	    st_manual_node(s, "@releaseDomain", NULL) != 0 ||
-	    st_manual_node(s, "@introduceDomain", NULL) != 0 ||
 	    (d = st_dom_get(s, 0)) == NULL)
 		return -ENOMEM;
 	d->d_introduced = true;
-	d->d_nodes = 5;
+	d->d_nodes = 3;
+	for (i = 0; i < ST_NSPECIAL; i++)
+		if (st_special_set(s, i, &p, 1) != 0)
+			return -ENOMEM;
 	return 0;
 }
 
@@ -170,6 +175,8 @@ store_free(struct store *s)
 	st_htab_free(&s->s_nodes);
 	st_htab_free(&s->s_windex);
 	st_dom_free_all(s);
+	free(s->s_special[0].sp_perms);
+	free(s->s_special[1].sp_perms);
 	free(s);
 }
 
