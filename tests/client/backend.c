@@ -103,3 +103,24 @@ backend_stop(void)
 	cr_expect_eq(rp, 0, "proxy: %s", be.b_proxy.xd_err);
 	cr_expect_eq(rs, 0, "store: %s", be.b_store.xd_err);
 }
+
+/*
+ * xsmux-stored with a second socket whose clients act as domain domid;
+ * its path into guest (cap bytes).  Skips unless the backend is stored.
+ */
+void
+backend_start_guest(unsigned domid, char *guest, size_t cap)
+{
+	char		 spec[64];
+	const char	*argv[] = { "@BUILD@/" STORED, "--listen", "@SOCK@",
+			    "--domain-socket", spec, NULL };
+
+	if (strcmp(XSMUX_BACKEND, "stored") != 0)
+		cr_skip_test("guest sockets are xsmux-stored's");
+	backend_need(STORED);
+	snprintf(spec, sizeof(spec), "%u:@DIR@/guest", domid);
+	cr_assert_eq(xh_start(&be.b_store, argv), 0, "%s", be.b_store.xd_err);
+	be.b_sock = be.b_store.xd_sock;
+	cr_assert_lt((size_t)snprintf(guest, cap, "%s/guest",
+	    be.b_store.xd_dir), cap);
+}

@@ -14,6 +14,8 @@
 #ifndef XSMUX_TEST_BACKEND_H
 #define XSMUX_TEST_BACKEND_H
 
+#include <stddef.h>
+
 #include "harness.h"
 
 struct backend {
@@ -28,6 +30,8 @@ const char	*backend_name(void);
 /* Start be; the socket is be.b_sock.  Skips the test if unavailable. */
 void		 backend_start(void);
 void		 backend_stop(void);
+/* xsmux-stored with a socket for domain domid too (path into guest). */
+void		 backend_start_guest(unsigned domid, char *guest, size_t cap);
 /* Path of a built file, from $XSMUX_BUILD_ROOT; static buffer. */
 const char	*backend_built(const char *rel);
 /* Nonzero if the server is Xen's xenstored (directly or via the proxy). */

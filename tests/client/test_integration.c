@@ -507,6 +507,55 @@ Test(monitor, wait_in_another_thread)
 	xsmux_monitor_close(m);
 }
 
+/* --- a guest's view: permissions and relative paths (xsmux-stored) --- */
+
+static struct xsmux_client	*guest;
+
+static void
+guest_setup(void)
+{
+	char	path[256];
+	int	err;
+
+	backend_start_guest(5, path, sizeof(path));
+	cl = xsmux_client_open(be.b_sock, NULL, &err);
+	cr_assert_not_null(cl, "%s", xsmux_strerror(err));
+	guest = xsmux_client_open(path, NULL, &err);
+	cr_assert_not_null(guest, "%s", xsmux_strerror(err));
+}
+
+static void
+guest_teardown(void)
+{
+	xsmux_client_close(guest);
+	guest = NULL;
+	teardown();
+}
+
+TestSuite(guest, .init = guest_setup, .fini = guest_teardown,
+    .timeout = 60);
+
+Test(guest, permissions_and_home)
+{
+	const char	*home[] = { "b5" };
+	char		*v, *path;
+
+	put(cl, "/g/secret", "s");
+	cr_expect_eq(xsmux_read(guest, "/g/secret", &v, NULL), -EACCES);
+	cr_expect_str_eq(xsmux_errname(-EACCES), "EACCES");
+	cr_expect_eq(xsmux_write(guest, "/g/secret", "x", 1), -EACCES);
+	cr_expect_eq(xsmux_introduce_domain(guest, 7, 1, 1), -EACCES,
+	    "a guest may not introduce");
+	cr_assert_eq(xsmux_mkdir(cl, "/local/domain/5"), 0);
+	cr_assert_eq(xsmux_set_perms_str(cl, "/local/domain/5", home, 1), 0);
+	cr_assert_eq(xsmux_get_domain_path(guest, 5, &path), 0);
+	cr_expect_str_eq(path, "/local/domain/5");
+	free(path);
+	cr_assert_eq(xsmux_write(guest, "data/x", "mine", 4), 0);
+	expect_value(cl, "/local/domain/5/data/x", "mine");
+	expect_value(guest, "data/x", "mine");
+}
+
 /* --- errors --- */
 
 Test(errors, server_errors)
