@@ -213,6 +213,10 @@ Test(cli, watch_streams_until_a_signal)
 
 	cr_assert_eq(XS("watch", "-n", "1", "/cli/w"), 0);
 	cr_expect_str_eq(out, "/cli/w /cli/w\n", "the initial event");
+	cr_assert_eq(XS("--json", "watch", "-n", "1", "/cli/w"), 0);
+	cr_expect_str_eq(out, "{\"path\": \"/cli/w\", \"token\": "
+	    "\"/cli/w\"}\n");
+	cr_assert_eq(XS("watch", "/cli/bad/"), 2);
 	fd = spawn_watch("/cli/w");
 	read_line(fd, line, sizeof(line));
 	cr_expect_str_eq(line, "/cli/w /cli/w\n");

@@ -354,3 +354,35 @@ Test(replies, directory_part)
 	cr_expect_str_eq(v[2], "three");
 	free(v);
 }
+
+/* The node changes between two parts: the listing starts again. */
+static int
+parts_changing(struct fake *f, const struct xsp_msg *req)
+{
+	const char	*off = (const char *)req->body + 3;
+
+	if (req->hdr.type == XSP_DIRECTORY)
+		return fake_error(f, req, "E2BIG");
+	if (req->hdr.type != XSP_DIRECTORY_PART)
+		return fake_ok(f, req);
+	if (strcmp(off, "0") == 0 && f->f_held_id++ == 0)
+		return fake_reply(f, req, 0, "7\0old\0", 6);
+	if (strcmp(off, "0") == 0)
+		return fake_reply(f, req, 0, "8\0new\0\0", 7);
+	return fake_reply(f, req, 0, "8\0\0", 3);	/* gen 8 at offset 4 */
+}
+
+Test(replies, directory_part_restarts)
+{
+	char	**v;
+	size_t	  n;
+
+	fake_stop(&fk);
+	xsmux_client_close(cl);
+	setup_with(parts_changing);
+	cr_assert_eq(xsmux_list(cl, "/d", &v, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_expect_str_eq(v[0], "new");
+	free(v);
+	cr_expect_eq(fake_nreq(&fk), 4, "DIRECTORY, part 0, part 4, part 0");
+}
