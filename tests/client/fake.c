@@ -121,7 +121,7 @@ fake_record(struct fake *f, const struct xsp_msg *m)
 static void
 fake_serve(struct fake *f)
 {
-	static __thread uint8_t	buf[4 * XSP_MSG_MAX];
+	static _Thread_local uint8_t buf[4 * XSP_MSG_MAX];
 	struct xsp_msg		m;
 	size_t			len = 0, off;
 	ssize_t			n;
@@ -155,7 +155,9 @@ fake_main(void *arg)
 		fd = accept(f->f_lfd, NULL, NULL);
 		if (fd == -1)
 			return NULL;
+		pthread_mutex_lock(&f->f_mtx);
 		f->f_fd = fd;
+		pthread_mutex_unlock(&f->f_mtx);
 	}
 	fake_serve(f);
 	shutdown(f->f_fd, SHUT_RDWR);
@@ -217,8 +219,10 @@ fake_stop(struct fake *f)
 {
 	if (!f->f_running)
 		return;
+	pthread_mutex_lock(&f->f_mtx);
 	if (f->f_fd != -1)
 		shutdown(f->f_fd, SHUT_RDWR);
+	pthread_mutex_unlock(&f->f_mtx);
 	if (f->f_lfd != -1)
 		shutdown(f->f_lfd, SHUT_RDWR);
 	pthread_join(f->f_thread, NULL);
