@@ -1,0 +1,162 @@
+/* pxh.c: see pxh.h. */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "pxh.h"
+
+#define PXH_STORED	"@BUILD@/server/store/xsmux-stored"
+
+struct pxh pxh;
+
+void
+pxh_fini(void)
+{
+	xh_stop(&pxh.p_px);
+	xh_stop(&pxh.p_up);
+	if (pxh.p_link[0] != '\0')
+		unlink(pxh.p_link);
+	if (pxh.p_dir[0] != '\0')
+		rmdir(pxh.p_dir);
+	memset(&pxh, 0, sizeof(pxh));
+}
+
+static void
+pxh_link(void)
+{
+	if (pxh.p_dir[0] == '\0') {
+		strcpy(pxh.p_dir, "/tmp/xsmux-pxh-XXXXXX");
+		cr_assert_not_null(mkdtemp(pxh.p_dir));
+		snprintf(pxh.p_link, sizeof(pxh.p_link), "%s/up", pxh.p_dir);
+	}
+	unlink(pxh.p_link);
+	cr_assert_eq(symlink(pxh.p_up.xd_sock, pxh.p_link), 0);
+	snprintf(pxh.p_env_up, sizeof(pxh.p_env_up), "XENSTORED_PATH=%s",
+	    pxh.p_up.xd_sock);
+}
+
+static void
+pxh_up(void)
+{
+	char		 bin[XH_PATH_LEN];
+	const char	*argv[] = { PXH_STORED, "--listen", "@SOCK@", NULL };
+
+	if (pxh.p_kind == PXH_XENSTORED) {
+		if (!xh_have_xenstored())
+			cr_skip_test("the real xenstored is not fetched");
+		cr_assert_eq(xh_start_xenstored(&pxh.p_up, NULL), 0, "%s",
+		    pxh.p_up.xd_err);
+		return;
+	}
+	cr_assert_eq(xh_expand(NULL, PXH_STORED, bin, sizeof(bin)), 0);
+	if (access(bin, X_OK) != 0)
+		cr_skip_test("xsmux-stored is not built");
+	cr_assert_eq(xh_start(&pxh.p_up, argv), 0, "%s", pxh.p_up.xd_err);
+}
+
+void
+pxh_start_upstream(enum pxh_kind kind)
+{
+	pxh.p_kind = kind;
+	pxh_up();
+	pxh_link();
+}
+
+void
+pxh_restart_upstream(void)
+{
+	pxh_up();
+	pxh_link();
+}
+
+void
+pxh_start_proxy(const char *const extra[])
+{
+	const char	*argv[32];
+	char		 spec[XH_PATH_LEN + 8];
+	size_t		 n = 0;
+
+	snprintf(spec, sizeof(spec), "unix:%s", pxh.p_link);
+	argv[n++] = "@BUILD@/server/xsmuxd";
+	argv[n++] = "--listen";
+	argv[n++] = "@SOCK@";
+	argv[n++] = "--upstream";
+	argv[n++] = spec;
+	while (extra != NULL && *extra != NULL && n < 31)
+		argv[n++] = *extra++;
+	argv[n] = NULL;
+	cr_assert_eq(xh_start(&pxh.p_px, argv), 0, "%s", pxh.p_px.xd_err);
+	snprintf(pxh.p_env_px, sizeof(pxh.p_env_px), "XENSTORED_PATH=%s",
+	    pxh.p_px.xd_sock);
+}
+
+void
+pxh_start(enum pxh_kind kind, const char *const extra[])
+{
+	pxh_start_upstream(kind);
+	pxh_start_proxy(extra);
+}
+
+int
+pxh_tool(const char *sock, char *out, const char *const argv[])
+{
+	char		 env[XH_PATH_LEN + 32];
+	const char	*envp[] = { env, NULL };
+	int		 rc, st;
+
+	snprintf(env, sizeof(env), "XENSTORED_PATH=%s", sock);
+	rc = xh_run(argv, envp, NULL, out, PXH_OUT, &st);
+	cr_assert_eq(rc, 0, "%s: %s", argv[0], strerror(-rc));
+	cr_assert(WIFEXITED(st), "%s: died, status 0x%x", argv[0], st);
+	return WEXITSTATUS(st);
+}
+
+void
+pxh_subst(char *s, const char *from, const char *to)
+{
+	size_t	fl = strlen(from), tl = strlen(to);
+	char	*p;
+
+	while ((p = strstr(s, from)) != NULL) {
+		memcpy(p, to, tl);
+		memmove(p + tl, p + fl, strlen(p + fl) + 1);
+		s = p + tl;
+	}
+}
+
+long
+pxh_quota(const char *name)
+{
+	char		 out[PXH_OUT], *p;
+	const char	*argv[] = { "@XENBIN@/xenstore-control", "quota", "0",
+	    NULL };
+	size_t		 nl = strlen(name);
+
+	if (pxh_tool(pxh.p_up.xd_sock, out, argv) != 0)
+		return -1;
+	for (p = out; (p = strstr(p, name)) != NULL; p += nl)
+		if ((p == out || p[-1] == '\n') && (p[nl] == ' ' ||
+		    p[nl] == ':'))
+			return strtol(strchr(p, ':') + 1, NULL, 10);
+	return -1;
+}
+
+int
+pxh_send(struct xh_conn *c, uint32_t type, uint32_t req, uint32_t tx,
+    const void *body, size_t len)
+{
+	uint8_t	buf[XSP_MSG_MAX];
+	ssize_t	n;
+
+	n = xsp_build(buf, sizeof(buf), type, req, tx, body, len);
+	if (n < 0)
+		return (int)n;
+	return xh_send_raw(c, buf, (size_t)n);
+}

@@ -1,0 +1,49 @@
+/*
+ * pxh.h: integration-test helpers for the proxy: an upstream (the real
+ * xenstored or xsmux-stored) and xsmuxd in front of it, reached through a
+ * symlink so the upstream can be restarted under the proxy.
+ */
+#ifndef XSMUX_PXH_H
+#define XSMUX_PXH_H
+
+#include <stddef.h>
+
+#include "harness.h"
+
+#define PXH_OUT		16384
+
+enum pxh_kind { PXH_XENSTORED, PXH_STORED };
+
+struct pxh {
+	enum pxh_kind	 p_kind;
+	struct xh_daemon p_up;		/* the upstream daemon */
+	struct xh_daemon p_px;		/* xsmuxd */
+	char		 p_dir[XH_PATH_LEN];	/* owned: holds p_link */
+	char		 p_link[XH_PATH_LEN];	/* symlink to p_up's socket */
+	char		 p_env_px[XH_PATH_LEN + 32];
+	char		 p_env_up[XH_PATH_LEN + 32];
+};
+
+extern struct pxh pxh;
+
+/* Criterion .fini: stop both daemons, remove the link. */
+void	pxh_fini(void);
+/* Start the upstream (skipping the test if it is not built/fetched). */
+void	pxh_start_upstream(enum pxh_kind);
+/* Restart the upstream on a fresh socket and repoint the link. */
+void	pxh_restart_upstream(void);
+/* Start xsmuxd before it with extra options (NULL-terminated, or NULL). */
+void	pxh_start_proxy(const char *const extra[]);
+void	pxh_start(enum pxh_kind, const char *const extra[]);
+/* Run a client tool against sock; returns its exit status, out filled. */
+int	pxh_tool(const char *sock, char *out, const char *const argv[]);
+/* Replace every `from` in s by `to` (in place; to no longer than from). */
+void	pxh_subst(char *s, const char *from, const char *to);
+/* Domain 0's "quota" figure (watches, transactions, memory) upstream,
+ * from xenstore-control; -1 if unavailable. */
+long	pxh_quota(const char *name);
+/* Build and send a raw message on c. */
+int	pxh_send(struct xh_conn *c, uint32_t type, uint32_t req,
+	    uint32_t tx, const void *body, size_t len);
+
+#endif

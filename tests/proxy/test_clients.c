@@ -1,0 +1,291 @@
+/*
+ * test_clients.c: real clients give the same results through xsmuxd as
+ * on a direct connection, in front of the real xenstored and of
+ * xsmux-stored: the xenstore-utils commands, libxenstore, pyxs and Xen's
+ * test-xenstore.  Direct and proxied runs use different subtrees of the
+ * same upstream ("/direct", "/proxied") and outputs are compared with
+ * those names folded to "/B".
+ */
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <xenstore.h>
+
+#include "pxh.h"
+
+#define PX_BOTH(name)							\
+	static void name(void);						\
+	Test(xenstored, name) { pxh_start(PXH_XENSTORED, NULL); name(); } \
+	Test(stored, name) { pxh_start(PXH_STORED, NULL); name(); }	\
+	static void name(void)
+
+TestSuite(xenstored, .fini = pxh_fini, .timeout = 120);
+TestSuite(stored, .fini = pxh_fini, .timeout = 120);
+
+/* One xenstore-utils command with "B" standing for the base path. */
+struct px_cmd {
+	const char	*argv[8];
+};
+
+static const struct px_cmd px_cmds[] = {
+	{ { "xenstore-write", "B/a", "1", "B/b/c", "x y", "B/e", "", NULL } },
+	{ { "xenstore-read", "B/a", NULL } },
+	{ { "xenstore-read", "B/nope", NULL } },
+	{ { "xenstore-ls", "-f", "B", NULL } },
+	{ { "xenstore-list", "B", NULL } },
+	{ { "xenstore-exists", "B/a", NULL } },
+	{ { "xenstore-exists", "B/nope", NULL } },
+	{ { "xenstore-chmod", "B/a", "n0", "r5", NULL } },
+	{ { "xenstore-ls", "-p", "B", NULL } },
+	{ { "xenstore-write", "B/bad//path", "1", NULL } },
+	{ { "xenstore-rm", "B/b", NULL } },
+	{ { "xenstore-read", "B/b/c", NULL } },
+	{ { "xenstore-list", "B/nope", NULL } },
+	{ { "xenstore-rm", "B/nope/deeper", NULL } },
+	{ { "xenstore-read", "/local/domain/0/name", NULL } },
+};
+
+/* Run px_cmds on sock with B = base; all output in log. */
+static void
+px_run_cmds(const char *sock, const char *base, char *log, size_t cap)
+{
+	char		 out[PXH_OUT], args[8][256];
+	const char	*argv[8];
+	size_t		 i, k, used = 0;
+	int		 st;
+
+	log[0] = '\0';
+	for (i = 0; i < sizeof(px_cmds) / sizeof(px_cmds[0]); i++) {
+		for (k = 0; px_cmds[i].argv[k] != NULL; k++) {
+			snprintf(args[k], sizeof(args[k]), "%s",
+			    px_cmds[i].argv[k]);
+			if (args[k][0] == 'B' && (args[k][1] == '/' ||
+			    args[k][1] == '\0'))
+				snprintf(args[k], sizeof(args[k]), "%s%s",
+				    base, px_cmds[i].argv[k] + 1);
+			argv[k] = args[k];
+		}
+		argv[k] = NULL;
+		st = pxh_tool(sock, out, argv);
+		pxh_subst(out, base, "/B");
+		used += (size_t)snprintf(log + used, cap - used,
+		    "$ %s -> %d\n%s", px_cmds[i].argv[0], st, out);
+		cr_assert_lt(used, cap);
+	}
+}
+
+PX_BOTH(xenstore_utils_same_as_direct)
+{
+	static char	direct[65536], proxied[65536];
+
+	px_run_cmds(pxh.p_up.xd_sock, "/direct", direct, sizeof(direct));
+	px_run_cmds(pxh.p_px.xd_sock, "/proxied", proxied, sizeof(proxied));
+	cr_expect_str_eq(proxied, direct);
+	cr_expect(strstr(direct, "-> 0") != NULL, "%s", direct);
+}
+
+/* A libxenstore session; everything it sees goes into log. */
+static void
+px_libxs(const char *sock, const char *base, char *log, size_t cap)
+{
+	struct xs_handle	*h;
+	char			 p[256], q[256], *v, **dir, **ev;
+	unsigned		 len, n, i;
+	size_t			 used = 0;
+	xs_transaction_t	 t;
+	struct xs_permissions	 perms[2] = { { 0, XS_PERM_NONE },
+	    { 5, XS_PERM_READ } }, *gp;
+	struct pollfd		 pfd;
+
+#define LOG(...) (used += (size_t)snprintf(log + used, cap - used, __VA_ARGS__))
+	setenv("XENSTORED_PATH", sock, 1);
+	h = xs_open(XS_OPEN_SOCKETONLY);
+	cr_assert_not_null(h, "xs_open %s", sock);
+	snprintf(p, sizeof(p), "%s/k", base);
+	LOG("write %d\n", xs_write(h, XBT_NULL, p, "val", 3));
+	v = xs_read(h, XBT_NULL, p, &len);
+	LOG("read %s %u\n", v != NULL ? v : "(null)", len);
+	free(v);
+	snprintf(q, sizeof(q), "%s/nope", base);
+	v = xs_read(h, XBT_NULL, q, &len);
+	LOG("read nope %p errno %d\n", (void *)v, errno);
+	snprintf(q, sizeof(q), "%s/d", base);
+	LOG("mkdir %d\n", xs_mkdir(h, XBT_NULL, q));
+	dir = xs_directory(h, XBT_NULL, base, &n);
+	for (i = 0; dir != NULL && i < n; i++)
+		LOG("dir %s\n", dir[i]);
+	free(dir);
+	LOG("setperms %d\n", xs_set_permissions(h, XBT_NULL, p, perms, 2));
+	gp = xs_get_permissions(h, XBT_NULL, p, &n);
+	for (i = 0; gp != NULL && i < n; i++)
+		LOG("perm %u %d\n", gp[i].id, gp[i].perms);
+	free(gp);
+	t = xs_transaction_start(h);
+	LOG("tx %d\n", t != XBT_NULL);
+	LOG("txwrite %d\n", xs_write(h, t, p, "t1", 2));
+	LOG("commit %d\n", xs_transaction_end(h, t, false));
+	t = xs_transaction_start(h);
+	LOG("txwrite %d\n", xs_write(h, t, p, "t2", 2));
+	LOG("abort %d\n", xs_transaction_end(h, t, true));
+	v = xs_read(h, XBT_NULL, p, &len);
+	LOG("read %s\n", v != NULL ? v : "(null)");
+	free(v);
+	LOG("watch %d\n", xs_watch(h, base, "tok"));
+	pfd.fd = xs_fileno(h);
+	pfd.events = POLLIN;
+	cr_assert_eq(poll(&pfd, 1, 10000), 1, "no initial event");
+	ev = xs_read_watch(h, &n);
+	cr_assert_not_null(ev);
+	LOG("event %s %s\n", ev[XS_WATCH_PATH], ev[XS_WATCH_TOKEN]);
+	free(ev);
+	LOG("write %d\n", xs_write(h, XBT_NULL, q, "x", 1));
+	cr_assert_eq(poll(&pfd, 1, 10000), 1, "no event");
+	ev = xs_read_watch(h, &n);
+	LOG("event %s %s\n", ev[XS_WATCH_PATH], ev[XS_WATCH_TOKEN]);
+	free(ev);
+	LOG("unwatch %d\n", xs_unwatch(h, base, "tok"));
+	LOG("unwatch again %d errno %d\n", xs_unwatch(h, base, "tok"), errno);
+	v = xs_get_domain_path(h, 3);
+	LOG("domain path %s\n", v != NULL ? v : "(null)");
+	free(v);
+	LOG("rm %d\n", xs_rm(h, XBT_NULL, base));
+	xs_close(h);
+	pxh_subst(log, base, "/B");
+#undef LOG
+}
+
+PX_BOTH(libxenstore_same_as_direct)
+{
+	static char	direct[16384], proxied[16384];
+
+	px_libxs(pxh.p_up.xd_sock, "/direct", direct, sizeof(direct));
+	px_libxs(pxh.p_px.xd_sock, "/proxied", proxied, sizeof(proxied));
+	cr_expect_str_eq(proxied, direct);
+}
+
+static const char px_pyxs[] =
+    "import sys, pyxs\n"
+    "b = sys.argv[2].encode()\n"
+    "with pyxs.Client(unix_socket_path=sys.argv[1]) as c:\n"
+    "    c[b + b'/x'] = b'1'\n"
+    "    c.mkdir(b + b'/y')\n"
+    "    print(c[b + b'/x'], sorted(c.list(b)))\n"
+    "    c.transaction()\n"
+    "    c[b + b'/x'] = b'2'\n"
+    "    print(c.commit(), c.read(b + b'/x'))\n"
+    "    try:\n"
+    "        c.read(b + b'/nope')\n"
+    "    except pyxs.PyXSError as e:\n"
+    "        print('error', e.args[0])\n"
+    "    m = c.monitor()\n"
+    "    m.watch(b + b'/y', b'tk')\n"
+    "    ev = next(m.wait())\n"
+    "    print('event', ev.path.replace(b, b'/B'), ev.token)\n"
+    "    c[b + b'/y/z'] = b'3'\n"
+    "    ev = next(m.wait())\n"
+    "    print('event', ev.path.replace(b, b'/B'), ev.token)\n"
+    "    m.unwatch(b + b'/y', b'tk')\n"
+    "    m.close()\n"
+    "    c.delete(b)\n"
+    "    print(c.exists(b))\n";
+
+PX_BOTH(pyxs_same_as_direct)
+{
+	char	direct[PXH_OUT], proxied[PXH_OUT];
+
+	cr_assert_eq(pxh_tool(pxh.p_up.xd_sock, direct, (const char *[]){
+	    "/usr/bin/python3", "-c", px_pyxs, pxh.p_up.xd_sock, "/direct",
+	    NULL }), 0, "%s", direct);
+	cr_assert_eq(pxh_tool(pxh.p_px.xd_sock, proxied, (const char *[]){
+	    "/usr/bin/python3", "-c", px_pyxs, pxh.p_px.xd_sock, "/proxied",
+	    NULL }), 0, "%s", proxied);
+	pxh_subst(direct, "/direct", "/B");
+	pxh_subst(proxied, "/proxied", "/B");
+	cr_expect_str_eq(proxied, direct);
+}
+
+PX_BOTH(test_xenstore_through_proxy)
+{
+	char	out[PXH_OUT];
+
+	if (!xh_have_xenstored())
+		cr_skip_test("test-xenstore is not fetched");
+	cr_assert_eq(pxh_tool(pxh.p_px.xd_sock, out, (const char *[]){
+	    "@XENBIN@/test-xenstore", NULL }), 0, "%s", out);
+	cr_expect(strstr(out, "ta err") != NULL, "%s", out);
+	cr_assert_eq(pxh_tool(pxh.p_px.xd_sock, out, (const char *[]){
+	    "@XENBIN@/test-xenstore", "-i", "20", NULL }), 0, "%s", out);
+	cr_assert_eq(pxh_tool(pxh.p_px.xd_sock, out, (const char *[]){
+	    "@XENBIN@/test-xenstore", "-r", "3", NULL }), 0, "%s", out);
+}
+
+/* The daemon's own command line. */
+Test(xsmuxd, own_socket_is_refused, .fini = pxh_fini)
+{
+	const char	*argv[] = { "@BUILD@/server/xsmuxd", "--listen",
+	    "@SOCK@", "--upstream", "unix:@SOCK@", NULL };
+
+	cr_expect_eq(xh_start(&pxh.p_px, argv), -ECHILD);
+	cr_expect(strstr(pxh.p_px.xd_err, "status 1") != NULL, "%s",
+	    pxh.p_px.xd_err);
+}
+
+Test(xsmuxd, upstream_found_as_libxenstore_does, .fini = pxh_fini)
+{
+	const char	*argv[] = { "@BUILD@/server/xsmuxd", "--listen",
+	    "@SOCK@", NULL };
+	const char	*env[] = { pxh.p_env_up, NULL };
+	char		 v[64];
+
+	pxh_start_upstream(PXH_XENSTORED);
+	cr_assert_eq(xh_start_env(&pxh.p_px, argv, env), 0, "%s",
+	    pxh.p_px.xd_err);
+	cr_assert_eq(xh_write(pxh.p_px.xd_sock, "/found", "yes"), 0);
+	cr_assert_eq(xh_read(pxh.p_up.xd_sock, "/found", v, sizeof(v)), 0);
+	cr_expect_str_eq(v, "yes");
+}
+
+Test(xsmuxd, help_and_version, .fini = pxh_fini)
+{
+	char	out[PXH_OUT];
+	int	st;
+
+	cr_assert_eq(xh_run((const char *[]){ "@BUILD@/server/xsmuxd",
+	    "--version", NULL }, NULL, NULL, out, sizeof(out), &st), 0);
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	cr_expect(strncmp(out, "xsmuxd ", 7) == 0, "%s", out);
+	cr_assert_eq(xh_run((const char *[]){ "@BUILD@/server/xsmuxd",
+	    "--help", NULL }, NULL, NULL, out, sizeof(out), &st), 0);
+	cr_expect(strstr(out, "--upstream") != NULL, "%s", out);
+	cr_assert_eq(xh_run((const char *[]){ "@BUILD@/server/xsmuxd",
+	    "--bogus", NULL }, NULL, NULL, out, sizeof(out), &st), 0);
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+}
+
+Test(xsmuxd, embedded_upstream, .fini = pxh_fini)
+{
+	const char	*argv[] = { "@BUILD@/server/xsmuxd", "--listen",
+	    "@SOCK@", "--upstream", "embedded", NULL };
+	char		 out[PXH_OUT];
+
+	if (xh_start(&pxh.p_px, argv) != 0) {
+		if (strstr(pxh.p_px.xd_err, "not supported") != NULL ||
+		    strstr(pxh.p_px.xd_err, "status 1") != NULL)
+			cr_skip_test("built without the store");
+		cr_assert_fail("%s", pxh.p_px.xd_err);
+	}
+	cr_assert_eq(pxh_tool(pxh.p_px.xd_sock, out, (const char *[]){
+	    "xenstore-write", "/e/a", "1", NULL }), 0, "%s", out);
+	cr_assert_eq(pxh_tool(pxh.p_px.xd_sock, out, (const char *[]){
+	    "xenstore-read", "/e/a", NULL }), 0, "%s", out);
+	cr_expect_str_eq(out, "1\n");
+	cr_assert_eq(pxh_tool(pxh.p_px.xd_sock, out, (const char *[]){
+	    "@XENBIN@/test-xenstore", NULL }), 0, "%s", out);
+}
