@@ -160,3 +160,21 @@ pxh_send(struct xh_conn *c, uint32_t type, uint32_t req, uint32_t tx,
 		return (int)n;
 	return xh_send_raw(c, buf, (size_t)n);
 }
+
+long
+pxh_conn_sum(const char *field)
+{
+	char		 out[PXH_OUT], *p;
+	const char	*argv[] = { "@XENBIN@/xenstore-control", "connections",
+	    NULL };
+	size_t		 fl = strlen(field);
+	long		 sum = 0;
+
+	if (pxh_tool(pxh.p_up.xd_sock, out, argv) != 0 ||
+	    strncmp(out, "conn ", 5) != 0)
+		return -1;
+	for (p = out; (p = strstr(p, field)) != NULL; p += fl)
+		if (p[-1] == ' ' && p[fl] == ' ')
+			sum += strtol(p + fl, NULL, 10);
+	return sum;
+}

@@ -42,6 +42,9 @@ void	pxh_subst(char *s, const char *from, const char *to);
 /* Domain 0's "quota" figure (watches, transactions, memory) upstream,
  * from xenstore-control; -1 if unavailable. */
 long	pxh_quota(const char *name);
+/* Sum of a field ("watches", "transactions") over the upstream's
+ * CONTROL "connections" listing (xsmux-stored); -1 if unavailable. */
+long	pxh_conn_sum(const char *field);
 /* Build and send a raw message on c. */
 int	pxh_send(struct xh_conn *c, uint32_t type, uint32_t req,
 	    uint32_t tx, const void *body, size_t len);
