@@ -334,9 +334,17 @@ watch_request(struct watch_table *wt, struct session *s,
 		return;
 	}
 	ws->ws_pending = rq;
-	if (uw->uw_state == UW_DOWN && router_upstream_ok(r) &&
-	    watch_send(wt, uw, XSP_WATCH) == 0)
+	if (uw->uw_state != UW_DOWN || !router_upstream_ok(r))
+		return;		/* answered when upstream answers */
+	if (watch_send(wt, uw, XSP_WATCH) == 0) {
 		uw->uw_state = UW_SETTING;
+		return;
+	}
+	/* A fresh watch upstream cannot take (a path too long to carry
+	 * our token): xenstored refuses such paths as EINVAL. */
+	ws->ws_pending = NULL;
+	watch_sub_free(wt, s, ws);
+	router_complete_err(r, rq, EINVAL);
 }
 
 void

@@ -16,10 +16,13 @@
 
 struct pxh pxh;
 
+/* xsmuxd must have exited cleanly (status 0: no sanitizer report). */
 void
 pxh_fini(void)
 {
-	xh_stop(&pxh.p_px);
+	int	rc = xh_stop(&pxh.p_px);
+
+	cr_expect_eq(rc, 0, "xsmuxd: %s", pxh.p_px.xd_err);
 	xh_stop(&pxh.p_up);
 	if (pxh.p_link[0] != '\0')
 		unlink(pxh.p_link);

@@ -3,6 +3,8 @@
  * bystander, a client that never reads, upstream loss and shutdown; in
  * front of the real xenstored and of xsmux-stored.
  */
+#include <sys/resource.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -556,4 +558,58 @@ PX_BOTH(sigterm_ends_everything_upstream)
 	    u0.u_watches);
 	cr_expect_eq(xh_recv(&c, &m, PX_IO_MS), -ECONNRESET);
 	xh_close(&c);
+}
+
+static long
+px_cpu_ms(pid_t pid)
+{
+	char		 path[64], buf[1024], *p;
+	unsigned long	 ut, st;
+	FILE		*f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	if (p == NULL || (p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+	    &ut, &st) != 2)
+		return -1;
+	return (long)((ut + st) * 1000 / (unsigned long)sysconf(_SC_CLK_TCK));
+}
+
+/* Out of descriptors: accepting pauses instead of spinning, and the
+ * clients left waiting are served once descriptors are free again. */
+Test(stored, accept_pauses_when_out_of_descriptors)
+{
+	enum { N = 80, LIMIT = 48 };
+	struct rlimit	rl = { LIMIT, LIMIT };
+	struct xh_conn	c[N];
+	struct xh_msg	m;
+	long		cpu0;
+	int		i, served = 0;
+
+	pxh_start(PXH_STORED, px_opts);
+	cr_assert_eq(prlimit(pxh.p_px.xd_pid, RLIMIT_NOFILE, &rl, NULL), 0);
+	for (i = 0; i < N; i++) {
+		px_open(&c[i], pxh.p_px.xd_sock);
+		cr_assert_gt(xh_send(&c[i], XSP_READ, 0, (const char *[]){
+		    "/" }, 1, NULL, 0), 0);
+	}
+	for (i = 0; i < N && xh_recv(&c[i], &m, 2000) == 0; i++)
+		served++;
+	cr_expect_lt(served, N, "the limit did not bite");
+	cr_expect_gt(served, 0);
+	cpu0 = px_cpu_ms(pxh.p_px.xd_pid);
+	for (i = 0; i < served; i++)
+		xh_close(&c[i]);
+	for (i = served; i < N; i++) {
+		cr_assert_eq(xh_recv(&c[i], &m, PX_IO_MS), 0, "client %d "
+		    "never served", i);
+		xh_close(&c[i]);
+	}
+	/* Waiting for descriptors took a second or more of wall time. */
+	cr_expect_lt(px_cpu_ms(pxh.p_px.xd_pid) - cpu0, 300,
+	    "accept spun while out of descriptors");
 }
