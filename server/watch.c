@@ -293,6 +293,44 @@ watch_get(struct watch_table *wt, const struct watch_args *wa)
 	return watch_uw_new(wt, wa->wa_path, wa->wa_depth);
 }
 
+/*
+ * ws waits for uw's upstream reply.  A fresh watch is sent now; one that
+ * upstream cannot take (a path too long to carry our token) is refused
+ * as xenstored refuses such paths, EINVAL.
+ */
+static void
+watch_set(struct watch_table *wt, struct session *s, struct wsub *ws,
+    struct rreq *rq)
+{
+	struct uwatch	*uw = ws->ws_uw;
+
+	ws->ws_pending = rq;
+	if (uw->uw_state != UW_DOWN || !router_upstream_ok(wt->wt_router))
+		return;		/* answered when upstream answers */
+	if (watch_send(wt, uw, XSP_WATCH) == 0) {
+		uw->uw_state = UW_SETTING;
+		return;
+	}
+	ws->ws_pending = NULL;
+	watch_sub_free(wt, s, ws);
+	router_complete_err(wt->wt_router, rq, EINVAL);
+}
+
+/* May s add this watch?  0, or the errno xenstored would answer. */
+static int
+watch_admit(struct watch_table *wt, struct session *s,
+    const struct xsp_msg *m, struct watch_args *wa, char *canon, size_t cap)
+{
+	if (watch_parse(m, wa, true) != 0 ||
+	    watch_canon(wa->wa_path, canon, cap) < 0)
+		return EINVAL;
+	if (watch_find_sub(s, canon, wa->wa_token) != NULL)
+		return EEXIST;
+	if (s->se_nwatches >= router_limits(wt->wt_router)->lim_watches)
+		return E2BIG;
+	return 0;
+}
+
 void
 watch_request(struct watch_table *wt, struct session *s,
     const struct xsp_msg *m)
@@ -303,18 +341,10 @@ watch_request(struct watch_table *wt, struct session *s,
 	struct uwatch		*uw;
 	struct wsub		*ws;
 	struct rreq		*rq;
+	int			 err;
 
-	if (watch_parse(m, &wa, true) != 0 ||
-	    watch_canon(wa.wa_path, canon, sizeof(canon)) < 0) {
-		router_error_local(r, s, m, EINVAL);
-		return;
-	}
-	if (watch_find_sub(s, canon, wa.wa_token) != NULL) {
-		router_error_local(r, s, m, EEXIST);
-		return;
-	}
-	if (s->se_nwatches >= router_limits(r)->lim_watches) {
-		router_error_local(r, s, m, E2BIG);
+	if ((err = watch_admit(wt, s, m, &wa, canon, sizeof(canon))) != 0) {
+		router_error_local(r, s, m, err);
 		return;
 	}
 	if ((uw = watch_get(wt, &wa)) == NULL ||
@@ -329,22 +359,10 @@ watch_request(struct watch_table *wt, struct session *s,
 		session_close(s, "out of memory");
 		return;
 	}
-	if (uw->uw_state == UW_INIT || uw->uw_state == UW_ACTIVE) {
+	if (uw->uw_state == UW_INIT || uw->uw_state == UW_ACTIVE)
 		watch_answer(wt, s, ws, rq);
-		return;
-	}
-	ws->ws_pending = rq;
-	if (uw->uw_state != UW_DOWN || !router_upstream_ok(r))
-		return;		/* answered when upstream answers */
-	if (watch_send(wt, uw, XSP_WATCH) == 0) {
-		uw->uw_state = UW_SETTING;
-		return;
-	}
-	/* A fresh watch upstream cannot take (a path too long to carry
-	 * our token): xenstored refuses such paths as EINVAL. */
-	ws->ws_pending = NULL;
-	watch_sub_free(wt, s, ws);
-	router_complete_err(r, rq, EINVAL);
+	else
+		watch_set(wt, s, ws, rq);
 }
 
 void
