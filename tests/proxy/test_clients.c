@@ -6,6 +6,9 @@
  * same upstream ("/direct", "/proxied") and outputs are compared with
  * those names folded to "/B".
  */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -288,4 +291,38 @@ Test(xsmuxd, embedded_upstream, .fini = pxh_fini)
 	cr_expect_str_eq(out, "1\n");
 	cr_assert_eq(pxh_tool(pxh.p_px.xd_sock, out, (const char *[]){
 	    "@XENBIN@/test-xenstore", NULL }), 0, "%s", out);
+}
+
+/* A live socket is never stolen; a stale one is replaced; mode is set. */
+Test(xsmuxd, listen_socket_rules, .fini = pxh_fini)
+{
+	static struct xh_daemon	second;
+	const char		*mode[] = { "--mode", "0600", NULL };
+	char			 spec[XH_PATH_LEN + 8], stale[XH_PATH_LEN + 8];
+	const char		*again[] = { "@BUILD@/server/xsmuxd", "--listen",
+	    pxh.p_px.xd_sock, "--upstream", spec, NULL };
+	const char		*both[] = { "@BUILD@/server/xsmuxd", "--listen",
+	    "@SOCK@", "--listen", stale, "--upstream", spec, NULL };
+	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
+	struct stat		 st;
+	char			 v[16];
+	int			 fd;
+
+	pxh_start(PXH_STORED, mode);
+	cr_assert_eq(stat(pxh.p_px.xd_sock, &st), 0);
+	cr_expect_eq(st.st_mode & 0777, 0600);
+	snprintf(spec, sizeof(spec), "unix:%s", pxh.p_link);
+	cr_expect_eq(xh_start(&second, again), -ECHILD, "live socket stolen");
+	cr_assert_eq(xh_write(pxh.p_px.xd_sock, "/still", "here"), 0);
+	/* A socket file nobody accepts on is taken over. */
+	snprintf(stale, sizeof(stale), "%s/stale", pxh.p_dir);
+	strcpy(sun.sun_path, stale);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	close(fd);
+	cr_assert_eq(xh_start(&second, both), 0, "%s", second.xd_err);
+	cr_expect_eq(xh_read(stale, "/still", v, sizeof(v)), 0);
+	cr_expect_str_eq(v, "here");
+	cr_expect_eq(xh_stop(&second), 0, "%s", second.xd_err);
+	cr_expect_eq(access(stale, F_OK), -1, "socket file left behind");
 }

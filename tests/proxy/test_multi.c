@@ -89,10 +89,10 @@ px_usage_back(const struct px_usage *u0)
 	cr_expect_eq(u.u_txs, u0->u_txs);
 }
 
-/* 300 clients all using req_id 0, pipelining writes then reads. */
+/* 500 clients all using req_id 0, pipelining writes then reads. */
 PX_BOTH(many_clients_pipelining_no_crosstalk)
 {
-	enum { N = 300, K = 8 };
+	enum { N = 500, K = 8 };
 	static struct xh_conn	c[N];
 	uint8_t			buf[K * 2 * 64];
 	char			path[64], val[32];
