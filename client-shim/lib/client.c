@@ -304,8 +304,10 @@ client_dirpart_step(struct xsmux_client *cl, const char *path, char *gen,
 	if ((err = client_call(cl, &req, &rep)) != 0)
 		return err;
 	glen = strnlen((char *)rep.body, rep.len);
-	if (glen == rep.len || glen >= gencap)
-		err = XSMUX_E_UNEXPECTED;
+	if (glen + 1 >= rep.len || glen >= gencap)
+		err = XSMUX_E_UNEXPECTED;	/* no NUL, or no names: a part
+						   always carries at least the
+						   end-of-list NUL */
 	else if (*len > 0 && strcmp(gen, (char *)rep.body) != 0)
 		*len = 0;	/* changed under us: start again */
 	else {

@@ -386,3 +386,31 @@ Test(replies, directory_part_restarts)
 	free(v);
 	cr_expect_eq(fake_nreq(&fk), 4, "DIRECTORY, part 0, part 4, part 0");
 }
+
+/* A server that sends parts with no names in them, forever: an error,
+ * not an endless loop. */
+static int
+parts_empty(struct fake *f, const struct xsp_msg *req)
+{
+	const char	*off = (const char *)req->body + 3;
+
+	if (req->hdr.type == XSP_DIRECTORY)
+		return fake_error(f, req, "E2BIG");
+	if (req->hdr.type != XSP_DIRECTORY_PART)
+		return fake_ok(f, req);
+	if (strcmp(off, "0") == 0)
+		return fake_reply(f, req, 0, "7\0one\0", 6);
+	return fake_reply(f, req, 0, "7", 2);	/* gen, then nothing */
+}
+
+Test(replies, directory_part_without_progress)
+{
+	char	**v;
+	size_t	  n;
+
+	fake_stop(&fk);
+	xsmux_client_close(cl);
+	setup_with(parts_empty);
+	cr_expect_eq(xsmux_list(cl, "/d", &v, &n), XSMUX_E_UNEXPECTED);
+	cr_expect_eq(fake_nreq(&fk), 3, "DIRECTORY, part 0, part 4");
+}
