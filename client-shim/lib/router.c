@@ -12,8 +12,10 @@
  * Example: threads A and B send READ (req_id 1) and WRITE (req_id 2);
  * the server answers 2 first.  The reader finds pending 2, copies the
  * body into it, broadcasts; B wakes and returns while A sleeps on until
- * the reply for 1 arrives.  A reply with an id nobody waits for is
- * dropped.
+ * the reply for 1 arrives.  A reply with an id nobody waits for cannot
+ * come from a working server (every request waits for its reply): it
+ * ends the connection with XSMUX_E_UNEXPECTED, since the request it was
+ * meant for would otherwise wait for ever.
  */
 #include <sys/eventfd.h>
 
@@ -135,8 +137,8 @@ router_unref(struct xsmux_router *r)
 	free(r);
 }
 
-/* Hand a reply to the request waiting for it. */
-static void
+/* Hand a reply to the request waiting for it; 0, or -1 if none is. */
+static int
 router_reply_locked(struct xsmux_router *r, const struct xsp_msg *msg)
 {
 	struct xsmux_pending	*p;
@@ -146,29 +148,34 @@ router_reply_locked(struct xsmux_router *r, const struct xsp_msg *msg)
 		if (p->p_reqid == msg->hdr.req_id && !p->p_done)
 			break;
 	if (p == NULL)
-		return;		/* nobody asked: dropped */
+		return -1;
 	p->p_done = 1;
 	if ((body = malloc(msg->hdr.len + 1)) == NULL) {
 		p->p_err = -ENOMEM;
-		return;
+		return 0;
 	}
 	memcpy(body, msg->body, msg->hdr.len);
 	body[msg->hdr.len] = '\0';
 	p->p_reply.type = msg->hdr.type;
 	p->p_reply.body = body;
 	p->p_reply.len = msg->hdr.len;
+	return 0;
 }
 
-static void
+/* 0, or XSMUX_E_UNEXPECTED for a reply nobody is waiting for. */
+static int
 router_dispatch(struct xsmux_router *r, const struct xsp_msg *msg)
 {
+	int	err = 0;
+
 	pthread_mutex_lock(&r->r_mtx);
 	if (msg->hdr.type == XSP_WATCH_EVENT)
 		monitor_deliver(r, msg->body, msg->hdr.len);
-	else
-		router_reply_locked(r, msg);
+	else if (router_reply_locked(r, msg) != 0)
+		err = XSMUX_E_UNEXPECTED;
 	pthread_cond_broadcast(&r->r_cond);
 	pthread_mutex_unlock(&r->r_mtx);
+	return err;
 }
 
 /* Decode and dispatch the whole messages in r_buf; 0 or an error. */
@@ -178,9 +185,11 @@ router_consume(struct xsmux_router *r)
 	struct xsp_msg	msg;
 	size_t		off = 0;
 	ssize_t		n;
+	int		err;
 
 	while ((n = xsp_decode(r->r_buf + off, r->r_buflen - off, &msg)) > 0) {
-		router_dispatch(r, &msg);
+		if ((err = router_dispatch(r, &msg)) != 0)
+			return err;
 		off += (size_t)n;
 	}
 	memmove(r->r_buf, r->r_buf + off, r->r_buflen - off);

@@ -196,6 +196,25 @@ Test(router, oversized_reply)
 	xsmux_client_close(c);
 }
 
+/* A reply under a req_id nobody used: the caller must not wait for ever. */
+static int
+wrong_id(struct fake *f, const struct xsp_msg *req)
+{
+	return fake_send(f, req->hdr.type, req->hdr.req_id + 1000, 0, "x", 2);
+}
+
+Test(router, reply_with_an_unknown_req_id)
+{
+	struct xsmux_client	*c;
+	char			*v;
+
+	start(wrong_id);
+	c = xsmux_client_new(rt, NULL);
+	cr_expect_eq(xsmux_read(c, "/a", &v, NULL), XSMUX_E_UNEXPECTED);
+	cr_expect_eq(xsmux_router_is_connected(rt), 0);
+	xsmux_client_close(c);
+}
+
 /* --- monitors --- */
 
 static int
