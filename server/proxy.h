@@ -158,8 +158,11 @@ struct session {
 #define SE_DEAD		0x01		/* closed: everything is dropped */
 #define SE_PAUSE_INFL	0x02		/* reading stopped: in-flight bound */
 #define SE_PAUSE_OUT	0x04		/* reading stopped: output piled up */
+#define SE_DIRTY	0x08		/* in the router's r_dirty */
 	struct router	*se_router;	/* not owned */
 	struct bufferevent *se_bev;	/* owned */
+	struct evbuffer	*se_stage;	/* owned: output of this loop turn,
+					   written at its end (session_push) */
 	struct event	*se_partial;	/* owned: partial-message timer */
 	pid_t		 se_pid;	/* peer credentials (SO_PEERCRED), */
 	uid_t		 se_uid;	/*   -1 when unknown; for policy */
@@ -174,6 +177,7 @@ struct session {
 	unsigned	 se_nwatches;
 	TAILQ_ENTRY(session) se_entry;	/* router's r_all */
 	TAILQ_ENTRY(session) se_grave;	/* router's graveyard, once DEAD */
+	TAILQ_ENTRY(session) se_dirty;	/* router's r_dirty, if SE_DIRTY */
 };
 TAILQ_HEAD(session_q, session);
 
@@ -195,6 +199,8 @@ bool		 router_upstream_ok(struct router *);
 unsigned	 router_inflight(struct router *);
 unsigned	 router_nsessions(struct router *);
 void		 router_close_all(struct router *);
+/* s has staged output: push it at the end of this loop turn. */
+void		 router_mark_dirty(struct router *, struct session *);
 /* A session was closed: free it from the event loop later. */
 void		 router_session_closing(struct router *, struct session *);
 /* Internal, shared with watch.c. */
@@ -245,6 +251,8 @@ void		 session_reply(struct session *, struct rreq *, uint32_t type,
 void		 session_event(struct session *, const char *path,
 		    size_t plen, const char *token);
 size_t		 session_queued(struct session *);
+/* Write staged output now if nothing is ahead of it, else queue it. */
+void		 session_push(struct session *);
 /* Free a closed session; the router calls it from its reaper. */
 void		 session_free(struct session *);
 

@@ -43,12 +43,15 @@ struct router {
 	struct session_q r_all;		/* live sessions, not owned */
 	struct session_q r_grave;	/* closed sessions, owned */
 	struct event	*r_reaper;	/* owned: frees r_grave */
+	struct session_q r_dirty;	/* sessions with staged output */
+	struct event	*r_flush;	/* owned: pushes r_dirty */
 	uint32_t	 r_next_sid;
 	uint32_t	 r_next_uid;
 	uint32_t	 r_next_tx;
 };
 
 static void	router_reap(evutil_socket_t, short, void *);
+static void	router_flushcb(evutil_socket_t, short, void *);
 static void	router_internal_tx(struct router *, uint32_t uptx);
 
 struct router *
@@ -64,9 +67,12 @@ router_new(struct event_base *base, const struct px_limits *lim)
 	idmap_init(&r->r_reqs);
 	TAILQ_INIT(&r->r_all);
 	TAILQ_INIT(&r->r_grave);
+	TAILQ_INIT(&r->r_dirty);
 	r->r_reaper = event_new(base, -1, 0, router_reap, r);
+	r->r_flush = event_new(base, -1, 0, router_flushcb, r);
 	r->r_watches = watch_table_new(r);
-	if (r->r_reaper == NULL || r->r_watches == NULL) {
+	if (r->r_reaper == NULL || r->r_flush == NULL ||
+	    r->r_watches == NULL) {
 		router_free(r);
 		return NULL;
 	}
@@ -95,6 +101,8 @@ router_free(struct router *r)
 	watch_table_free(r->r_watches);
 	if (r->r_reaper != NULL)
 		event_free(r->r_reaper);
+	if (r->r_flush != NULL)
+		event_free(r->r_flush);
 	free(r);
 }
 
@@ -176,6 +184,33 @@ router_close_all(struct router *r)
 		session_close(s, "shutting down");
 }
 
+/*
+ * Output staged during a loop turn is written once, after the turn's
+ * other callbacks (the flush event is activated behind them): a batch of
+ * upstream replies costs each client one write(2), and a client whose
+ * output is empty never needs its write event armed.
+ */
+void
+router_mark_dirty(struct router *r, struct session *s)
+{
+	s->se_flags |= SE_DIRTY;
+	TAILQ_INSERT_TAIL(&r->r_dirty, s, se_dirty);
+	event_active(r->r_flush, EV_TIMEOUT, 0);
+}
+
+static void
+router_flushcb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct router	*r = arg;
+	struct session	*s;
+
+	while ((s = TAILQ_FIRST(&r->r_dirty)) != NULL) {
+		TAILQ_REMOVE(&r->r_dirty, s, se_dirty);
+		s->se_flags &= ~SE_DIRTY;
+		session_push(s);
+	}
+}
+
 /* Reaper: closed sessions leave the tables and are freed. */
 static void
 router_reap(evutil_socket_t fd, short ev, void *arg)
@@ -185,6 +220,8 @@ router_reap(evutil_socket_t fd, short ev, void *arg)
 
 	while ((s = TAILQ_FIRST(&r->r_grave)) != NULL) {
 		TAILQ_REMOVE(&r->r_grave, s, se_grave);
+		if (s->se_flags & SE_DIRTY)
+			TAILQ_REMOVE(&r->r_dirty, s, se_dirty);
 		router_session_gone(r, s);
 		session_free(s);
 	}

@@ -76,9 +76,13 @@ session_new(struct router *r, struct bufferevent *bev, const char *listener)
 	LIST_INIT(&s->se_watches);
 	session_peercred(s);
 	s->se_partial = evtimer_new(router_base(r), session_partialcb, s);
-	if (s->se_partial == NULL || router_add_session(r, s) == 0) {
+	s->se_stage = evbuffer_new();
+	if (s->se_partial == NULL || s->se_stage == NULL ||
+	    router_add_session(r, s) == 0) {
 		if (s->se_partial != NULL)
 			event_free(s->se_partial);
+		if (s->se_stage != NULL)
+			evbuffer_free(s->se_stage);
 		bufferevent_free(bev);
 		free(s);
 		return NULL;
@@ -100,6 +104,7 @@ void
 session_free(struct session *s)
 {
 	event_free(s->se_partial);
+	evbuffer_free(s->se_stage);
 	bufferevent_free(s->se_bev);
 	free(s);
 }
@@ -120,7 +125,37 @@ size_t
 session_queued(struct session *s)
 {
 	return evbuffer_get_length(bufferevent_get_output(s->se_bev)) +
-	    s->se_held;
+	    evbuffer_get_length(s->se_stage) + s->se_held;
+}
+
+/* Where replies and events go during a loop turn. */
+static struct evbuffer *
+session_out(struct session *s)
+{
+	if (!(s->se_flags & SE_DIRTY))
+		router_mark_dirty(s->se_router, s);
+	return s->se_stage;
+}
+
+/*
+ * The end of a loop turn: write staged output straight to the socket if
+ * the bufferevent has nothing ahead of it; what the socket does not take
+ * goes to the bufferevent, which writes it when it can (and reports any
+ * error from its own callback).
+ */
+void
+session_push(struct session *s)
+{
+	struct evbuffer	*out = bufferevent_get_output(s->se_bev);
+	evutil_socket_t	 fd = bufferevent_getfd(s->se_bev);
+
+	if (s->se_flags & SE_DEAD)
+		return;
+	if (evbuffer_get_length(out) == 0 && fd >= 0)
+		(void)evbuffer_write(s->se_stage, fd);
+	if (evbuffer_get_length(s->se_stage) > 0 &&
+	    evbuffer_add_buffer(out, s->se_stage) != 0)
+		session_close(s, "out of memory");
 }
 
 /* Reading may go on when neither bound holds it back. */
@@ -149,7 +184,8 @@ session_pause(struct session *s, int flag)
 static void
 session_check(struct session *s)
 {
-	size_t	out = evbuffer_get_length(bufferevent_get_output(s->se_bev));
+	size_t	out = evbuffer_get_length(bufferevent_get_output(s->se_bev)) +
+	    evbuffer_get_length(s->se_stage);
 
 	if (out + s->se_held > router_limits(s->se_router)->lim_queued) {
 		log_warnx("%s: client %u: %zu bytes queued, disconnecting",
@@ -178,7 +214,7 @@ session_dequeue(struct session *s, struct rreq *rq)
 static void
 session_flush(struct session *s)
 {
-	struct evbuffer	*out = bufferevent_get_output(s->se_bev);
+	struct evbuffer	*out = session_out(s);
 	struct rreq	*rq;
 
 	while ((rq = TAILQ_FIRST(&s->se_queue)) != NULL &&
@@ -220,8 +256,8 @@ session_reply(struct session *s, struct rreq *rq, uint32_t type,
 	if (s->se_flags & SE_DEAD)
 		return;		/* rq goes with the session */
 	if (TAILQ_FIRST(&s->se_queue) == rq) {
-		if (wire_send(bufferevent_get_output(s->se_bev), type,
-		    rq->rq_req_id, rq->rq_tx_id, body, len) != 0) {
+		if (wire_send(session_out(s), type, rq->rq_req_id,
+		    rq->rq_tx_id, body, len) != 0) {
 			session_close(s, "out of memory");
 			return;
 		}
@@ -255,8 +291,8 @@ session_event(struct session *s, const char *path, size_t plen,
 	body[plen] = '\0';
 	memcpy(body + plen + 1, token, tlen + 1);
 	if (TAILQ_EMPTY(&s->se_queue)) {
-		if (wire_send(bufferevent_get_output(s->se_bev),
-		    XSP_WATCH_EVENT, 0, 0, body, len) != 0)
+		if (wire_send(session_out(s), XSP_WATCH_EVENT, 0, 0, body,
+		    len) != 0)
 			session_close(s, "out of memory");
 	} else if ((rq = calloc(1, sizeof(*rq))) == NULL ||
 	    session_hold(s, rq, XSP_WATCH_EVENT, 0, 0, body, len) != 0) {
