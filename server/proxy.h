@@ -271,6 +271,7 @@ void		 upstream_free(struct upstream *);
 int		 upstream_send(struct upstream *, const struct xsp_hdr *,
 		    const void *body);
 size_t		 upstream_pending(struct upstream *);
+void		 upstream_flush(struct upstream *);
 const char	*upstream_describe(struct upstream *);
 
 /* listener.c */

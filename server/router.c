@@ -187,8 +187,9 @@ router_close_all(struct router *r)
 /*
  * Output staged during a loop turn is written once, after the turn's
  * other callbacks (the flush event is activated behind them): a batch of
- * upstream replies costs each client one write(2), and a client whose
- * output is empty never needs its write event armed.
+ * upstream replies costs each client one write(2), a turn's requests
+ * cost upstream one, and a peer that keeps up never has its write event
+ * armed.
  */
 void
 router_mark_dirty(struct router *r, struct session *s)
@@ -209,6 +210,8 @@ router_flushcb(evutil_socket_t fd, short ev, void *arg)
 		s->se_flags &= ~SE_DIRTY;
 		session_push(s);
 	}
+	if (r->r_up != NULL)
+		upstream_flush(r->r_up);
 }
 
 /* Reaper: closed sessions leave the tables and are freed. */
@@ -346,6 +349,7 @@ router_send_up(struct router *r, struct rreq *rq, uint32_t type, uint32_t tx,
 		idmap_remove(&r->r_reqs, &rq->rq_node);
 		return -EIO;
 	}
+	event_active(r->r_flush, EV_TIMEOUT, 0);	/* upstream_flush */
 	rq->rq_flags |= RQ_INMAP;
 	return 0;
 }

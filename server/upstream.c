@@ -48,7 +48,9 @@ struct upstream {
 	struct event	*up_rev;	/* owned: xenbus readable */
 	struct event	*up_wev;	/* owned: xenbus writable */
 	struct evbuffer	*up_in;		/* owned: xenbus/embedded input */
-	struct evbuffer	*up_out;	/* owned: xenbus/embedded output */
+	struct evbuffer	*up_out;	/* owned: xenbus/embedded output; for
+					   the others, this loop turn's
+					   requests (upstream_flush) */
 	struct event	*up_kick;	/* owned: embedded turn */
 	struct event	*up_retry;	/* owned: reconnect timer */
 	unsigned	 up_backoff_ms;
@@ -158,9 +160,11 @@ upstream_describe(struct upstream *up)
 size_t
 upstream_pending(struct upstream *up)
 {
+	size_t	n = evbuffer_get_length(up->up_out);
+
 	if (up->up_bev != NULL)
-		return evbuffer_get_length(bufferevent_get_output(up->up_bev));
-	return evbuffer_get_length(up->up_out);
+		n += evbuffer_get_length(bufferevent_get_output(up->up_bev));
+	return n;
 }
 
 /* Whole messages from upstream to the router. */
@@ -437,8 +441,7 @@ upstream_send(struct upstream *up, const struct xsp_hdr *h, const void *body)
 		return -EIO;
 	if (h->len > XSP_PAYLOAD_MAX)
 		fatalx("%s: oversized message toward upstream", __func__);
-	out = up->up_bev != NULL ? bufferevent_get_output(up->up_bev) :
-	    up->up_out;
+	out = up->up_out;
 	xsp_put_hdr(hdr, h);
 	if (evbuffer_add(out, hdr, sizeof(hdr)) != 0 ||
 	    (h->len > 0 && evbuffer_add(out, body, h->len) != 0))
@@ -448,6 +451,28 @@ upstream_send(struct upstream *up, const struct xsp_hdr *h, const void *body)
 	else if (up->up_kind == UP_EMBEDDED)
 		event_active(up->up_kick, EV_TIMEOUT, 0);
 	return 0;
+}
+
+/*
+ * The end of a loop turn (router_flush): a socket upstream gets the
+ * turn's requests in one write(2), straight away if nothing is ahead of
+ * them; the rest goes to the bufferevent, which reports any error.
+ */
+void
+upstream_flush(struct upstream *up)
+{
+	struct evbuffer	*out;
+	evutil_socket_t	 fd;
+
+	if (!up->up_ok || up->up_bev == NULL ||
+	    evbuffer_get_length(up->up_out) == 0)
+		return;
+	out = bufferevent_get_output(up->up_bev);
+	fd = bufferevent_getfd(up->up_bev);
+	if (evbuffer_get_length(out) == 0 && fd >= 0)
+		(void)evbuffer_write(up->up_out, fd);
+	if (evbuffer_get_length(up->up_out) > 0)
+		evbuffer_add_buffer(out, up->up_out);
 }
 
 struct upstream *

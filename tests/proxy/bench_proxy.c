@@ -4,11 +4,13 @@
  *
  *	bench-proxy [-u stored|xenstored] [-s SECONDS] [-c CLIENTS]
  *	    [-d DEPTH] [-m read|write|mixed|tx] [-i IDLE] [-w WATCHERS]
+ *	    [-r REPEAT]
  *
  * With no -c it runs a standard set: one client at depth 1, 64 clients at
  * depth 1 and 8, each for READ, WRITE, mixed and transactions, then
  * IDLE idle clients for memory, then one change fanned out to WATCHERS
- * watchers.  Latency is per request, from send to reply.  The bare
+ * watchers.  Each comparison alternates direct and proxied runs REPEAT
+ * times (default 3) and shows the best of each.  Latency is per request, from send to reply.  The bare
  * round trip is a 16+8 byte echo between two processes over a Unix
  * socket pair, pinned to one core and then to two.
  */
@@ -445,21 +447,41 @@ b_fanout(const char *label, const char *sock, unsigned n)
 	b_close_many(fds, n);
 }
 
+static unsigned b_repeat = 3;
+
+/* Direct and proxied, alternately, b_repeat times; the best of each
+ * (other load on the machine only ever slows a run down). */
 static void
 b_compare(const char *direct, const char *proxied, unsigned n,
     unsigned depth, enum b_mix mix, double secs)
 {
-	struct bstats	d, p;
+	struct bstats	d, p, best_d, best_p;
+	unsigned	i;
 
-	b_run(direct, n, depth, mix, secs, &d);
-	b_print("direct", n, depth, mix, &d);
-	b_run(proxied, n, depth, mix, secs, &p);
-	b_print("proxied", n, depth, mix, &p);
+	for (i = 0; i < b_repeat; i++) {
+		b_run(direct, n, depth, mix, secs, &d);
+		b_run(proxied, n, depth, mix, secs, &p);
+		if (i == 0 || d.ops / d.secs > best_d.ops / best_d.secs) {
+			if (i > 0)
+				free(best_d.lat);
+			best_d = d;
+		} else
+			free(d.lat);
+		if (i == 0 || p.ops / p.secs > best_p.ops / best_p.secs) {
+			if (i > 0)
+				free(best_p.lat);
+			best_p = p;
+		} else
+			free(p.lat);
+	}
+	b_print("direct", n, depth, mix, &best_d);
+	b_print("proxied", n, depth, mix, &best_p);
 	printf("         proxy/direct throughput %.1f%%, added p50 latency "
-	    "%.1f us\n", 100.0 * ((double)p.ops / p.secs) /
-	    ((double)d.ops / d.secs), b_pct(&p, 0.5) - b_pct(&d, 0.5));
-	free(d.lat);
-	free(p.lat);
+	    "%.1f us\n", 100.0 * ((double)best_p.ops / best_p.secs) /
+	    ((double)best_d.ops / best_d.secs), b_pct(&best_p, 0.5) -
+	    b_pct(&best_d, 0.5));
+	free(best_d.lat);
+	free(best_p.lat);
 }
 
 static struct xh_daemon	b_up, b_px;
@@ -496,8 +518,9 @@ main(int argc, char **argv)
 	unsigned	 n = 0, depth = 1, idle = 10000, watchers = 10000;
 	int		 c, xenstored = 0, m, mix = -1;
 
-	while ((c = getopt(argc, argv, "u:s:c:d:m:i:w:")) != -1) {
+	while ((c = getopt(argc, argv, "u:s:c:d:m:i:w:r:")) != -1) {
 		switch (c) {
+		case 'r': b_repeat = (unsigned)atoi(optarg); break;
 		case 'u': xenstored = strcmp(optarg, "xenstored") == 0; break;
 		case 's': secs = atof(optarg); break;
 		case 'c': n = (unsigned)atoi(optarg); break;
@@ -512,7 +535,7 @@ main(int argc, char **argv)
 		default:
 			fprintf(stderr, "usage: bench-proxy [-u stored|xenstored]"
 			    " [-s secs] [-c clients] [-d depth] [-m mix]"
-			    " [-i idle] [-w watchers]\n");
+			    " [-i idle] [-w watchers] [-r repeat]\n");
 			return 2;
 		}
 	}
