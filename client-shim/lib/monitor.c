@@ -351,7 +351,7 @@ monitor_next(struct xsmux_monitor *m, int timeout_ms, unsigned flags,
 			}
 			free(ev);
 		}
-		if (m->m_router->r_dead)
+		if (m->m_router->r_dead || m->m_closing)
 			return XSMUX_E_DISCONNECTED;
 		if (timeout_ms == 0)
 			return 0;
@@ -359,7 +359,8 @@ monitor_next(struct xsmux_monitor *m, int timeout_ms, unsigned flags,
 			pthread_cond_wait(&m->m_cond, &m->m_router->r_mtx);
 		else if (pthread_cond_timedwait(&m->m_cond,
 		    &m->m_router->r_mtx, deadline) == ETIMEDOUT &&
-		    STAILQ_EMPTY(&m->m_queue) && !m->m_router->r_dead)
+		    STAILQ_EMPTY(&m->m_queue) && !m->m_router->r_dead &&
+		    !m->m_closing)
 			return 0;
 	}
 }
@@ -376,7 +377,10 @@ xsmux_monitor_wait(struct xsmux_monitor *m, int timeout_ms, unsigned flags,
 	if (timeout_ms > 0)
 		monitor_deadline(&deadline, timeout_ms);
 	pthread_mutex_lock(&m->m_router->r_mtx);
+	m->m_waiters++;
 	rc = monitor_next(m, timeout_ms, flags, &deadline, ev);
+	if (--m->m_waiters == 0 && m->m_closing)
+		pthread_cond_broadcast(&m->m_cond);	/* close may go on */
 	pthread_mutex_unlock(&m->m_router->r_mtx);
 	return rc;
 }
@@ -442,7 +446,20 @@ xsmux_monitor_watched(struct xsmux_monitor *m, char ***paths, size_t *np)
 	return err;
 }
 
-/* Unwatch every watch left (whatever the server says), then free m. */
+/* Under r_mtx: end the waits of other threads and wait until they end. */
+static void
+monitor_stop_waiters(struct xsmux_monitor *m)
+{
+	m->m_closing = 1;
+	pthread_cond_broadcast(&m->m_cond);
+	while (m->m_waiters > 0)
+		pthread_cond_wait(&m->m_cond, &m->m_router->r_mtx);
+}
+
+/*
+ * End other threads' waits, unwatch every watch left (whatever the
+ * server says), then free m.
+ */
 void
 xsmux_monitor_close(struct xsmux_monitor *m)
 {
@@ -453,6 +470,9 @@ xsmux_monitor_close(struct xsmux_monitor *m)
 	if (m == NULL)
 		return;
 	r = m->m_router;
+	pthread_mutex_lock(&r->r_mtx);
+	monitor_stop_waiters(m);
+	pthread_mutex_unlock(&r->r_mtx);
 	while ((w = TAILQ_FIRST(&m->m_watches)) != NULL) {
 		(void)monitor_send_unwatch(m, w->w_path, w->w_token);
 		pthread_mutex_lock(&r->r_mtx);

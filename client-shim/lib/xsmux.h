@@ -43,6 +43,10 @@
  * (xsmux_client_new on the same router), as pyxs does with copy(client).
  * Objects must not be used after they are closed; routers are reference
  * counted, so a router lives until its last client and monitor are closed.
+ * The one call that may be in progress while its object is closed is
+ * xsmux_monitor_wait: the wait ends (XSMUX_E_DISCONNECTED) and the close
+ * waits for it to return.  A monitor's descriptor must no longer be
+ * polled once the monitor is closed.
  *
  * Memory: strings, arrays and events returned through pointer arguments
  * are allocated with malloc and released with free().  Arrays of strings
@@ -273,7 +277,7 @@ XSMUX_API int	xsmux_monitor_unwatch(struct xsmux_monitor *,
  * Wait up to timeout_ms (negative: forever, 0: just look) for the next
  * event.  Returns 1 and sets *ev (one allocation: free(*ev)), 0 on
  * timeout, or XSMUX_E_DISCONNECTED once the connection is lost and the
- * queue is empty.  Events whose (path, token) is no longer watched are
+ * queue is empty, or when another thread closes the monitor.  Events whose (path, token) is no longer watched are
  * dropped unless flags has XSMUX_WAIT_UNWATCHED.
  */
 #define XSMUX_WAIT_UNWATCHED	0x1

@@ -64,7 +64,12 @@ struct xsmux_monitor {
 	struct xsmux_qevents	 m_queue;	/* owned; under r_mtx */
 	size_t			 m_qlen;
 	unsigned long		 m_dropped;	/* queue overflows */
-	pthread_cond_t		 m_cond;	/* signalled on enqueue, death */
+	unsigned		 m_waiters;	/* threads in monitor_next */
+	int			 m_closing;	/* close has begun: waiters
+						   leave, close waits for
+						   m_waiters to reach 0 */
+	pthread_cond_t		 m_cond;	/* signalled on enqueue, death,
+						   close, last waiter out */
 	int			 m_efd;		/* owned eventfd: readable
 						   iff queue non-empty or dead */
 };

@@ -340,6 +340,69 @@ Test(router, two_monitors)
 	xsmux_client_close(c);
 }
 
+/*
+ * Closing a monitor while another thread is blocked in its wait: the
+ * wait ends, and the close waits for it instead of destroying what the
+ * waiter sleeps on.
+ */
+struct blocked {
+	struct xsmux_monitor	*b_mon;
+	pid_t			 b_tid;		/* the waiter, once known */
+	int			 b_rc;
+};
+
+static void *
+blocked_waiter(void *arg)
+{
+	struct blocked		*b = arg;
+	struct xsmux_event	*ev;
+
+	__atomic_store_n(&b->b_tid, gettid(), __ATOMIC_RELEASE);
+	b->b_rc = xsmux_monitor_wait(b->b_mon, -1, 0, &ev);
+	return NULL;
+}
+
+/* The kernel's view of a thread: 'S' while it sleeps in the wait. */
+static char
+thread_state(pid_t tid)
+{
+	char	path[64], buf[256], *p;
+	FILE	*f;
+	size_t	 n;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	if ((f = fopen(path, "r")) == NULL)
+		return '?';
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p != NULL && p[1] == ' ' ? p[2] : '?';
+}
+
+Test(router, close_a_monitor_another_thread_waits_on)
+{
+	struct xsmux_client	*c;
+	struct blocked		 b = { NULL, 0, 1 };
+	pthread_t		 t;
+	pid_t			 tid;
+
+	start(watcher);
+	c = xsmux_client_new(rt, NULL);
+	cr_assert_not_null(b.b_mon = xsmux_monitor_new(c, NULL));
+	cr_assert_eq(xsmux_monitor_watch(b.b_mon, "/a", "t1"), 0);
+	expect_event(b.b_mon, "/a", "t1");
+	pthread_create(&t, NULL, blocked_waiter, &b);
+	while ((tid = __atomic_load_n(&b.b_tid, __ATOMIC_ACQUIRE)) == 0 ||
+	    thread_state(tid) != 'S')
+		sched_yield();
+	xsmux_monitor_close(b.b_mon);
+	pthread_join(t, NULL);
+	cr_expect_eq(b.b_rc, XSMUX_E_DISCONNECTED);
+	cr_expect_eq(xsmux_router_is_connected(rt), 1, "only the wait ended");
+	xsmux_client_close(c);
+}
+
 /* --- resolution and connection errors --- */
 
 static char	tmpdir[64];
