@@ -292,6 +292,23 @@ monitor_send_unwatch(struct xsmux_monitor *m, const char *wpath,
 	return client_ack(m->m_client, &req);
 }
 
+static int
+monitor_has(struct xsmux_monitor *m, const char *wpath, const char *token)
+{
+	int	found;
+
+	pthread_mutex_lock(&m->m_router->r_mtx);
+	found = monitor_find(m, wpath, strlen(wpath), token) != NULL;
+	pthread_mutex_unlock(&m->m_router->r_mtx);
+	return found;
+}
+
+/*
+ * A watch this monitor does not have is -ENOENT without asking the
+ * server: the connection is shared, and the server would remove another
+ * monitor's watch of the same path and token.  A watch the server no
+ * longer has (-ENOENT) is forgotten here too.
+ */
 int
 xsmux_monitor_unwatch(struct xsmux_monitor *m, const char *wpath,
     const char *token)
@@ -300,8 +317,10 @@ xsmux_monitor_unwatch(struct xsmux_monitor *m, const char *wpath,
 
 	if ((err = monitor_check(wpath, token)) != 0)
 		return err;
+	if (!monitor_has(m, wpath, token))
+		return -ENOENT;
 	err = monitor_send_unwatch(m, wpath, token);
-	if (err == 0 || err == XSMUX_E_DISCONNECTED)
+	if (err == 0 || err == -ENOENT || err == XSMUX_E_DISCONNECTED)
 		monitor_remove(m, wpath, token);
 	return err;
 }

@@ -259,7 +259,11 @@ XSMUX_API int	xsmux_transaction(struct xsmux_client *, xsmux_txn_fn fn,
  * Watch paths are node paths or the special "@introduceDomain" and
  * "@releaseDomain"; tokens are non-empty strings without NUL.  Each
  * watch gives an initial event once it is set.  xsmux_monitor_close
- * removes every watch the monitor still has.
+ * removes every watch the monitor still has.  Monitors on one router
+ * share its connection, where the server keeps one watch per (path,
+ * token): a pair another monitor of the router holds gives -EEXIST, and
+ * unwatching a pair this monitor does not hold gives -ENOENT without
+ * touching the other monitor's watch.
  */
 struct xsmux_event {
 	const char	*path;		/* the node that changed */

@@ -340,6 +340,30 @@ Test(router, two_monitors)
 	xsmux_client_close(c);
 }
 
+/* Unwatching another monitor's (path, token) must not remove its watch. */
+Test(router, unwatch_another_monitors_watch)
+{
+	struct xsmux_client	*c;
+	struct xsmux_monitor	*m1, *m2;
+	unsigned		 sent;
+
+	start(watcher);
+	c = xsmux_client_new(rt, NULL);
+	m1 = xsmux_monitor_new(c, NULL);
+	m2 = xsmux_monitor_new(c, NULL);
+	cr_assert(m1 && m2);
+	cr_assert_eq(xsmux_monitor_watch(m1, "/a", "t1"), 0);
+	expect_event(m1, "/a", "t1");
+	sent = fake_nreq(&fk);
+	cr_expect_eq(xsmux_monitor_unwatch(m2, "/a", "t1"), -ENOENT);
+	cr_expect_eq(fake_nreq(&fk), sent, "no UNWATCH on the wire");
+	xsmux_monitor_close(m2);
+	cr_assert_eq(xsmux_write(c, "/a", "v", 1), 0);
+	expect_event(m1, "/a", "t1");
+	xsmux_monitor_close(m1);
+	xsmux_client_close(c);
+}
+
 /*
  * Closing a monitor while another thread is blocked in its wait: the
  * wait ends, and the close waits for it instead of destroying what the
