@@ -18,8 +18,6 @@
 #include "proxy.h"
 #include "util.h"
 
-#define LISTENER_PAUSE_SEC	1
-
 struct listener {
 	struct evconnlistener *ls_lev;	/* owned, closes the socket */
 	struct event	*ls_resume;	/* owned: end of an accept pause */
@@ -58,7 +56,7 @@ static void
 listener_errorcb(struct evconnlistener *lev, void *arg)
 {
 	struct listener	*ls = arg;
-	struct timeval	 tv = { LISTENER_PAUSE_SEC, 0 };
+	struct timeval	 tv = { PX_ACCEPT_PAUSE_SEC, 0 };
 	int		 err = EVUTIL_SOCKET_ERROR();
 
 	if (err == EMFILE || err == ENFILE || err == ENOBUFS ||

@@ -44,6 +44,7 @@
 #define PX_OUT_HIGH		(64 * 1024) /* stop reading a client whose
 					       replies pile up ... */
 #define PX_OUT_LOW		(16 * 1024) /* ... until they drain to this */
+#define PX_ACCEPT_PAUSE_SEC	1	/* accept pause on EMFILE/ENFILE */
 #define PX_BACKOFF_MIN_MS	50	/* upstream reconnect backoff */
 #define PX_BACKOFF_MAX_MS	2000
 #define PX_IMPLICIT_PATH	"/local/domain/0" /* base of relative paths

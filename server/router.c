@@ -608,7 +608,7 @@ router_start_reply(struct router *r, struct rreq *rq, const struct xsp_msg *m)
 	router_complete(r, rq, XSP_TRANSACTION_START, idbuf, (size_t)n + 1);
 }
 
-/* A reply to one of the router's own requests. */
+/* A reply to one of the router's own requests.  Frees rq. */
 static void
 router_internal_reply(struct router *r, struct rreq *rq,
     const struct xsp_msg *m)
@@ -621,7 +621,8 @@ router_internal_reply(struct router *r, struct rreq *rq,
 	free(rq);
 }
 
-/* A whole message from upstream: a reply (by id) or a watch event. */
+/* A whole message from upstream: a reply (by id) or a watch event.  The
+ * request it answers leaves the map and is freed once answered. */
 void
 router_upstream_msg(struct router *r, const struct xsp_msg *m)
 {

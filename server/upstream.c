@@ -208,7 +208,7 @@ upstream_schedule(struct upstream *up)
 		up->up_backoff_ms = PX_BACKOFF_MAX_MS;
 }
 
-/* The connection is gone or broken: drop it, tell the router, retry. */
+/* The connection is gone or broken: free it, tell the router, retry. */
 static void
 upstream_lost(struct upstream *up, const char *why)
 {

@@ -191,7 +191,7 @@ watch_send(struct watch_table *wt, struct uwatch *uw, uint32_t type)
 
 /*
  * uw lost its last subscriber.  A watch being set stays until upstream
- * answers (then it is unwatched); a set one is unwatched now.
+ * answers (then it is unwatched); a set one is unwatched and freed now.
  */
 static void
 watch_release(struct watch_table *wt, struct uwatch *uw)
@@ -203,6 +203,7 @@ watch_release(struct watch_table *wt, struct uwatch *uw)
 	watch_uw_free(wt, uw);
 }
 
+/* Frees ws, and its upstream watch with the last subscriber. */
 static void
 watch_sub_free(struct watch_table *wt, struct session *s, struct wsub *ws)
 {
