@@ -49,6 +49,11 @@ static const char *const preload_devices[] = {
 /* The interposed functions not declared by the headers we include. */
 PRELOAD_EXPORT int	__open_2(const char *, int);
 PRELOAD_EXPORT int	__open64_2(const char *, int);
+PRELOAD_EXPORT int	__openat_2(int, const char *, int);
+PRELOAD_EXPORT int	__openat64_2(int, const char *, int);
+PRELOAD_EXPORT int	__fxstatat(int, int, const char *, struct stat *, int);
+PRELOAD_EXPORT int	__fxstatat64(int, int, const char *, struct stat64 *,
+			    int);
 PRELOAD_EXPORT int	__xstat(int, const char *, struct stat *);
 PRELOAD_EXPORT int	__xstat64(int, const char *, struct stat64 *);
 PRELOAD_EXPORT int	__lxstat(int, const char *, struct stat *);
@@ -260,6 +265,27 @@ __open64_2(const char *path, int flags)
 	return real___open64_2(path, flags);
 }
 
+/* openat with _FORTIFY_SOURCE and flags not known at compile time. */
+PRELOAD_EXPORT int
+__openat_2(int dfd, const char *path, int flags)
+{
+	PRELOAD_REAL(int, __openat_2, (int, const char *, int));
+
+	if (preload_is_device(path))
+		return preload_device(flags);
+	return real___openat_2(dfd, path, flags);
+}
+
+PRELOAD_EXPORT int
+__openat64_2(int dfd, const char *path, int flags)
+{
+	PRELOAD_REAL(int, __openat64_2, (int, const char *, int));
+
+	if (preload_is_device(path))
+		return preload_device(flags);
+	return real___openat64_2(dfd, path, flags);
+}
+
 /* The path stat and access look at: the target for our four. */
 static const char *
 preload_look(const char *path)
@@ -359,6 +385,26 @@ __lxstat64(int ver, const char *path, struct stat64 *st)
 	PRELOAD_REAL(int, __lxstat64, (int, const char *, struct stat64 *));
 
 	return real___lxstat64(ver, preload_look(path), st);
+}
+
+/* Before glibc 2.33, fstatat() called these. */
+PRELOAD_EXPORT int
+__fxstatat(int ver, int dfd, const char *path, struct stat *st, int flags)
+{
+	PRELOAD_REAL(int, __fxstatat, (int, int, const char *, struct stat *,
+	    int));
+
+	return real___fxstatat(ver, dfd, preload_look(path), st, flags);
+}
+
+PRELOAD_EXPORT int
+__fxstatat64(int ver, int dfd, const char *path, struct stat64 *st,
+    int flags)
+{
+	PRELOAD_REAL(int, __fxstatat64, (int, int, const char *,
+	    struct stat64 *, int));
+
+	return real___fxstatat64(ver, dfd, preload_look(path), st, flags);
 }
 
 PRELOAD_EXPORT int

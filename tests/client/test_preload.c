@@ -115,6 +115,33 @@ Test(preload, xenbus_device_open)
 	cr_expect_eq(xsmux_exists(cl, "/pre/dev1"), 1);
 }
 
+/*
+ * The entry points glibc's headers lead programs to: the fortified
+ * __openat_2 (openat with flags unknown at compile time), __fxstatat
+ * (fstatat in binaries built before glibc 2.33), and stat itself.
+ */
+Test(preload, glibc_entry_points)
+{
+	static const char script[] =
+	    "import ctypes, os, stat\n"
+	    "libc = ctypes.CDLL(None)\n"
+	    "fd = libc.__openat_2(-100, b'/dev/xen/xenbus', os.O_RDWR)\n"
+	    "print(fd >= 0 and stat.S_ISSOCK(os.fstat(fd).st_mode))\n"
+	    "buf = ctypes.create_string_buffer(1024)\n"
+	    "print(libc.__fxstatat(1, -100, b'/run/xenstored/socket', buf, "
+	    "0))\n"
+	    "print(stat.S_ISSOCK(os.stat('/var/run/xenstored/socket')"
+	    ".st_mode))\n";
+	const char	*py[] = { PYTHON, "-c", script, NULL };
+
+	if (access(PYTHON, X_OK) != 0)
+		cr_skip_test("no %s", PYTHON);
+	if (!default_paths_absent())
+		cr_skip_test("XenStore's own paths exist here");
+	cr_assert_eq(run(py, shim_env), 0, "%s", out);
+	cr_expect_str_eq(out, "True\n0\nTrue\n");
+}
+
 Test(preload, touches_nothing_else)
 {
 	char		 file[] = "/tmp/xsmux-preload-XXXXXX";
