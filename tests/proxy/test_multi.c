@@ -613,3 +613,44 @@ Test(stored, accept_pauses_when_out_of_descriptors)
 	cr_expect_lt(px_cpu_ms(pxh.p_px.xd_pid) - cpu0, 300,
 	    "accept spun while out of descriptors");
 }
+
+/* A client that stops reading with less than the byte bound queued is
+ * cut off once its output makes no progress for --stall-timeout. */
+static void
+px_stalled_reader(enum pxh_kind kind)
+{
+	const char	*opts[] = { "--stall-timeout", "200", NULL };
+	struct xh_conn	a, w;
+	struct xh_msg	m;
+	struct px_usage	u0;
+	static char	path[1100];
+	int		i;
+
+	pxh_start(kind, opts);
+	px_usage(&u0);
+	px_open(&a, pxh.p_px.xd_sock);
+	px_open(&w, pxh.p_px.xd_sock);
+	cr_assert_eq(xh_req(&a, XSP_WATCH, 0, &m, "/stall", "s", NULL), 0);
+	memset(path, 'n', 1000);
+	memcpy(path, "/stall/", 7);
+	for (i = 0; i < 300; i++) {
+		snprintf(path + 1000, 16, "%d", i);
+		cr_assert_eq(xh_req_value(&w, XSP_WRITE, 0, &m, path, "v", 1),
+		    0);
+	}
+	/* Its watch leaves upstream when the proxy lets it go. */
+	cr_assert_eq(xh_req(&w, XSP_RM, 0, &m, "/stall", NULL), 0);
+	px_usage_back(&u0);
+	xh_close(&a);
+	xh_close(&w);
+}
+
+Test(xenstored, stalled_reader_is_cut_off)
+{
+	px_stalled_reader(PXH_XENSTORED);
+}
+
+Test(stored, stalled_reader_is_cut_off)
+{
+	px_stalled_reader(PXH_STORED);
+}
