@@ -20,6 +20,7 @@
 #include <sys/eventfd.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -339,6 +340,23 @@ router_call(struct xsmux_router *r, uint32_t txid,
 	return 0;
 }
 
+/*
+ * Writers block under r_wmtx until their message is out, and the reader
+ * polls first: a non-blocking descriptor would turn a full socket buffer
+ * (many requests in flight to a slow server) into a lost connection.
+ */
+static int
+router_blocking(int fd)
+{
+	int	fl;
+
+	if ((fl = fcntl(fd, F_GETFL)) == -1)
+		return XSMUX_E_INVALID_ARG;
+	if ((fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1)
+		return -errno;
+	return 0;
+}
+
 struct xsmux_router *
 xsmux_router_fdopen(int fd, int *err)
 {
@@ -347,6 +365,9 @@ xsmux_router_fdopen(int fd, int *err)
 
 	if (fd < 0) {
 		e = XSMUX_E_INVALID_ARG;
+		r = NULL;
+	} else if ((e = router_blocking(fd)) != 0) {
+		close(fd);
 		r = NULL;
 	} else
 		r = router_new(fd, &e);

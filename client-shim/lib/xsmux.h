@@ -113,7 +113,8 @@ XSMUX_API const char	*xsmux_errname(int err);
  * to XSMUX_E_CONNECT, or -ENOMEM.
  *
  * xsmux_router_fdopen wraps a descriptor that is already connected to a
- * XenStore server; the router owns it from then on, even on failure.
+ * XenStore server; the router owns it from then on, even on failure, and
+ * puts it in blocking mode.
  *
  * xsmux_router_close drops the caller's reference: the connection is
  * closed when no client or monitor uses it any more.

@@ -4,6 +4,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -90,6 +91,23 @@ Test(router, pipelined_out_of_order)
 	free(w);
 	xsmux_client_close(a);
 	xsmux_client_close(b);
+}
+
+/* A non-blocking descriptor is made blocking: writes wait for room. */
+Test(router, fdopen_nonblocking)
+{
+	struct xsmux_client	*c;
+	char			*v;
+	int			 fd, err;
+
+	cr_assert_geq(fd = fake_start(&fk, fake_ok_handler, NULL), 0);
+	cr_assert_eq(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK), 0);
+	cr_assert_not_null(rt = xsmux_router_fdopen(fd, &err));
+	cr_expect_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+	c = xsmux_client_new(rt, NULL);
+	cr_expect_eq(xsmux_read(c, "/a", &v, NULL), 0);
+	free(v);
+	xsmux_client_close(c);
 }
 
 /* Many threads, one connection: every reply reaches its own caller. */
