@@ -221,6 +221,8 @@ void		 router_error_local(struct router *, struct session *,
 void		 router_abort_txs(struct router *, struct session *);
 int		 router_permit(struct router *, struct session *,
 		    const struct xsp_msg *);
+bool		 router_event_visible(struct router *, struct session *,
+		    const char *path);
 
 /* watch.c */
 struct watch_table;

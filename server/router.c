@@ -262,6 +262,13 @@ router_permit(struct router *r, struct session *s, const struct xsp_msg *m)
 	return 0;
 }
 
+/* May s see a watch event for path?  The policy's other seam. */
+bool
+router_event_visible(struct router *r, struct session *s, const char *path)
+{
+	return true;
+}
+
 static struct ptx *
 router_tx_find(struct session *s, uint32_t id)
 {

@@ -513,7 +513,8 @@ watch_upstream_event(struct watch_table *wt, const struct xsp_msg *m)
 			continue;
 		ws->ws_initial = 0;
 		s = router_session(wt->wt_router, ws->ws_sid);
-		if (s != NULL)
+		if (s != NULL && router_event_visible(wt->wt_router, s,
+		    wa.wa_path))
 			session_event(s, wa.wa_path, strlen(wa.wa_path),
 			    ws->ws_token);
 	}

@@ -402,6 +402,29 @@ b_idle(pid_t proxy, const char *sock, unsigned n)
 	b_close_many(fds, n);
 }
 
+static struct xh_daemon	b_up, b_px;
+
+/* Watches upstream holds, from xsmux-stored's connection listing. */
+static void
+b_upstream_watches(void)
+{
+	struct xh_conn	 c;
+	struct xh_msg	 m;
+	const char	*p;
+	long		 sum = 0;
+
+	if (xh_open(&c, b_up.xd_sock) != 0)
+		return;
+	if (xh_req(&c, XSP_CONTROL, 0, &m, "connections", NULL) == 0 &&
+	    m.hdr.type == XSP_CONTROL) {
+		for (p = m.body; (p = strstr(p, " watches ")) != NULL; p++)
+			sum += strtol(p + 9, NULL, 10);
+		printf(" (upstream holds %ld watches)", sum);
+	}
+	xh_close(&c);
+	printf("\n");
+}
+
 /* One write seen by n watchers of the same path through sock. */
 static void
 b_fanout(const char *label, const char *sock, unsigned n)
@@ -441,7 +464,8 @@ b_fanout(const char *label, const char *sock, unsigned n)
 		}
 	}
 	printf("%-8s fan-out: one change to %u watchers, all delivered in "
-	    "%.1f ms\n", label, n, (double)(b_now() - t0) / 1e6);
+	    "%.1f ms", label, n, (double)(b_now() - t0) / 1e6);
+	b_upstream_watches();
 	close(ep);
 	close(w);
 	b_close_many(fds, n);
@@ -483,8 +507,6 @@ b_compare(const char *direct, const char *proxied, unsigned n,
 	free(best_d.lat);
 	free(best_p.lat);
 }
-
-static struct xh_daemon	b_up, b_px;
 
 static void
 b_start(int xenstored)
