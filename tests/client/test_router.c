@@ -445,6 +445,90 @@ Test(router, close_a_monitor_another_thread_waits_on)
 	xsmux_client_close(c);
 }
 
+/* --- hostile servers --- */
+
+/* A server that closes half way through a reply. */
+static int
+half_reply(struct fake *f, const struct xsp_msg *req)
+{
+	uint8_t		buf[XSP_HDR_LEN + 10];
+	struct xsp_hdr	h = { req->hdr.type, req->hdr.req_id, 0, 100 };
+
+	xsp_put_hdr(buf, &h);
+	memset(buf + XSP_HDR_LEN, 'x', 10);
+	if (write(f->f_fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
+		return 1;
+	return 1;	/* and hang up */
+}
+
+Test(router, server_closes_mid_reply)
+{
+	struct xsmux_client	*c;
+	char			*v;
+
+	start(half_reply);
+	c = xsmux_client_new(rt, NULL);
+	cr_expect_eq(xsmux_read(c, "/a", &v, NULL), XSMUX_E_DISCONNECTED);
+	xsmux_client_close(c);
+}
+
+/*
+ * Replies whose last string lacks its NUL: read as if it were there,
+ * never past the body.  A watch event without its token's NUL is
+ * dropped, and the next good one still arrives.
+ */
+static int
+unterminated(struct fake *f, const struct xsp_msg *req)
+{
+	const char	*arg = (const char *)req->body;
+
+	switch (req->hdr.type) {
+	case XSP_READ:
+		return fake_reply(f, req, XSP_ERROR, "ENOENT", 6);
+	case XSP_DIRECTORY:
+		return fake_reply(f, req, 0, "a\0bb", 4);
+	case XSP_GET_PERMS:
+		return fake_reply(f, req, 0, "b0\0r5", 5);
+	case XSP_GET_DOMAIN_PATH:
+		return fake_reply(f, req, 0, "/local/domain/1", 15);
+	case XSP_WATCH:
+		fake_ok(f, req);
+		fake_send(f, XSP_WATCH_EVENT, 0, 0, "/w\0tok", 6);
+		return fake_event(f, arg, "tok");
+	default:
+		return fake_ok(f, req);
+	}
+}
+
+Test(router, unterminated_strings)
+{
+	struct xsmux_client	*c;
+	struct xsmux_monitor	*m;
+	struct xsmux_perm	*p;
+	char			*v, **l;
+	size_t			 n;
+
+	start(unterminated);
+	c = xsmux_client_new(rt, NULL);
+	cr_expect_eq(xsmux_read(c, "/a", &v, NULL), -ENOENT);
+	cr_assert_eq(xsmux_list(c, "/a", &l, &n), 0);
+	cr_assert_eq(n, 2);
+	cr_expect_str_eq(l[1], "bb");
+	free(l);
+	cr_assert_eq(xsmux_get_perms(c, "/a", &p, &n), 0);
+	cr_assert_eq(n, 2);
+	cr_expect_eq(p[1].domid, 5);
+	free(p);
+	cr_assert_eq(xsmux_get_domain_path(c, 1, &v), 0);
+	cr_expect_str_eq(v, "/local/domain/1");
+	free(v);
+	cr_assert_not_null(m = xsmux_monitor_new(c, NULL));
+	cr_assert_eq(xsmux_monitor_watch(m, "/w", "tok"), 0);
+	expect_event(m, "/w", "tok");
+	xsmux_monitor_close(m);
+	xsmux_client_close(c);
+}
+
 /* --- resolution and connection errors --- */
 
 static char	tmpdir[64];

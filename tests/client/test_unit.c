@@ -1,7 +1,8 @@
 /*
  * test_unit.c: libxsmux without a real server.  Validation (nothing may
- * be sent), reply parsing, pipelining, monitors and a dropped connection,
- * against the scripted server of fake.c.
+ * be sent), error names, reply parsing, transactions and DIRECTORY_PART,
+ * against the scripted server of fake.c.  Pipelining, monitors, hostile
+ * servers and connection resolution are in test_router.c.
  */
 #include <sys/stat.h>
 
