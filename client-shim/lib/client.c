@@ -266,32 +266,47 @@ xsmux_exists(struct xsmux_client *cl, const char *path)
 	return err == -ENOENT ? 0 : err;
 }
 
-/* Append one DIRECTORY_PART chunk (after its generation) to *buf. */
+/* A listing being put together from DIRECTORY_PART replies. */
+struct client_dir {
+	uint8_t	*d_buf;		/* owned: the names so far */
+	size_t	 d_len;		/* bytes in d_buf: the next offset */
+	size_t	 d_cap;		/* bytes allocated at d_buf */
+	char	 d_gen[32];	/* generation the parts in d_buf came from */
+};
+
+/* Append n bytes, growing d_buf geometrically (one spare byte kept). */
 static int
-client_dirpart_add(const struct xsmux_reply *rep, size_t genlen,
-    uint8_t **buf, size_t *len)
+client_dir_add(struct client_dir *d, const uint8_t *p, size_t n)
 {
-	size_t	 n = rep->len - genlen - 1;
+	size_t	 cap;
 	uint8_t	*nbuf;
 
-	if (*len + n > CLIENT_DIRPART_MAX)
+	if (d->d_len + n > CLIENT_DIRPART_MAX)
 		return -E2BIG;
-	if ((nbuf = realloc(*buf, *len + n + 1)) == NULL)
-		return -ENOMEM;
-	memcpy(nbuf + *len, rep->body + genlen + 1, n);
-	*buf = nbuf;
-	*len += n;
+	if (d->d_len + n + 1 > d->d_cap) {
+		cap = d->d_cap ? d->d_cap : XSMUX_PAYLOAD_MAX;
+		while (cap < d->d_len + n + 1)
+			cap *= 2;
+		if (cap > CLIENT_DIRPART_MAX + 1)
+			cap = CLIENT_DIRPART_MAX + 1;
+		if ((nbuf = realloc(d->d_buf, cap)) == NULL)
+			return -ENOMEM;
+		d->d_buf = nbuf;
+		d->d_cap = cap;
+	}
+	memcpy(d->d_buf + d->d_len, p, n);
+	d->d_len += n;
 	return 0;
 }
 
 /*
- * One DIRECTORY_PART round at offset *len.  Returns 1 when the list is
- * complete, 0 to go on, or an error; restarts (*len = 0) if the node's
+ * One DIRECTORY_PART round at offset d_len.  Returns 1 when the list is
+ * complete, 0 to go on, or an error; restarts (d_len = 0) if the node's
  * generation changed.
  */
 static int
-client_dirpart_step(struct xsmux_client *cl, const char *path, char *gen,
-    size_t gencap, uint8_t **buf, size_t *len)
+client_dirpart_step(struct xsmux_client *cl, const char *path,
+    struct client_dir *d)
 {
 	char			 off[24];
 	const char		*strs[2] = { path, off };
@@ -300,22 +315,24 @@ client_dirpart_step(struct xsmux_client *cl, const char *path, char *gen,
 	size_t			 glen;
 	int			 err;
 
-	snprintf(off, sizeof(off), "%zu", *len);
+	snprintf(off, sizeof(off), "%zu", d->d_len);
 	if ((err = client_call(cl, &req, &rep)) != 0)
 		return err;
 	glen = strnlen((char *)rep.body, rep.len);
-	if (glen + 1 >= rep.len || glen >= gencap)
+	if (glen + 1 >= rep.len || glen >= sizeof(d->d_gen))
 		err = XSMUX_E_UNEXPECTED;	/* no NUL, or no names: a part
 						   always carries at least the
 						   end-of-list NUL */
-	else if (*len > 0 && strcmp(gen, (char *)rep.body) != 0)
-		*len = 0;	/* changed under us: start again */
+	else if (d->d_len > 0 && strcmp(d->d_gen, (char *)rep.body) != 0)
+		d->d_len = 0;	/* changed under us: start again */
 	else {
-		memcpy(gen, rep.body, glen + 1);
-		err = client_dirpart_add(&rep, glen, buf, len);
+		memcpy(d->d_gen, rep.body, glen + 1);
+		err = client_dir_add(d, rep.body + glen + 1,
+		    rep.len - glen - 1);
 	}
 	client_reply_free(&rep);
-	if (err == 0 && *len > 0 && (*len == 1 || (*buf)[*len - 2] == '\0'))
+	if (err == 0 && d->d_len > 0 &&
+	    (d->d_len == 1 || d->d_buf[d->d_len - 2] == '\0'))
 		return 1;
 	return err;
 }
@@ -325,26 +342,23 @@ static int
 client_list_parts(struct xsmux_client *cl, const char *path,
     struct xsmux_reply *rep)
 {
-	char		gen[32];
-	uint8_t		*buf = NULL;
-	size_t		len = 0;
-	unsigned	rounds = 0;
-	int		rc;
+	struct client_dir	d = { NULL, 0, 0, "" };
+	unsigned		rounds = 0;
+	int			rc;
 
-	while ((rc = client_dirpart_step(cl, path, gen, sizeof(gen), &buf,
-	    &len)) == 0) {
-		if (len == 0 && ++rounds > CLIENT_DIRPART_RESTARTS) {
+	while ((rc = client_dirpart_step(cl, path, &d)) == 0) {
+		if (d.d_len == 0 && ++rounds > CLIENT_DIRPART_RESTARTS) {
 			rc = -EAGAIN;
 			break;
 		}
 	}
 	if (rc < 0) {
-		free(buf);
+		free(d.d_buf);
 		return rc;
 	}
 	rep->type = XSP_DIRECTORY;
-	rep->body = buf;
-	rep->len = len - 1;	/* drop the empty end-of-list string */
+	rep->body = d.d_buf;
+	rep->len = d.d_len - 1;	/* drop the empty end-of-list string */
 	return 0;
 }
 

@@ -529,6 +529,36 @@ Test(router, unterminated_strings)
 	xsmux_client_close(c);
 }
 
+/* A listing that never ends stops at the library's bound with E2BIG. */
+static int
+endless_parts(struct fake *f, const struct xsp_msg *req)
+{
+	static char	part[4000];
+
+	if (req->hdr.type == XSP_DIRECTORY)
+		return fake_error(f, req, "E2BIG");
+	if (req->hdr.type != XSP_DIRECTORY_PART)
+		return fake_ok(f, req);
+	memset(part, 'n', sizeof(part));
+	part[0] = '7';
+	part[1] = '\0';
+	part[sizeof(part) - 1] = '\0';		/* one long name a part */
+	return fake_reply(f, req, 0, part, sizeof(part));
+}
+
+Test(router, endless_directory_part)
+{
+	struct xsmux_client	*c;
+	char			**l;
+	size_t			  n;
+
+	start(endless_parts);
+	c = xsmux_client_new(rt, NULL);
+	cr_expect_eq(xsmux_list(c, "/a", &l, &n), -E2BIG);
+	cr_expect_eq(xsmux_router_is_connected(rt), 1);
+	xsmux_client_close(c);
+}
+
 /* --- resolution and connection errors --- */
 
 static char	tmpdir[64];
