@@ -60,44 +60,48 @@ ls_join(const char *path, const char *name)
 }
 
 static int	ls_node(struct ls *, const char *path, const char *name,
-		    int depth);
+		    int depth, size_t *nprinted);
 
 static int
 ls_children(struct ls *l, const char *path, int depth)
 {
 	char	**kids, *sub;
-	size_t	  i, n;
+	size_t	  i, n, nprinted = 0;
 	int	  err;
 
 	if ((err = xsmux_list(l->l_cli->cl, path, &kids, &n)) != 0)
 		return err == -ENOENT && depth > 0 ? 0 : err;
 	for (i = 0; err == 0 && i < n; i++) {
-		if (l->l_cli->json && i > 0)
-			fputs(", ", stdout);
 		if ((sub = ls_join(path, kids[i])) == NULL)
 			err = -ENOMEM;
 		else
-			err = ls_node(l, sub, kids[i], depth + 1);
+			err = ls_node(l, sub, kids[i], depth + 1, &nprinted);
 		free(sub);
 	}
 	free(kids);
 	return err;
 }
 
-/* One node (depth 0: the top, printed only in JSON), then its children. */
+/*
+ * One node (depth 0: the top, printed only in JSON), then its children.
+ * A node gone before it is read is not printed at all; *nprinted counts
+ * the siblings printed, for JSON's separators.
+ */
 static int
-ls_node(struct ls *l, const char *path, const char *name, int depth)
+ls_node(struct ls *l, const char *path, const char *name, int depth,
+    size_t *nprinted)
 {
 	char	 *v = NULL, **perms = NULL;
 	size_t	  len = 0, np = 0;
 	int	  err;
 
-	if ((err = xsmux_read(l->l_cli->cl, path, &v, &len)) == -ENOENT &&
-	    depth > 0)
-		return 0;	/* removed meanwhile */
+	if ((err = xsmux_read(l->l_cli->cl, path, &v, &len)) == -ENOENT)
+		return depth > 0 ? 0 : err;	/* removed meanwhile */
 	if (l->l_perms &&
 	    xsmux_get_perms_str(l->l_cli->cl, path, &perms, &np) != 0)
 		perms = NULL, np = 0;
+	if (l->l_cli->json && (*nprinted)++ > 0)
+		fputs(", ", stdout);
 	if (l->l_cli->json)
 		ls_json(l, depth ? "name" : "path", name, v ? v : "", len,
 		    perms, np);
@@ -116,6 +120,7 @@ cmd_ls(struct cli *c, int argc, char **argv)
 {
 	struct ls	 l = { c, 0 };
 	const char	*top;
+	size_t		 nprinted = 0;
 	int		 ch, err;
 
 	optind = 1;
@@ -127,8 +132,8 @@ cmd_ls(struct cli *c, int argc, char **argv)
 	if (argc - optind > 1)
 		return cli_usage(c);
 	top = optind < argc ? argv[optind] : "/";
-	err = ls_node(&l, top, top, 0);
-	if (c->json)
+	err = ls_node(&l, top, top, 0, &nprinted);
+	if (c->json && nprinted > 0)
 		putchar('\n');
 	return err ? cli_fail(c, top, err) : CLI_EXIT_OK;
 }

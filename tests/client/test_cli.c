@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "fake.h"
 #include "xsmux.h"
 
 #define CLI	"@BUILD@/client-shim/cli/xsmux"
@@ -166,6 +167,58 @@ Test(cli, json)
 	cr_assert_eq(xh_run(ex, NULL, NULL, out, sizeof(out), &st), 0);
 	cr_expect_eq(WEXITSTATUS(st), 1);
 	cr_expect_str_eq(out, "{\"exists\": false}\n");
+	cr_expect_eq(XS("--json", "ls", "/cli/none"), 1);
+	cr_expect(strstr(out, "ENOENT") && !strchr(out, '{'),
+	    "an error, and no half-printed object: %s", out);
+}
+
+/* --- the tool against a scripted server --- */
+
+static struct fake	fk;
+static char		fkdir[64], fksock[128];
+
+static void
+fake_teardown(void)
+{
+	fake_stop(&fk);
+	unlink(fksock);
+	rmdir(fkdir);
+}
+
+TestSuite(cli_fake, .fini = fake_teardown, .timeout = 60);
+
+/* /t lists a and b, but a is gone by the time it is read. */
+static int
+vanishing(struct fake *f, const struct xsp_msg *req)
+{
+	const char	*arg = (const char *)req->body;
+
+	if (req->hdr.type == XSP_DIRECTORY && strcmp(arg, "/t") == 0)
+		return fake_reply(f, req, 0, "a\0b\0", 4);
+	if (req->hdr.type == XSP_DIRECTORY)
+		return fake_reply(f, req, 0, "", 0);
+	if (req->hdr.type == XSP_READ && strcmp(arg, "/t/a") == 0)
+		return fake_error(f, req, "ENOENT");
+	if (req->hdr.type == XSP_READ)
+		return fake_reply(f, req, 0, "x", 1);
+	return fake_ok(f, req);
+}
+
+Test(cli_fake, ls_json_with_a_node_removed_meanwhile)
+{
+	const char	*ls[] = { CLI, "--socket", fksock, "--json", "ls", "/t",
+			    NULL };
+	int		 st;
+
+	strcpy(fkdir, "/tmp/xsmux-cli-XXXXXX");
+	cr_assert_not_null(mkdtemp(fkdir));
+	snprintf(fksock, sizeof(fksock), "%s/socket", fkdir);
+	cr_assert_eq(fake_listen(&fk, fksock, vanishing, NULL), 0);
+	cr_assert_eq(xh_run(ls, NULL, NULL, out, sizeof(out), &st), 0);
+	cr_expect_eq(WEXITSTATUS(st), 0, "%s", out);
+	cr_expect_str_eq(out, "{\"path\": \"/t\", \"value\": \"x\", "
+	    "\"children\": [{\"name\": \"b\", \"value\": \"x\", "
+	    "\"children\": []}]}\n");
 }
 
 /* Read one line from fd within 10 s (a bound, not a delay). */
