@@ -11,8 +11,9 @@
 
 #include "cli.h"
 
-void
-out_text_value(FILE *f, const char *v, size_t len)
+/* Escape v for a double-quoted string, as JSON wants or as text. */
+static void
+out_escaped(FILE *f, const char *v, size_t len, bool json)
 {
 	size_t		i;
 	unsigned char	c;
@@ -26,32 +27,23 @@ out_text_value(FILE *f, const char *v, size_t len)
 		else if (c == '\t')
 			fputs("\\t", f);
 		else if (c < 0x20 || c > 0x7e)
-			fprintf(f, "\\x%02x", c);
+			fprintf(f, json ? "\\u%04x" : "\\x%02x", c);
 		else
 			fputc(c, f);
 	}
 }
 
 void
+out_text_value(FILE *f, const char *v, size_t len)
+{
+	out_escaped(f, v, len, false);
+}
+
+void
 out_json_string(FILE *f, const char *v, size_t len)
 {
-	size_t		i;
-	unsigned char	c;
-
 	fputc('"', f);
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)v[i];
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", f);
-		else if (c == '\t')
-			fputs("\\t", f);
-		else if (c < 0x20 || c > 0x7e)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
+	out_escaped(f, v, len, true);
 	fputc('"', f);
 }
 
