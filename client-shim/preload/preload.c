@@ -13,6 +13,13 @@
  * connects (a socket is connected to, anything else opened).  Every other
  * path and call goes straight to libc.
  *
+ * One difference remains: a write() to that socket after the server has
+ * gone raises SIGPIPE, where the device would fail with an error.
+ * libxenstore is safe either way (older versions ignore SIGPIPE around
+ * each request, newer ones send with MSG_NOSIGNAL to a socket, which is
+ * what stat tells them the device is), and Python ignores SIGPIPE; any
+ * other program that opens the device itself should ignore it too.
+ *
  * Example: xenstore-read with XENSTORED_PATH unset stats
  * /var/run/xenstored/socket (answered for $XSMUX_SOCKET: a socket), then
  * connects to it (redirected), and reads through the proxy.
