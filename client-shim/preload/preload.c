@@ -100,20 +100,29 @@ preload_is_ours(const char *path)
 	    sizeof(preload_sockets) / sizeof(preload_sockets[0]));
 }
 
+/*
+ * The next definition of name (libc's), looked up once into *slot.  The
+ * slot is read and written atomically: two threads' first calls may race
+ * here, and both store the same pointer.
+ */
 static void *
-preload_next(const char *name)
+preload_next(void **slot, const char *name)
 {
-	void	*f = dlsym(RTLD_NEXT, name);
+	void	*f;
 
-	if (f == NULL)
+	if ((f = __atomic_load_n(slot, __ATOMIC_ACQUIRE)) != NULL)
+		return f;
+	if ((f = dlsym(RTLD_NEXT, name)) == NULL)
 		abort();	/* libc without the function we wrap */
+	__atomic_store_n(slot, f, __ATOMIC_RELEASE);
 	return f;
 }
 
+/* Declares real_<name>, libc's name, for the rest of the function. */
 #define PRELOAD_REAL(type, name, args)					\
-	static type (*real_##name) args;				\
-	if (real_##name == NULL)					\
-		real_##name = (type (*) args)preload_next(#name)
+	static void	*real_##name##_slot;				\
+	type		(*real_##name) args =				\
+	    (type (*) args)preload_next(&real_##name##_slot, #name)
 
 static int
 preload_addr(struct sockaddr_un *sun, socklen_t *len)
