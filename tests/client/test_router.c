@@ -17,19 +17,25 @@
 
 static struct fake		 fk;
 static struct xsmux_router	*rt;
+static struct xsmux_client	*cl;	/* start's handle, closed by teardown */
 
-static void
+/* Serve with h; returns a client handle on the router. */
+static struct xsmux_client *
 start(fake_handler h)
 {
 	int	fd, err;
 
 	cr_assert_geq(fd = fake_start(&fk, h, NULL), 0);
 	cr_assert_not_null(rt = xsmux_router_fdopen(fd, &err));
+	cr_assert_not_null(cl = xsmux_client_new(rt, NULL));
+	return cl;
 }
 
 static void
 teardown(void)
 {
+	xsmux_client_close(cl);
+	cl = NULL;
 	xsmux_router_close(rt);
 	rt = NULL;
 	fake_stop(&fk);
@@ -176,8 +182,7 @@ Test(router, dropped_connection)
 	struct pollfd		 pfd;
 	char			*v;
 
-	start(hangup);
-	c = xsmux_client_new(rt, NULL);
+	c = start(hangup);
 	cr_assert_not_null(m = xsmux_monitor_new(c, NULL));
 	cr_assert_eq(xsmux_monitor_watch(m, "/w", "tok"), 0);
 	cr_expect_eq(xsmux_router_is_connected(rt), 1);
@@ -189,7 +194,6 @@ Test(router, dropped_connection)
 	cr_expect_eq(poll(&pfd, 1, 10000), 1, "the monitor fd wakes up");
 	cr_expect_eq(xsmux_monitor_wait(m, -1, 0, &ev), XSMUX_E_DISCONNECTED);
 	xsmux_monitor_close(m);
-	xsmux_client_close(c);
 }
 
 /* A frame longer than the protocol allows ends the connection. */
@@ -207,11 +211,9 @@ Test(router, oversized_reply)
 	struct xsmux_client	*c;
 	char			*v;
 
-	start(oversized);
-	c = xsmux_client_new(rt, NULL);
+	c = start(oversized);
 	cr_expect_eq(xsmux_read(c, "/a", &v, NULL), XSMUX_E_UNEXPECTED);
 	cr_expect_eq(xsmux_read(c, "/a", &v, NULL), XSMUX_E_DISCONNECTED);
-	xsmux_client_close(c);
 }
 
 /* A reply under a req_id nobody used: the caller must not wait for ever. */
@@ -226,11 +228,9 @@ Test(router, reply_with_an_unknown_req_id)
 	struct xsmux_client	*c;
 	char			*v;
 
-	start(wrong_id);
-	c = xsmux_client_new(rt, NULL);
+	c = start(wrong_id);
 	cr_expect_eq(xsmux_read(c, "/a", &v, NULL), XSMUX_E_UNEXPECTED);
 	cr_expect_eq(xsmux_router_is_connected(rt), 0);
-	xsmux_client_close(c);
 }
 
 /* --- monitors --- */
@@ -285,8 +285,7 @@ Test(router, monitor_events)
 	char			**paths;
 	size_t			  n;
 
-	start(watcher);
-	c = xsmux_client_new(rt, NULL);
+	c = start(watcher);
 	cr_assert_not_null(m = xsmux_monitor_new(c, NULL));
 	pfd.fd = xsmux_monitor_fd(m);
 	pfd.events = POLLIN;
@@ -326,7 +325,6 @@ Test(router, monitor_events)
 	cr_expect_eq(fake_nreq(&fk), 12);
 	cr_expect_eq(fk.f_hdr[10].type, XSP_UNWATCH, "close unwatches");
 	cr_expect_eq(fk.f_hdr[11].type, XSP_UNWATCH);
-	xsmux_client_close(c);
 }
 
 /* Two monitors on one router, told apart by token. */
@@ -365,8 +363,7 @@ Test(router, unwatch_another_monitors_watch)
 	struct xsmux_monitor	*m1, *m2;
 	unsigned		 sent;
 
-	start(watcher);
-	c = xsmux_client_new(rt, NULL);
+	c = start(watcher);
 	m1 = xsmux_monitor_new(c, NULL);
 	m2 = xsmux_monitor_new(c, NULL);
 	cr_assert(m1 && m2);
@@ -379,7 +376,6 @@ Test(router, unwatch_another_monitors_watch)
 	cr_assert_eq(xsmux_write(c, "/a", "v", 1), 0);
 	expect_event(m1, "/a", "t1");
 	xsmux_monitor_close(m1);
-	xsmux_client_close(c);
 }
 
 /*
@@ -429,8 +425,7 @@ Test(router, close_a_monitor_another_thread_waits_on)
 	pthread_t		 t;
 	pid_t			 tid;
 
-	start(watcher);
-	c = xsmux_client_new(rt, NULL);
+	c = start(watcher);
 	cr_assert_not_null(b.b_mon = xsmux_monitor_new(c, NULL));
 	cr_assert_eq(xsmux_monitor_watch(b.b_mon, "/a", "t1"), 0);
 	expect_event(b.b_mon, "/a", "t1");
@@ -442,7 +437,6 @@ Test(router, close_a_monitor_another_thread_waits_on)
 	pthread_join(t, NULL);
 	cr_expect_eq(b.b_rc, XSMUX_E_DISCONNECTED);
 	cr_expect_eq(xsmux_router_is_connected(rt), 1, "only the wait ended");
-	xsmux_client_close(c);
 }
 
 /* --- hostile servers --- */
@@ -466,10 +460,8 @@ Test(router, server_closes_mid_reply)
 	struct xsmux_client	*c;
 	char			*v;
 
-	start(half_reply);
-	c = xsmux_client_new(rt, NULL);
+	c = start(half_reply);
 	cr_expect_eq(xsmux_read(c, "/a", &v, NULL), XSMUX_E_DISCONNECTED);
-	xsmux_client_close(c);
 }
 
 /*
@@ -508,8 +500,7 @@ Test(router, unterminated_strings)
 	char			*v, **l;
 	size_t			 n;
 
-	start(unterminated);
-	c = xsmux_client_new(rt, NULL);
+	c = start(unterminated);
 	cr_expect_eq(xsmux_read(c, "/a", &v, NULL), -ENOENT);
 	cr_assert_eq(xsmux_list(c, "/a", &l, &n), 0);
 	cr_assert_eq(n, 2);
@@ -526,7 +517,6 @@ Test(router, unterminated_strings)
 	cr_assert_eq(xsmux_monitor_watch(m, "/w", "tok"), 0);
 	expect_event(m, "/w", "tok");
 	xsmux_monitor_close(m);
-	xsmux_client_close(c);
 }
 
 /* A listing that never ends stops at the library's bound with E2BIG. */
@@ -552,11 +542,9 @@ Test(router, endless_directory_part)
 	char			**l;
 	size_t			  n;
 
-	start(endless_parts);
-	c = xsmux_client_new(rt, NULL);
+	c = start(endless_parts);
 	cr_expect_eq(xsmux_list(c, "/a", &l, &n), -E2BIG);
 	cr_expect_eq(xsmux_router_is_connected(rt), 1);
-	xsmux_client_close(c);
 }
 
 /* --- resolution and connection errors --- */
