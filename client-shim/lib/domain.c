@@ -90,24 +90,27 @@ xsmux_introduce_domain(struct xsmux_client *cl, unsigned int domid,
 	return domain_ack(cl, XSP_INTRODUCE, args, 3);
 }
 
-int
-xsmux_release_domain(struct xsmux_client *cl, unsigned int domid)
+/* A request of one checked domid whose reply must be "OK". */
+static int
+domain_ack_domid(struct xsmux_client *cl, uint32_t type, unsigned domid)
 {
 	unsigned long	arg = domid;
 
 	if (client_check_domid(domid) != 0)
 		return XSMUX_E_INVALID_ARG;
-	return domain_ack(cl, XSP_RELEASE, &arg, 1);
+	return domain_ack(cl, type, &arg, 1);
+}
+
+int
+xsmux_release_domain(struct xsmux_client *cl, unsigned int domid)
+{
+	return domain_ack_domid(cl, XSP_RELEASE, domid);
 }
 
 int
 xsmux_resume_domain(struct xsmux_client *cl, unsigned int domid)
 {
-	unsigned long	arg = domid;
-
-	if (client_check_domid(domid) != 0)
-		return XSMUX_E_INVALID_ARG;
-	return domain_ack(cl, XSP_RESUME, &arg, 1);
+	return domain_ack_domid(cl, XSP_RESUME, domid);
 }
 
 int
