@@ -34,6 +34,7 @@ static void	session_readcb(struct bufferevent *, void *);
 static void	session_writecb(struct bufferevent *, void *);
 static void	session_eventcb(struct bufferevent *, short, void *);
 static void	session_partialcb(evutil_socket_t, short, void *);
+static void	session_resume(struct session *, int);
 
 static void
 session_peercred(struct session *s)
@@ -154,8 +155,13 @@ session_push(struct session *s)
 	if (evbuffer_get_length(out) == 0 && fd >= 0)
 		(void)evbuffer_write(s->se_stage, fd);
 	if (evbuffer_get_length(s->se_stage) > 0 &&
-	    evbuffer_add_buffer(out, s->se_stage) != 0)
+	    evbuffer_add_buffer(out, s->se_stage) != 0) {
 		session_close(s, "out of memory");
+		return;
+	}
+	/* All taken by the socket: no write callback will say so. */
+	if (evbuffer_get_length(out) <= PX_OUT_LOW)
+		session_resume(s, SE_PAUSE_OUT);
 }
 
 /* Reading may go on when neither bound holds it back. */

@@ -4,13 +4,14 @@
  *
  *	bench-proxy [-u stored|xenstored] [-s SECONDS] [-c CLIENTS]
  *	    [-d DEPTH] [-m read|write|mixed|tx] [-i IDLE] [-w WATCHERS]
- *	    [-r REPEAT]
+ *	    [-r REPEAT] [-p]
  *
  * With no -c it runs a standard set: one client at depth 1, 64 clients at
  * depth 1 and 8, each for READ, WRITE, mixed and transactions, then
  * IDLE idle clients for memory, then one change fanned out to WATCHERS
  * watchers.  Each comparison alternates direct and proxied runs REPEAT
- * times (default 3) and shows the best of each.  Latency is per request, from send to reply.  The bare
+ * times (default 3) and shows the best of each.  -p pins the benchmark
+ * and both daemons to CPU 0, for figures free of cross-core wake-ups.  Latency is per request, from send to reply.  The bare
  * round trip is a 16+8 byte echo between two processes over a Unix
  * socket pair, pinned to one core and then to two.
  */
@@ -286,6 +287,17 @@ b_bare_rtt(int cpu_a, int cpu_b)
 
 static void	b_unpin(void);
 
+/* Pin process pid (0: this one) to CPU 0. */
+static void
+b_pin_pid(pid_t pid)
+{
+	cpu_set_t	set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	sched_setaffinity(pid, sizeof(set), &set);
+}
+
 static void
 b_unpin(void)
 {
@@ -538,10 +550,11 @@ main(int argc, char **argv)
 	struct rlimit	 rl;
 	double		 secs = 2;
 	unsigned	 n = 0, depth = 1, idle = 10000, watchers = 10000;
-	int		 c, xenstored = 0, m, mix = -1;
+	int		 c, xenstored = 0, m, mix = -1, pin = 0;
 
-	while ((c = getopt(argc, argv, "u:s:c:d:m:i:w:r:")) != -1) {
+	while ((c = getopt(argc, argv, "u:s:c:d:m:i:w:r:p")) != -1) {
 		switch (c) {
+		case 'p': pin = 1; break;
 		case 'r': b_repeat = (unsigned)atoi(optarg); break;
 		case 'u': xenstored = strcmp(optarg, "xenstored") == 0; break;
 		case 's': secs = atof(optarg); break;
@@ -557,7 +570,7 @@ main(int argc, char **argv)
 		default:
 			fprintf(stderr, "usage: bench-proxy [-u stored|xenstored]"
 			    " [-s secs] [-c clients] [-d depth] [-m mix]"
-			    " [-i idle] [-w watchers] [-r repeat]\n");
+			    " [-i idle] [-w watchers] [-r repeat] [-p]\n");
 			return 2;
 		}
 	}
@@ -571,8 +584,13 @@ main(int argc, char **argv)
 	    "two cores %.1f us\n", b_bare_rtt(0, 0), b_bare_rtt(0, 1));
 	b_unpin();
 	b_start(xenstored);
-	printf("upstream: %s\n", xenstored ? "xenstored 4.17" :
-	    "xsmux-stored");
+	if (pin) {
+		b_pin_pid(0);
+		b_pin_pid(b_up.xd_pid);
+		b_pin_pid(b_px.xd_pid);
+	}
+	printf("upstream: %s%s\n", xenstored ? "xenstored 4.17" :
+	    "xsmux-stored", pin ? ", every process on CPU 0" : "");
 	if (n > 0) {
 		b_compare(b_up.xd_sock, b_px.xd_sock, n, depth,
 		    mix < 0 ? B_READ : (enum b_mix)mix, secs);

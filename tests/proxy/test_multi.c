@@ -654,3 +654,44 @@ Test(stored, stalled_reader_is_cut_off)
 {
 	px_stalled_reader(PXH_STORED);
 }
+
+/* Replies bigger than the output high-water mark, many in one loop turn
+ * (the embedded store answers a whole batch at once): reading pauses,
+ * and resumes once the socket has taken them. */
+static void
+px_big_replies(const char *sock)
+{
+	enum { N = 60 };
+	static char	value[4000];
+	struct xh_conn	c;
+	struct xh_msg	m;
+	int		i;
+
+	memset(value, 'v', sizeof(value));
+	px_open(&c, sock);
+	cr_assert_eq(xh_req_value(&c, XSP_WRITE, 0, &m, "/big", value,
+	    sizeof(value)), 0);
+	for (i = 0; i < N; i++)
+		cr_assert_gt(xh_send(&c, XSP_READ, 0, (const char *[]){
+		    "/big" }, 1, NULL, 0), 0);
+	for (i = 0; i < N; i++) {
+		cr_assert_eq(xh_recv(&c, &m, PX_IO_MS), 0, "reply %d", i);
+		cr_assert_eq(m.hdr.len, sizeof(value));
+	}
+	xh_close(&c);
+}
+
+PX_BOTH(big_pipelined_replies_resume_reading)
+{
+	px_big_replies(pxh.p_px.xd_sock);
+}
+
+Test(stored, big_pipelined_replies_embedded)
+{
+	const char	*argv[] = { "@BUILD@/server/xsmuxd", "--listen",
+	    "@SOCK@", "--upstream", "embedded", NULL };
+
+	if (xh_start(&pxh.p_px, argv) != 0)
+		cr_skip_test("built without the store: %s", pxh.p_px.xd_err);
+	px_big_replies(pxh.p_px.xd_sock);
+}
