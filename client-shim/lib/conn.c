@@ -3,7 +3,8 @@
  *
  * Resolution follows pyxs and libxenstore: an explicit Unix socket path,
  * else an explicit XenBus device path, else the socket named by the
- * environment or the default rundir, else the XenBus device.
+ * environment or the default rundir, else the XenBus device
+ * (/dev/xen/xenbus, or /proc/xen/xenbus where that does not exist).
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -17,6 +18,10 @@
 #include <unistd.h>
 
 #include "xsmux_int.h"
+
+/* Where Linux kernels before xenfs's /dev node put the device; libxenstore
+ * and pyxs fall back to it when XSMUX_DEFAULT_XENBUS does not exist. */
+#define CONN_PROC_XENBUS	"/proc/xen/xenbus"
 
 static int
 conn_unix(const char *path)
@@ -85,6 +90,8 @@ conn_open(const char *unix_path, const char *xenbus_path)
 	if ((s = conn_default_socket(buf, sizeof(buf))) != NULL &&
 	    (fd = conn_unix(s)) != -1)
 		return fd;
+	if (access(XSMUX_DEFAULT_XENBUS, F_OK) == -1 && errno == ENOENT)
+		return conn_xenbus(CONN_PROC_XENBUS);
 	return conn_xenbus(XSMUX_DEFAULT_XENBUS);
 }
 

@@ -108,8 +108,9 @@ XSMUX_API const char	*xsmux_errname(int err);
  * it is given; else to xen_bus_path if that is given; else to the socket
  * named by XENSTORED_PATH, or "$XENSTORED_RUNDIR/socket", or
  * "/var/run/xenstored/socket" (the first of these that is set), falling
- * back to the XenBus device /dev/xen/xenbus if that socket cannot be
- * reached.  On failure it returns NULL and sets *err (if err is not NULL)
+ * back to the XenBus device /dev/xen/xenbus (or, where that does not
+ * exist, /proc/xen/xenbus, as libxenstore and pyxs do) if that socket
+ * cannot be reached.  On failure it returns NULL and sets *err (if err is not NULL)
  * to XSMUX_E_CONNECT, or -ENOMEM.
  *
  * xsmux_router_fdopen wraps a descriptor that is already connected to a
