@@ -10,38 +10,50 @@
 #include "cli.h"
 
 static void
-read_print(struct cli *c, const char *path, const char *v, size_t len,
-    int first)
+read_print(struct cli *c, FILE *f, const char *path, const char *v,
+    size_t len, int first)
 {
 	if (!c->json) {
-		fwrite(v, 1, len, stdout);
-		putchar('\n');
+		fwrite(v, 1, len, f);
+		putc('\n', f);
 		return;
 	}
-	fputs(first ? "{" : ", ", stdout);
-	out_json_string(stdout, path, strlen(path));
-	fputs(": ", stdout);
-	out_json_string(stdout, v, len);
+	fputs(first ? "{" : ", ", f);
+	out_json_string(f, path, strlen(path));
+	fputs(": ", f);
+	out_json_string(f, v, len);
 }
 
+/*
+ * Text goes out value by value, as xenstore-read's does; the JSON object
+ * is put together in memory and printed only if every read succeeds.
+ */
 int
 cmd_read(struct cli *c, int argc, char **argv)
 {
-	char	*v;
-	size_t	 len;
-	int	 i, err;
+	FILE	*f = stdout;
+	char	*v, *obj = NULL;
+	size_t	 len, objlen = 0;
+	int	 i, err = 0;
 
 	if (argc < 2)
 		return cli_usage(c);
-	for (i = 1; i < argc; i++) {
+	if (c->json && (f = open_memstream(&obj, &objlen)) == NULL)
+		return cli_fail(c, "output", -ENOMEM);
+	for (i = 1; i < argc && err == 0; i++) {
 		if ((err = xsmux_read(c->cl, argv[i], &v, &len)) != 0)
-			return cli_fail(c, argv[i], err);
-		read_print(c, argv[i], v, len, i == 1);
+			break;
+		read_print(c, f, argv[i], v, len, i == 1);
 		free(v);
 	}
-	if (c->json)
-		puts("}");
-	return CLI_EXIT_OK;
+	if (c->json) {
+		fputs("}\n", f);
+		fclose(f);
+		if (err == 0)
+			fwrite(obj, 1, objlen, stdout);
+		free(obj);
+	}
+	return err ? cli_fail(c, argv[i], err) : CLI_EXIT_OK;
 }
 
 static int

@@ -167,6 +167,9 @@ Test(cli, json)
 	cr_assert_eq(xh_run(ex, NULL, NULL, out, sizeof(out), &st), 0);
 	cr_expect_eq(WEXITSTATUS(st), 1);
 	cr_expect_str_eq(out, "{\"exists\": false}\n");
+	cr_expect_eq(XS("--json", "read", "/cli/j/k", "/cli/none"), 1);
+	cr_expect(strstr(out, "read /cli/none") && !strchr(out, '{'),
+	    "an error, and no half-printed object: %s", out);
 	cr_expect_eq(XS("--json", "ls", "/cli/none"), 1);
 	cr_expect(strstr(out, "ENOENT") && !strchr(out, '{'),
 	    "an error, and no half-printed object: %s", out);
