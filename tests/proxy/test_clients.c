@@ -293,10 +293,18 @@ Test(xsmuxd, embedded_upstream, .fini = pxh_fini)
 	    "@XENBIN@/test-xenstore", NULL }), 0, "%s", out);
 }
 
-/* A live socket is never stolen; a stale one is replaced; mode is set. */
-Test(xsmuxd, listen_socket_rules, .fini = pxh_fini)
+static struct xh_daemon	second;
+
+static void
+px_fini_second(void)
 {
-	static struct xh_daemon	second;
+	xh_stop(&second);
+	pxh_fini();
+}
+
+/* A live socket is never stolen; a stale one is replaced; mode is set. */
+Test(xsmuxd, listen_socket_rules, .fini = px_fini_second)
+{
 	const char		*mode[] = { "--mode", "0600", NULL };
 	char			 spec[XH_PATH_LEN + 8], stale[XH_PATH_LEN + 8];
 	const char		*again[] = { "@BUILD@/server/xsmuxd", "--listen",
