@@ -21,6 +21,31 @@
 
 #define XSMUX_LOCAL	__attribute__((visibility("hidden")))
 
+/*
+ * Hidden visibility keeps the internal functions out of libxsmux.so, but
+ * in libxsmux.a they are ordinary global symbols: a program linked with
+ * it statically may well have a conn_open or a router_new of its own.
+ * Their link names carry the library's prefix (as zlib's Z_PREFIX does);
+ * the code keeps the short module names.
+ */
+#define client_ack		xsmux_int_client_ack
+#define client_ack_tx		xsmux_int_client_ack_tx
+#define client_call		xsmux_int_client_call
+#define client_call_tx		xsmux_int_client_call_tx
+#define client_check_domid	xsmux_int_client_check_domid
+#define client_check_path	xsmux_int_client_check_path
+#define client_reply_free	xsmux_int_client_reply_free
+#define conn_open		xsmux_int_conn_open
+#define conn_write_all		xsmux_int_conn_write_all
+#define monitor_deliver		xsmux_int_monitor_deliver
+#define monitor_kill		xsmux_int_monitor_kill
+#define router_call		xsmux_int_router_call
+#define router_new		xsmux_int_router_new
+#define router_ref		xsmux_int_router_ref
+#define router_unref		xsmux_int_router_unref
+#define strv_from_body		xsmux_int_strv_from_body
+#define strv_from_list		xsmux_int_strv_from_list
+
 /* Reader buffer: room for two whole messages. */
 #define XSMUX_RBUF_LEN	(2 * XSP_MSG_MAX)
 

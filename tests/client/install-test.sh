@@ -53,6 +53,11 @@ esac
 extra=$(nm -D --defined-only "$libdir/libxsmux.so.0" |
 	awk '$3 !~ /^xsmux_/ && $3 != "XSMUX_0" { print $3 }')
 [ -z "$extra" ] || fail "unexpected exported symbols: $extra"
+# The static library's globals are prefixed too: the library's own, or
+# the protocol library's inside it.
+extra=$(nm -g --defined-only "$libdir/libxsmux.a" |
+	awk 'NF == 3 && $3 !~ /^(xsmux_|xsp_)/ { print $3 }')
+[ -z "$extra" ] || fail "unprefixed globals in libxsmux.a: $extra"
 
 cc=${CC:-cc}
 [ "$sanitize" = none ] || cc="$cc -fsanitize=$sanitize"
