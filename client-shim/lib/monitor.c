@@ -120,8 +120,11 @@ monitor_enqueue(struct xsmux_monitor *m, const char *path, size_t plen,
     const char *token, size_t tlen)
 {
 	struct xsmux_qevent	*q;
+	size_t			 size;
 
+	size = sizeof(*q) + sizeof(struct xsmux_event) + plen + tlen + 2;
 	if (m->m_qlen >= XSMUX_MONITOR_QUEUE_MAX ||
+	    m->m_qbytes + size > XSMUX_MONITOR_QUEUE_BYTES ||
 	    (q = malloc(sizeof(*q))) == NULL) {
 		m->m_dropped++;
 		return;
@@ -131,6 +134,8 @@ monitor_enqueue(struct xsmux_monitor *m, const char *path, size_t plen,
 		m->m_dropped++;
 		return;
 	}
+	q->q_size = size;
+	m->m_qbytes += size;
 	STAILQ_INSERT_TAIL(&m->m_queue, q, q_entry);
 	if (m->m_qlen++ == 0)
 		monitor_signal(m);
@@ -335,6 +340,7 @@ monitor_pop(struct xsmux_monitor *m)
 	if ((q = STAILQ_FIRST(&m->m_queue)) == NULL)
 		return NULL;
 	STAILQ_REMOVE_HEAD(&m->m_queue, q_entry);
+	m->m_qbytes -= q->q_size;
 	if (--m->m_qlen == 0 && !m->m_router->r_dead)
 		monitor_unsignal(m);
 	ev = q->q_ev;

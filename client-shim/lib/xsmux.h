@@ -297,8 +297,13 @@ XSMUX_API int	xsmux_monitor_fd(struct xsmux_monitor *);
 /* The distinct paths watched, as a string array. */
 XSMUX_API int	xsmux_monitor_watched(struct xsmux_monitor *, char ***paths,
 		    size_t *n);
-/* Events dropped because the queue was full (XSMUX_MONITOR_QUEUE_MAX). */
-#define XSMUX_MONITOR_QUEUE_MAX	65536
+/*
+ * Events dropped because the queue was full: XSMUX_MONITOR_QUEUE_MAX
+ * events, or XSMUX_MONITOR_QUEUE_BYTES bytes of them (paths and tokens
+ * and their bookkeeping), whichever comes first.
+ */
+#define XSMUX_MONITOR_QUEUE_MAX		65536
+#define XSMUX_MONITOR_QUEUE_BYTES	(16 * 1024 * 1024)
 XSMUX_API unsigned long	xsmux_monitor_dropped(struct xsmux_monitor *);
 
 #ifdef __cplusplus

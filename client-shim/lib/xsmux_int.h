@@ -78,6 +78,7 @@ TAILQ_HEAD(xsmux_watches, xsmux_watch);
 struct xsmux_qevent {
 	STAILQ_ENTRY(xsmux_qevent) q_entry;
 	struct xsmux_event	*q_ev;	/* owned; one allocation */
+	size_t			 q_size;	/* bytes of q_ev and this */
 };
 STAILQ_HEAD(xsmux_qevents, xsmux_qevent);
 
@@ -87,7 +88,8 @@ struct xsmux_monitor {
 	struct xsmux_router	*m_router;	/* not owned (m_client's) */
 	struct xsmux_watches	 m_watches;	/* owned; under r_mtx */
 	struct xsmux_qevents	 m_queue;	/* owned; under r_mtx */
-	size_t			 m_qlen;
+	size_t			 m_qlen;	/* events in m_queue */
+	size_t			 m_qbytes;	/* their q_size total */
 	unsigned long		 m_dropped;	/* queue overflows */
 	unsigned		 m_waiters;	/* threads in monitor_next */
 	int			 m_closing;	/* close has begun: waiters

@@ -519,6 +519,44 @@ Test(router, unterminated_strings)
 	xsmux_monitor_close(m);
 }
 
+/*
+ * A flood of long events for a watched token, nobody waiting: the queue
+ * stops at XSMUX_MONITOR_QUEUE_BYTES and counts the rest as dropped.
+ */
+#define FLOOD_PATHLEN	3000
+#define FLOOD_EVENTS	(XSMUX_MONITOR_QUEUE_BYTES / FLOOD_PATHLEN + 100)
+
+static int
+flood(struct fake *f, const struct xsp_msg *req)
+{
+	static char	path[FLOOD_PATHLEN];
+	int		i;
+
+	if (req->hdr.type != XSP_WATCH)
+		return fake_ok(f, req);
+	fake_ok(f, req);
+	memset(path, 'a', sizeof(path) - 1);
+	path[0] = '/';
+	for (i = 0; i < FLOOD_EVENTS; i++)
+		if (fake_event(f, path, "tok") != 0)
+			return 1;
+	return 0;
+}
+
+Test(router, event_flood_is_bounded_in_bytes)
+{
+	struct xsmux_client	*c;
+	struct xsmux_monitor	*m;
+
+	c = start(flood);
+	cr_assert_not_null(m = xsmux_monitor_new(c, NULL));
+	cr_assert_eq(xsmux_monitor_watch(m, "/", "tok"), 0);
+	sync_conn(c);
+	cr_expect_gt(xsmux_monitor_dropped(m), 0);
+	cr_expect_lt(xsmux_monitor_dropped(m), FLOOD_EVENTS);
+	xsmux_monitor_close(m);
+}
+
 /* A listing that never ends stops at the library's bound with E2BIG. */
 static int
 endless_parts(struct fake *f, const struct xsp_msg *req)
