@@ -32,14 +32,19 @@ xsmux_version(void)
 const char *
 xsmux_errname(int err)
 {
-	size_t	i;
+	const char	*s;
+	size_t		 i;
 
 	if (err == 0)
 		return "OK";
 	for (i = 0; i < sizeof(error_table) / sizeof(error_table[0]); i++)
 		if (error_table[i].code == err)
 			return error_table[i].name;
-	return err < 0 ? xsp_err_name(-err) : "EINVAL";
+	/* The wire's names are the C ones; local errors such as EALREADY
+	 * have no wire name but keep their own. */
+	if (err < 0 && (s = strerrorname_np(-err)) != NULL)
+		return s;
+	return "EINVAL";
 }
 
 const char *

@@ -96,8 +96,9 @@ XSMUX_API const char	*xsmux_version(void);
 /* A message for any return code: "no such file or directory (ENOENT)". */
 XSMUX_API const char	*xsmux_strerror(int err);
 /*
- * The name of an error: the wire's name for a negative errno ("ENOENT"),
- * or the library's own for XSMUX_E_* ("XSMUX_E_INVALID_PATH").
+ * The name of an error: the errno's name for a negative errno ("ENOENT",
+ * as on the wire; "EALREADY" for one the wire has no name for), or the
+ * library's own for XSMUX_E_* ("XSMUX_E_INVALID_PATH").
  */
 XSMUX_API const char	*xsmux_errname(int err);
 

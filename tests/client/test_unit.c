@@ -174,6 +174,8 @@ Test(errors, names_and_messages)
 {
 	cr_expect_str_eq(xsmux_errname(-ENOENT), "ENOENT");
 	cr_expect_str_eq(xsmux_errname(-EAGAIN), "EAGAIN");
+	cr_expect_str_eq(xsmux_errname(-EALREADY), "EALREADY",
+	    "a local error the wire has no name for");
 	cr_expect_str_eq(xsmux_errname(XSMUX_E_INVALID_PATH),
 	    "XSMUX_E_INVALID_PATH");
 	cr_expect_str_eq(xsmux_strerror(XSMUX_E_CONNECT),
