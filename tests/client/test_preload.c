@@ -142,6 +142,18 @@ Test(preload, glibc_entry_points)
 	cr_expect_str_eq(out, "True\n0\nTrue\n");
 }
 
+/* Calls from a constructor, before main, are redirected too. */
+Test(preload, from_a_constructor)
+{
+	const char	*early[] = { "@BUILD@/tests/client/preload-early",
+			    NULL };
+
+	if (!default_paths_absent())
+		cr_skip_test("XenStore's own paths exist here");
+	cr_expect_eq(run(early, shim_env), 0, "%s", out);
+	cr_expect_str_eq(out, "socket socket\n");
+}
+
 Test(preload, touches_nothing_else)
 {
 	char		 file[] = "/tmp/xsmux-preload-XXXXXX";
