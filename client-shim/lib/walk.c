@@ -46,7 +46,11 @@ walk_children(struct walk *w, const char *path, char **kids, size_t n)
 	for (i = 0; rc == 0 && i < n; i++) {
 		if ((sub = walk_join(path, kids[i])) == NULL)
 			return -ENOMEM;
-		rc = walk_node(w, sub);
+		/* A name the server made up, not a path the caller gave. */
+		if ((rc = client_check_path(sub, 0)) == 0)
+			rc = walk_node(w, sub);
+		else if (rc == XSMUX_E_INVALID_PATH)
+			rc = XSMUX_E_UNEXPECTED;
 		free(sub);
 		if (rc == -ENOENT)
 			rc = 0;		/* gone meanwhile */

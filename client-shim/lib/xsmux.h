@@ -174,8 +174,9 @@ XSMUX_API int	xsmux_exists(struct xsmux_client *, const char *path);
  * its path, value and children, parents before children (top-down) or,
  * with XSMUX_WALK_BOTTOMUP, children before parents.  A node that
  * cannot be read is given an empty value (as pyxs does); one that
- * disappears during the walk is skipped.  A non-zero return from fn stops
- * the walk and is returned.
+ * disappears during the walk is skipped, and a child name that makes no
+ * valid path stops it with XSMUX_E_UNEXPECTED.  A non-zero return from fn
+ * stops the walk and is returned.
  */
 #define XSMUX_WALK_BOTTOMUP	0x1
 typedef int	(*xsmux_walk_fn)(void *arg, const char *path,

@@ -557,6 +557,37 @@ Test(router, event_flood_is_bounded_in_bytes)
 	xsmux_monitor_close(m);
 }
 
+/* A child name no valid path can hold is the server's error, not ours. */
+static int
+bad_child(struct fake *f, const struct xsp_msg *req)
+{
+	if (req->hdr.type == XSP_DIRECTORY &&
+	    strcmp((const char *)req->body, "/t") == 0)
+		return fake_reply(f, req, 0, "a b\0", 4);
+	if (req->hdr.type == XSP_DIRECTORY)
+		return fake_reply(f, req, 0, "", 0);
+	return fake_ok_handler(f, req);
+}
+
+static int
+count_nodes(void *arg, const char *path, const char *value, size_t len,
+    char *const *kids, size_t n)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+Test(router, walk_with_a_bad_child_name)
+{
+	struct xsmux_client	*c;
+	int			 nodes = 0;
+
+	c = start(bad_child);
+	cr_expect_eq(xsmux_walk(c, "/t", 0, count_nodes, &nodes),
+	    XSMUX_E_UNEXPECTED);
+	cr_expect_eq(nodes, 1, "the top was visited");
+}
+
 /* A listing that never ends stops at the library's bound with E2BIG. */
 static int
 endless_parts(struct fake *f, const struct xsp_msg *req)
