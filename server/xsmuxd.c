@@ -418,6 +418,8 @@ main(int argc, char **argv)
 	event_free(sigterm);
 	event_free(sigint);
 	event_free(x.x_drain);
+	/* Bufferevents are finalized from the loop: one last turn. */
+	event_base_loop(x.x_base, EVLOOP_NONBLOCK);
 	event_base_free(x.x_base);
 	log_info("%s: exiting", __func__);
 	return 0;

@@ -44,6 +44,7 @@ tenv_init(struct tenv *e, const struct px_limits *lim)
 		tlimits(&l);
 		lim = &l;
 	}
+	memset(e, 0, sizeof(*e));
 	e->base = event_base_new();
 	e->r = router_new(e->base, lim);
 	tpair(e, &e->fake, &theirs);
@@ -55,10 +56,16 @@ tenv_init(struct tenv *e, const struct px_limits *lim)
 void
 tenv_fini(struct tenv *e)
 {
+	int	i;
+
+	for (i = 0; i < TENV_CLIENTS; i++)
+		if (e->cl[i] != NULL)
+			bufferevent_free(e->cl[i]);
 	router_free(e->r);
 	upstream_free(e->up);
 	if (e->fake != NULL)
 		bufferevent_free(e->fake);
+	tpump(e);	/* bufferevents are finalized from the loop */
 	event_base_free(e->base);
 }
 
@@ -88,9 +95,16 @@ tclient(struct tenv *e)
 {
 	struct bufferevent	*ours, *theirs;
 
+	int			 i;
+
 	tpair(e, &ours, &theirs);
 	if (session_new(e->r, theirs, "test") == NULL)
 		abort();
+	for (i = 0; i < TENV_CLIENTS && e->cl[i] != NULL; i++)
+		;
+	if (i == TENV_CLIENTS)
+		abort();
+	e->cl[i] = ours;
 	tpump(e);
 	return ours;
 }
@@ -99,6 +113,11 @@ tclient(struct tenv *e)
 void
 tclient_close(struct tenv *e, struct bufferevent *b)
 {
+	int	i;
+
+	for (i = 0; i < TENV_CLIENTS; i++)
+		if (e->cl[i] == b)
+			e->cl[i] = NULL;
 	bufferevent_flush(b, EV_WRITE, BEV_FINISHED);
 	tpump(e);
 	bufferevent_free(b);

@@ -10,11 +10,15 @@
 
 #include "proxy.h"
 
+#define TENV_CLIENTS	64
+
 struct tenv {
 	struct event_base	*base;
 	struct router		*r;
 	struct upstream		*up;
 	struct bufferevent	*fake;	/* plays xenstored */
+	struct bufferevent	*cl[TENV_CLIENTS];	/* test ends, freed by
+							   tenv_fini */
 };
 
 struct tmsg {
