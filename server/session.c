@@ -8,7 +8,9 @@
  * message left half-received for lim_partial_ms closes the session.
  *
  * Output: replies leave in request order through se_queue (see router.c);
- * watch events join the queue's tail when it is not empty.  Past
+ * watch events join the queue's tail when it is not empty.  A loop
+ * turn's output is staged in se_stage and written once, at the end of
+ * the turn (session_push, from the router's flush event).  Past
  * PX_OUT_HIGH bytes of unsent output reading stops until the client has
  * read down to PX_OUT_LOW; past lim_queued, or without write progress for
  * lim_stall_ms, the client is disconnected.  Upstream is never paused for
