@@ -30,6 +30,8 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "audit.h"
+#include "policy.h"
 #include "xsp.h"
 
 /*
@@ -111,6 +113,12 @@ struct rreq {
 	uint8_t		*rq_reply;	/* owned: whole message, when DONE */
 	size_t		 rq_rlen;
 	TAILQ_ENTRY(rreq) rq_entry;	/* session's se_queue */
+	/* For the audit record (gate_complete), when an audit log is kept: */
+	const char	*rq_decision;	/* "allow"/"deny"; NULL: no record */
+	char		*rq_path;	/* owned: canonical path, or NULL */
+	long		 rq_vlen;	/* WRITE's value length, or -1 */
+	uint64_t	 rq_start_us;	/* when the request was read */
+	uint32_t	 rq_up_id;	/* upstream req_id; 0: never sent */
 };
 TAILQ_HEAD(rreq_q, rreq);
 
@@ -160,6 +168,7 @@ struct session {
 #define SE_PAUSE_INFL	0x02		/* reading stopped: in-flight bound */
 #define SE_PAUSE_OUT	0x04		/* reading stopped: output piled up */
 #define SE_DIRTY	0x08		/* in the router's r_dirty */
+#define SE_PAUSE_RATE	0x10		/* reading stopped: request rate */
 	struct router	*se_router;	/* not owned */
 	struct bufferevent *se_bev;	/* owned */
 	struct evbuffer	*se_stage;	/* owned: output of this loop turn,
@@ -168,7 +177,21 @@ struct session {
 	pid_t		 se_pid;	/* peer credentials (SO_PEERCRED), */
 	uid_t		 se_uid;	/*   -1 when unknown; for policy */
 	gid_t		 se_gid;
+	gid_t		*se_groups;	/* owned: SO_PEERGROUPS */
+	int		 se_ngroups;
+	char		 se_exe[16];	/* command name, for the audit log */
 	const char	*se_listener;	/* not owned: socket it came from */
+	const struct pol_rule *se_rule;	/* not owned: the gate's rule for
+					   this client, NULL: none */
+	unsigned	 se_rule_gen;	/* policy generation of se_rule */
+	bool		 se_ro;		/* came through a read-only socket */
+	struct px_limits se_lim;	/* this client's bounds (the rule's
+					   where it sets them) */
+	unsigned	 se_rate;	/* requests per second, 0: unbounded */
+	double		 se_tokens;	/* rate bucket */
+	uint64_t	 se_refill_us;
+	struct event	*se_ratewait;	/* owned: resumes a slowed client */
+	struct audit_rate se_arate;	/* protocol errors logged */
 	struct rreq_q	 se_queue;	/* replies in request order, owned */
 	unsigned	 se_inflight;	/* requests in se_queue */
 	size_t		 se_held;	/* reply bytes held in se_queue */
@@ -182,8 +205,41 @@ struct session {
 };
 TAILQ_HEAD(session_q, session);
 
+/* What gate_permit learned of a request, for its audit record. */
+struct gate_req {
+	char		 gr_path[XSP_ABS_PATH_MAX + 64]; /* canonical; "" */
+	long		 gr_vlen;	/* WRITE's value length, or -1 */
+	const char	*gr_decision;	/* "allow" or "deny" */
+	uint64_t	 gr_start_us;
+};
+
+/* gate.c */
+struct gate;
+struct gate	*gate_new(const struct px_limits *);
+void		 gate_free(struct gate *);
+int		 gate_load_policy(struct gate *, const char *file, char *err,
+		    size_t errlen);
+int		 gate_open_audit(struct gate *, const char *dest,
+		    unsigned classes);
+void		 gate_reload(struct gate *);
+void		 gate_session_new(struct gate *, struct session *);
+void		 gate_session_gone(struct gate *, struct session *,
+		    const char *why);
+uint64_t	 gate_rate_wait(struct gate *, struct session *);
+int		 gate_permit(struct gate *, struct session *,
+		    const struct xsp_msg *, struct gate_req *);
+void		 gate_complete(struct gate *, struct session *,
+		    const struct rreq *, uint32_t type, const void *body,
+		    size_t len);
+bool		 gate_event_visible(struct gate *, struct session *,
+		    const char *path, const char *token);
+void		 gate_protocol_error(struct gate *, struct session *,
+		    const char *what);
+
 /* router.c */
 struct router	*router_new(struct event_base *, const struct px_limits *);
+/* Use gate g (owned by the caller) instead of the router's own. */
+void		 router_set_gate(struct router *, struct gate *);
 void		 router_free(struct router *);
 struct event_base *router_base(struct router *);
 const struct px_limits *router_limits(struct router *);
@@ -204,6 +260,8 @@ void		 router_close_all(struct router *);
 void		 router_mark_dirty(struct router *, struct session *);
 /* A session was closed: free it from the event loop later. */
 void		 router_session_closing(struct router *, struct session *);
+/* Free a request and what it owns; NULL is a no-op. */
+void		 rreq_free(struct rreq *);
 /* Internal, shared with watch.c. */
 struct rreq	*router_queue_req(struct session *, const struct xsp_msg *);
 int		 router_send_up(struct router *, struct rreq *, uint32_t type,
@@ -222,7 +280,9 @@ void		 router_abort_txs(struct router *, struct session *);
 int		 router_permit(struct router *, struct session *,
 		    const struct xsp_msg *);
 bool		 router_event_visible(struct router *, struct session *,
-		    const char *path);
+		    const char *path, const char *token);
+/* The router's gate (never NULL: without a policy it allows all). */
+struct gate	*router_gate(struct router *);
 
 /* watch.c */
 struct watch_table;

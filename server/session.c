@@ -36,6 +36,7 @@ static void	session_readcb(struct bufferevent *, void *);
 static void	session_writecb(struct bufferevent *, void *);
 static void	session_eventcb(struct bufferevent *, short, void *);
 static void	session_partialcb(evutil_socket_t, short, void *);
+static void	session_ratecb(evutil_socket_t, short, void *);
 static void	session_resume(struct session *, int);
 
 static void
@@ -78,12 +79,16 @@ session_new(struct router *r, struct bufferevent *bev, const char *listener)
 	LIST_INIT(&s->se_txs);
 	LIST_INIT(&s->se_watches);
 	session_peercred(s);
+	s->se_lim = *lim;
 	s->se_partial = evtimer_new(router_base(r), session_partialcb, s);
+	s->se_ratewait = evtimer_new(router_base(r), session_ratecb, s);
 	s->se_stage = evbuffer_new();
 	if (s->se_partial == NULL || s->se_stage == NULL ||
-	    router_add_session(r, s) == 0) {
+	    s->se_ratewait == NULL || router_add_session(r, s) == 0) {
 		if (s->se_partial != NULL)
 			event_free(s->se_partial);
+		if (s->se_ratewait != NULL)
+			event_free(s->se_ratewait);
 		if (s->se_stage != NULL)
 			evbuffer_free(s->se_stage);
 		bufferevent_free(bev);
@@ -92,9 +97,10 @@ session_new(struct router *r, struct bufferevent *bev, const char *listener)
 	}
 	bufferevent_setcb(bev, session_readcb, session_writecb,
 	    session_eventcb, s);
+	gate_session_new(router_gate(r), s);
 	bufferevent_setwatermark(bev, EV_WRITE, PX_OUT_LOW, 0);
-	tv.tv_sec = lim->lim_stall_ms / 1000;
-	tv.tv_usec = (lim->lim_stall_ms % 1000) * 1000;
+	tv.tv_sec = s->se_lim.lim_stall_ms / 1000;
+	tv.tv_usec = (s->se_lim.lim_stall_ms % 1000) * 1000;
 	bufferevent_set_timeouts(bev, NULL, &tv);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 	log_debug("%s: client %u pid %ld uid %ld", __func__, s->se_id,
@@ -107,7 +113,9 @@ void
 session_free(struct session *s)
 {
 	event_free(s->se_partial);
+	event_free(s->se_ratewait);
 	evbuffer_free(s->se_stage);
+	free(s->se_groups);
 	bufferevent_free(s->se_bev);
 	free(s);
 }
@@ -119,7 +127,9 @@ session_close(struct session *s, const char *why)
 		return;
 	s->se_flags |= SE_DEAD;
 	log_debug("%s: client %u: %s", __func__, s->se_id, why);
+	gate_session_gone(router_gate(s->se_router), s, why);
 	evtimer_del(s->se_partial);
+	evtimer_del(s->se_ratewait);
 	bufferevent_disable(s->se_bev, EV_READ | EV_WRITE);
 	router_session_closing(s->se_router, s);
 }
@@ -173,7 +183,7 @@ session_resume(struct session *s, int flag)
 	if (!(s->se_flags & flag))
 		return;
 	s->se_flags &= ~flag;
-	if (s->se_flags & (SE_PAUSE_INFL | SE_PAUSE_OUT))
+	if (s->se_flags & (SE_PAUSE_INFL | SE_PAUSE_OUT | SE_PAUSE_RATE))
 		return;
 	bufferevent_enable(s->se_bev, EV_READ);
 	/* Messages already buffered: process them from a fresh callback. */
@@ -195,7 +205,7 @@ session_check(struct session *s)
 	size_t	out = evbuffer_get_length(bufferevent_get_output(s->se_bev)) +
 	    evbuffer_get_length(s->se_stage);
 
-	if (out + s->se_held > router_limits(s->se_router)->lim_queued) {
+	if (out + s->se_held > s->se_lim.lim_queued) {
 		log_warnx("%s: client %u: %zu bytes queued, disconnecting",
 		    __func__, s->se_id, out + s->se_held);
 		session_close(s, "queue bound");
@@ -212,9 +222,8 @@ session_dequeue(struct session *s, struct rreq *rq)
 	if (!(rq->rq_flags & RQ_EVENT))
 		s->se_inflight--;
 	s->se_held -= rq->rq_rlen;
-	free(rq->rq_reply);
-	free(rq);
-	if (s->se_inflight < router_limits(s->se_router)->lim_inflight)
+	rreq_free(rq);
+	if (s->se_inflight < s->se_lim.lim_inflight)
 		session_resume(s, SE_PAUSE_INFL);
 }
 
@@ -304,7 +313,7 @@ session_event(struct session *s, const char *path, size_t plen,
 			session_close(s, "out of memory");
 	} else if ((rq = calloc(1, sizeof(*rq))) == NULL ||
 	    session_hold(s, rq, XSP_WATCH_EVENT, 0, 0, body, len) != 0) {
-		free(rq);
+		rreq_free(rq);
 		session_close(s, "out of memory");
 	} else {
 		rq->rq_sid = s->se_id;
@@ -320,11 +329,11 @@ static void
 session_partial(struct session *s, bool progress)
 {
 	struct evbuffer	*in = bufferevent_get_input(s->se_bev);
-	unsigned	 ms = router_limits(s->se_router)->lim_partial_ms;
+	unsigned	 ms = s->se_lim.lim_partial_ms;
 	struct timeval	 tv = { ms / 1000, (ms % 1000) * 1000 };
 
-	if (evbuffer_get_length(in) == 0 || (s->se_flags & SE_PAUSE_INFL) ||
-	    ms == 0) {
+	if (evbuffer_get_length(in) == 0 ||
+	    (s->se_flags & (SE_PAUSE_INFL | SE_PAUSE_RATE)) || ms == 0) {
 		evtimer_del(s->se_partial);
 		return;
 	}
@@ -332,11 +341,36 @@ session_partial(struct session *s, bool progress)
 		evtimer_add(s->se_partial, &tv);
 }
 
+/* Past its rule's request rate: stop reading until a token is due. */
+static bool
+session_slow(struct session *s)
+{
+	uint64_t	us = gate_rate_wait(router_gate(s->se_router), s);
+	struct timeval	tv = { (time_t)(us / 1000000),
+	    (suseconds_t)(us % 1000000) };
+
+	if (us == 0)
+		return false;
+	session_pause(s, SE_PAUSE_RATE);
+	evtimer_add(s->se_ratewait, &tv);
+	return true;
+}
+
+static void
+session_ratecb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct session	*s = arg;
+
+	if (s->se_flags & SE_DEAD)
+		return;
+	session_resume(s, SE_PAUSE_RATE);
+}
+
 static void
 session_input(struct session *s)
 {
 	struct evbuffer	*in = bufferevent_get_input(s->se_bev);
-	unsigned	 lim = router_limits(s->se_router)->lim_inflight;
+	unsigned	 lim = s->se_lim.lim_inflight;
 	struct xsp_msg	 m;
 	bool		 progress = false;
 	int		 r;
@@ -351,9 +385,13 @@ session_input(struct session *s)
 		if (r < 0) {
 			log_warnx("%s: client %u: %s, disconnecting", __func__,
 			    s->se_id, xsp_status_str(r));
+			gate_protocol_error(router_gate(s->se_router), s,
+			    xsp_status_str(r));
 			session_close(s, "bad header");
 			return;
 		}
+		if (session_slow(s))
+			break;
 		router_request(s->se_router, s, &m);
 		wire_consume(in, &m);
 		progress = true;
@@ -369,7 +407,7 @@ session_readcb(struct bufferevent *bev, void *arg)
 
 	if (s->se_flags & SE_DEAD)
 		return;
-	if (s->se_flags & (SE_PAUSE_INFL | SE_PAUSE_OUT))
+	if (s->se_flags & (SE_PAUSE_INFL | SE_PAUSE_OUT | SE_PAUSE_RATE))
 		return;		/* a deferred trigger raced a pause */
 	session_input(s);
 }

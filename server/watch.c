@@ -327,7 +327,7 @@ watch_admit(struct watch_table *wt, struct session *s,
 		return EINVAL;
 	if (watch_find_sub(s, canon, wa->wa_token) != NULL)
 		return EEXIST;
-	if (s->se_nwatches >= router_limits(wt->wt_router)->lim_watches)
+	if (s->se_nwatches >= s->se_lim.lim_watches)
 		return E2BIG;
 	return 0;
 }
@@ -514,7 +514,7 @@ watch_upstream_event(struct watch_table *wt, const struct xsp_msg *m)
 		ws->ws_initial = 0;
 		s = router_session(wt->wt_router, ws->ws_sid);
 		if (s != NULL && router_event_visible(wt->wt_router, s,
-		    wa.wa_path))
+		    wa.wa_path, ws->ws_token))
 			session_event(s, wa.wa_path, strlen(wa.wa_path),
 			    ws->ws_token);
 	}

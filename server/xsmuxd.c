@@ -9,6 +9,11 @@
  * is never taken.  SIGTERM or SIGINT: stop accepting, end every client's
  * transactions and watches upstream, then exit once upstream has answered
  * (or after XSMUXD_DRAIN_MS); a second signal exits at once.
+ *
+ * With --policy FILE, requests are judged by its rules (policy.h); with
+ * --audit-log DEST, what clients do is recorded (audit.h).  SIGHUP reads
+ * the policy again (a file that fails leaves the running policy in place)
+ * and reopens the audit log.  --check-config validates and exits.
  */
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -41,6 +46,11 @@ struct xsmuxd {
 	int		 x_ready_fd;
 	enum log_level	 x_level;
 	struct px_limits x_lim;
+	const char	*x_policy;	/* --policy file, or NULL */
+	const char	*x_audit;	/* --audit-log destination, or NULL */
+	unsigned	 x_audit_classes;
+	bool		 x_check;	/* --check-config */
+	struct gate	*x_gate;	/* owned */
 	struct event_base *x_base;	/* owned */
 	struct router	*x_router;	/* owned */
 	struct upstream	*x_up;		/* owned */
@@ -52,7 +62,8 @@ struct xsmuxd {
 
 enum {
 	OPT_READY_FD = 256, OPT_LOG_LEVEL, OPT_MAX_INFLIGHT, OPT_MAX_WATCHES,
-	OPT_MAX_TX, OPT_MAX_QUEUED, OPT_STALL, OPT_PARTIAL,
+	OPT_MAX_TX, OPT_MAX_QUEUED, OPT_STALL, OPT_PARTIAL, OPT_POLICY,
+	OPT_AUDIT_LOG, OPT_AUDIT, OPT_CHECK,
 };
 
 static const struct option xsmuxd_longopts[] = {
@@ -70,6 +81,10 @@ static const struct option xsmuxd_longopts[] = {
 	{ "max-queued",		required_argument, NULL, OPT_MAX_QUEUED },
 	{ "stall-timeout",	required_argument, NULL, OPT_STALL },
 	{ "partial-timeout",	required_argument, NULL, OPT_PARTIAL },
+	{ "policy",		required_argument, NULL, OPT_POLICY },
+	{ "audit-log",		required_argument, NULL, OPT_AUDIT_LOG },
+	{ "audit",		required_argument, NULL, OPT_AUDIT },
+	{ "check-config",	no_argument,	   NULL, OPT_CHECK },
 	{ "help",		no_argument,	   NULL, 'h' },
 	{ "version",		no_argument,	   NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -95,6 +110,13 @@ xsmuxd_usage(FILE *f)
 "      --max-queued BYTES   bytes queued toward a client (default %u)\n"
 "      --stall-timeout MS   disconnect a client not reading (default %u)\n"
 "      --partial-timeout MS to finish a started message (default %u)\n"
+"      --policy FILE        judge every request by FILE's rules\n"
+"      --audit-log DEST     audit to a file, \"stderr\" or \"syslog\"\n"
+"      --audit CLASSES      what to audit: default, all, or a list of\n"
+"                           read write watch transaction set-perms domain\n"
+"                           control features refused errors events\n"
+"                           connections\n"
+"      --check-config       validate the policy and exit\n"
 "  -h, --help               this text\n"
 "  -V, --version            print the version\n",
 	    XSMUXD_LISTEN_DEFAULT, XSMUXD_MODE_DEFAULT, PX_INFLIGHT_DEFAULT,
@@ -201,6 +223,19 @@ xsmuxd_option(struct xsmuxd *x, int c, const char *arg)
 		break;
 	case OPT_READY_FD:
 		x->x_ready_fd = (int)xsmuxd_number("ready-fd", arg, 0, 65535);
+		break;
+	case OPT_POLICY:
+		x->x_policy = arg;
+		break;
+	case OPT_AUDIT_LOG:
+		x->x_audit = arg;
+		break;
+	case OPT_AUDIT:
+		if (audit_parse_classes(arg, &x->x_audit_classes) != 0)
+			fatalx("--audit: %s: unknown class", arg);
+		break;
+	case OPT_CHECK:
+		x->x_check = true;
 		break;
 	default:
 		xsmuxd_limit(x, c, arg);
@@ -369,6 +404,53 @@ xsmuxd_upstream(struct xsmuxd *x)
 	upstream_start(x->x_up);
 }
 
+/* Policy and audit; fatal on any error at start-up. */
+static void
+xsmuxd_gate(struct xsmuxd *x)
+{
+	char	err[512];
+	int	r;
+
+	if ((x->x_gate = gate_new(&x->x_lim)) == NULL)
+		fatalx("out of memory");
+	if (x->x_policy != NULL &&
+	    gate_load_policy(x->x_gate, x->x_policy, err, sizeof(err)) != 0)
+		fatalx("%s", err);
+	if (x->x_audit != NULL && (r = gate_open_audit(x->x_gate, x->x_audit,
+	    x->x_audit_classes)) != 0)
+		fatalx("--audit-log %s: %s", x->x_audit, strerror(-r));
+}
+
+/* --check-config: say whether the policy is good, and exit. */
+static void
+xsmuxd_check(struct xsmuxd *x)
+{
+	struct policy	*p;
+	char		 err[512];
+
+	if (x->x_policy == NULL) {
+		printf("no --policy: every client has the upstream's access\n");
+		exit(0);
+	}
+	if (policy_load(x->x_policy, &p, err, sizeof(err)) != 0) {
+		fprintf(stderr, "xsmuxd: %s\n", err);
+		exit(1);
+	}
+	printf("%s: OK, %zu rules, %zu listeners\n", x->x_policy,
+	    p->p_nrules, p->p_nlisteners);
+	policy_free(p);
+	exit(0);
+}
+
+static void
+xsmuxd_sighup(evutil_socket_t sig, short ev, void *arg)
+{
+	struct xsmuxd	*x = arg;
+
+	log_info("%s: reloading", __func__);
+	gate_reload(x->x_gate);
+}
+
 static void
 xsmuxd_defaults(struct xsmuxd *x)
 {
@@ -383,40 +465,49 @@ xsmuxd_defaults(struct xsmuxd *x)
 	x->x_lim.lim_queued = PX_QUEUED_DEFAULT;
 	x->x_lim.lim_stall_ms = PX_STALL_MS_DEFAULT;
 	x->x_lim.lim_partial_ms = PX_PARTIAL_MS_DEFAULT;
+	x->x_audit_classes = AUDIT_DEFAULT;
 }
 
 int
 main(int argc, char **argv)
 {
 	static struct xsmuxd	 x;
-	struct event		*sigterm, *sigint;
+	struct event		*sigterm, *sigint, *sighup;
 	size_t			 i;
 
 	xsmuxd_defaults(&x);
 	log_init("xsmuxd", LOG_LEVEL_INFO, 0);
 	xsmuxd_parse(&x, argc, argv);
 	log_setlevel(x.x_level);
+	if (x.x_check)
+		xsmuxd_check(&x);
 	signal(SIGPIPE, SIG_IGN);
 	xsmuxd_rlimit();
 	if ((x.x_base = event_base_new()) == NULL ||
 	    (x.x_router = router_new(x.x_base, &x.x_lim)) == NULL)
 		fatalx("out of memory");
+	xsmuxd_gate(&x);
+	router_set_gate(x.x_router, x.x_gate);
 	xsmuxd_listen(&x);
 	xsmuxd_upstream(&x);
 	sigterm = evsignal_new(x.x_base, SIGTERM, xsmuxd_signal, &x);
 	sigint = evsignal_new(x.x_base, SIGINT, xsmuxd_signal, &x);
+	sighup = evsignal_new(x.x_base, SIGHUP, xsmuxd_sighup, &x);
 	x.x_drain = evtimer_new(x.x_base, xsmuxd_drain, &x);
-	if (sigterm == NULL || sigint == NULL || x.x_drain == NULL ||
-	    evsignal_add(sigterm, NULL) != 0 || evsignal_add(sigint, NULL) != 0)
+	if (sigterm == NULL || sigint == NULL || sighup == NULL ||
+	    x.x_drain == NULL || evsignal_add(sigterm, NULL) != 0 ||
+	    evsignal_add(sigint, NULL) != 0 || evsignal_add(sighup, NULL) != 0)
 		fatalx("cannot set up signals");
 	util_ready_notify(x.x_ready_fd);
 	event_base_dispatch(x.x_base);
 	for (i = 0; i < x.x_nlisten; i++)
 		listener_free(x.x_ls[i]);
 	router_free(x.x_router);
+	gate_free(x.x_gate);
 	upstream_free(x.x_up);
 	event_free(sigterm);
 	event_free(sigint);
+	event_free(sighup);
 	event_free(x.x_drain);
 	/* Bufferevents are finalized from the loop: one last turn. */
 	event_base_loop(x.x_base, EVLOOP_NONBLOCK);

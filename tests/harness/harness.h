@@ -146,6 +146,12 @@ struct xh_conn {
 };
 
 int	xh_open(struct xh_conn *c, const char *sock);
+/*
+ * Open a connection whose peer credentials are uid/gid (no supplementary
+ * groups): a child drops to them, connects, and passes the socket back.
+ * The socket and its directory must be reachable by that user.
+ */
+int	xh_open_as(struct xh_conn *c, const char *sock, uid_t uid, gid_t gid);
 void	xh_close(struct xh_conn *c);	/* idempotent */
 
 /* Send raw bytes, e.g. a malformed message. */

@@ -6,6 +6,9 @@
  */
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+
+#include <grp.h>
 
 #include <errno.h>
 #include <poll.h>
@@ -59,6 +62,89 @@ xh_open(struct xh_conn *c, const char *sock)
 		c->xc_evq = NULL;
 		return c->xc_fd;
 	}
+	return 0;
+}
+
+/* Child of xh_open_as: become uid/gid, connect, pass the fd back. */
+static void
+xh_connect_child(int chan, const char *sock, uid_t uid, gid_t gid)
+{
+	char		 cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct msghdr	 mh = { 0 };
+	struct cmsghdr	*cm;
+	struct iovec	 iov;
+	char		 b = 'x';
+	int		 fd;
+
+	if (setgroups(0, NULL) != 0 || setresgid(gid, gid, gid) != 0 ||
+	    setresuid(uid, uid, uid) != 0 || (fd = xh_connect(sock)) < 0)
+		_exit(1);
+	iov.iov_base = &b;
+	iov.iov_len = 1;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof(cbuf);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	_exit(sendmsg(chan, &mh, 0) == 1 ? 0 : 1);
+}
+
+/* Receive the fd the child connected with. */
+static int
+xh_recv_fd(int chan)
+{
+	char		 cbuf[CMSG_SPACE(sizeof(int))];
+	struct msghdr	 mh = { 0 };
+	struct cmsghdr	*cm;
+	struct iovec	 iov;
+	char		 b;
+	int		 fd;
+
+	iov.iov_base = &b;
+	iov.iov_len = 1;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof(cbuf);
+	if (recvmsg(chan, &mh, MSG_CMSG_CLOEXEC) != 1 ||
+	    (cm = CMSG_FIRSTHDR(&mh)) == NULL || cm->cmsg_type != SCM_RIGHTS)
+		return -EIO;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}
+
+int
+xh_open_as(struct xh_conn *c, const char *sock, uid_t uid, gid_t gid)
+{
+	int	sv[2], status, fd;
+	pid_t	pid;
+
+	memset(c, 0, sizeof(*c));
+	c->xc_fd = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+		return -errno;
+	if ((pid = fork()) == -1) {
+		close(sv[0]);
+		close(sv[1]);
+		return -errno;
+	}
+	if (pid == 0)
+		xh_connect_child(sv[1], sock, uid, gid);
+	close(sv[1]);
+	fd = xh_recv_fd(sv[0]);
+	close(sv[0]);
+	waitpid(pid, &status, 0);
+	if (fd < 0)
+		return -EACCES;
+	if ((c->xc_evq = calloc(XH_EVQ_MAX, sizeof(*c->xc_evq))) == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	c->xc_fd = fd;
 	return 0;
 }
 

@@ -391,6 +391,32 @@ static const struct px_bad px_bads[] = {
 	{ XSP_RESET_WATCHES, 0, "", 0 },
 };
 
+/*
+ * A request whose arguments do not have their type's shape never goes
+ * upstream: sent straight to xenstored 4.17 on a connection with a watch,
+ * READ "/\0x" aborts the daemon and every client with it.
+ */
+PX_BOTH(malformed_arguments_never_reach_upstream)
+{
+	struct xh_conn	p;
+	struct xh_msg	m;
+
+	px_open(&p, pxh.p_px.xd_sock);
+	cr_assert_eq(xh_req(&p, XSP_WATCH, 0, &m, "/mal", "t", NULL), 0);
+	cr_assert_eq(m.hdr.type, XSP_WATCH);
+	px_raw(&p, XSP_READ, 7, 0, "/\0x", 4, &m);
+	cr_expect(xh_is_error(&m, "EINVAL"), "%s", m.body);
+	px_raw(&p, XSP_GET_PERMS, 8, 0, "/\0/\0", 5, &m);
+	cr_expect(xh_is_error(&m, "EINVAL"), "%s", m.body);
+	px_raw(&p, XSP_RM, 9, 0, "/mal", 4, &m);
+	cr_expect(xh_is_error(&m, "EINVAL"), "%s", m.body);
+	/* Upstream is still there. */
+	cr_assert_eq(xh_req(&p, XSP_WRITE, 0, &m, "/mal", NULL), 0);
+	cr_assert_eq(xh_req(&p, XSP_READ, 0, &m, "/tool", NULL), 0);
+	cr_expect_eq(m.hdr.type, XSP_READ, "%s", m.body);
+	xh_close(&p);
+}
+
 PX_BOTH(bad_input_answered_as_upstream_does)
 {
 	struct xh_conn	p, d;
@@ -404,12 +430,22 @@ PX_BOTH(bad_input_answered_as_upstream_does)
 		    px_bads[i].body, px_bads[i].len, &dm);
 		px_raw(&p, px_bads[i].type, 40 + (uint32_t)i, px_bads[i].tx,
 		    px_bads[i].body, px_bads[i].len, &pm);
+		cr_expect_eq(pm.hdr.req_id, 40 + i);
+		cr_expect_eq(pm.hdr.tx_id, px_bads[i].tx);
+		if (px_bads[i].type == XSP_READ && px_bads[i].tx == 0) {
+			/*
+			 * A single-path request without its one string gets a
+			 * stale errno from xenstored 4.17, and aborts it when
+			 * the connection has a watch: the proxy answers it.
+			 */
+			cr_expect(xh_is_error(&pm, "EINVAL"), "case %zu: %s",
+			    i, pm.body);
+			continue;
+		}
 		cr_expect_eq(pm.hdr.type, dm.hdr.type, "case %zu: type %u "
 		    "(%s), direct %u (%s)", i, pm.hdr.type, pm.body,
 		    dm.hdr.type, dm.body);
 		cr_expect_str_eq(pm.body, dm.body, "case %zu", i);
-		cr_expect_eq(pm.hdr.req_id, 40 + i);
-		cr_expect_eq(pm.hdr.tx_id, px_bads[i].tx);
 	}
 	xh_close(&p);
 	xh_close(&d);

@@ -1,0 +1,346 @@
+/*
+ * gate.c: policy and audit between the sessions and the router.
+ *
+ * Every client request passes gate_permit before the router acts on it:
+ * its path is made canonical (relative paths joined to the base upstream
+ * uses), the client's rule decides, and what was learned is kept for the
+ * request's audit record, written by gate_complete when the reply leaves.
+ * Watch events pass gate_event_visible.  A refusal is answered EACCES by
+ * the router and never reaches upstream.
+ *
+ * Without a policy file every client may do everything (the access the
+ * upstream socket gives); with one, a client no rule matches may do
+ * nothing.  On SIGHUP gate_reload reads the file again; if it fails to
+ * parse, the running policy stays.  Sessions find their rule again lazily:
+ * each remembers the policy generation its rule came from.
+ */
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "log.h"
+#include "policy.h"
+#include "proxy.h"
+
+struct gate {
+	struct policy	*g_policy;	/* owned; NULL: no policy file */
+	char		*g_file;	/* owned: the policy file, or NULL */
+	struct audit	*g_audit;	/* owned, or NULL: no audit log */
+	unsigned	 g_gen;		/* bumped by every policy (re)load */
+	struct px_limits g_lim;		/* the daemon's own bounds */
+};
+
+static uint64_t
+gate_now_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+struct gate *
+gate_new(const struct px_limits *lim)
+{
+	struct gate	*g;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return NULL;
+	g->g_lim = *lim;
+	g->g_gen = 1;
+	return g;
+}
+
+void
+gate_free(struct gate *g)
+{
+	if (g == NULL)
+		return;
+	policy_free(g->g_policy);
+	audit_close(g->g_audit);
+	free(g->g_file);
+	free(g);
+}
+
+int
+gate_load_policy(struct gate *g, const char *file, char *err, size_t errlen)
+{
+	struct policy	*p;
+	char		*copy;
+	int		 r;
+
+	if ((r = policy_load(file, &p, err, errlen)) != 0)
+		return r;
+	if ((copy = strdup(file)) == NULL) {
+		policy_free(p);
+		return -ENOMEM;
+	}
+	policy_free(g->g_policy);
+	free(g->g_file);
+	g->g_policy = p;
+	g->g_file = copy;
+	g->g_gen++;
+	return 0;
+}
+
+int
+gate_open_audit(struct gate *g, const char *dest, unsigned classes)
+{
+	audit_close(g->g_audit);
+	g->g_audit = NULL;
+	return audit_open(dest, classes, &g->g_audit);
+}
+
+/* SIGHUP: reopen the audit log, read the policy file again. */
+void
+gate_reload(struct gate *g)
+{
+	char	err[512];
+	int	r;
+
+	if (g->g_audit != NULL && (r = audit_reopen(g->g_audit)) != 0)
+		log_warnx("%s: audit log: %s", __func__, strerror(-r));
+	if (g->g_file == NULL) {
+		audit_reload(g->g_audit, "(none)", true, "audit log reopened");
+		return;
+	}
+	if ((r = gate_load_policy(g, g->g_file, err, sizeof(err))) != 0) {
+		log_warnx("%s: %s; the running policy stays", __func__, err);
+		audit_reload(g->g_audit, g->g_file, false, err);
+		return;
+	}
+	log_info("%s: policy %s reloaded, %zu rules", __func__, g->g_file,
+	    g->g_policy->p_nrules);
+	audit_reload(g->g_audit, g->g_file, true, NULL);
+}
+
+/* Supplementary groups (SO_PEERGROUPS) and the command name. */
+static void
+gate_identify(struct session *s)
+{
+	evutil_socket_t	 fd = bufferevent_getfd(s->se_bev);
+	socklen_t	 len = 0;
+	char		 path[64];
+	ssize_t		 n;
+	int		 cfd;
+
+	if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, NULL,
+	    &len) == -1 && errno == ERANGE && len > 0 &&
+	    (s->se_groups = malloc(len)) != NULL) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, s->se_groups,
+		    &len) == 0)
+			s->se_ngroups = len / sizeof(gid_t);
+	}
+	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)s->se_pid);
+	if (s->se_pid > 0 && (cfd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		n = read(cfd, s->se_exe, sizeof(s->se_exe) - 1);
+		close(cfd);
+		if (n > 0 && s->se_exe[n - 1] == '\n')
+			n--;
+		s->se_exe[n > 0 ? n : 0] = '\0';
+	}
+}
+
+/* Find the session's rule (again, after a reload) and its bounds. */
+static void
+gate_match(struct gate *g, struct session *s)
+{
+	struct pol_ident	id = { s->se_uid, s->se_gid, s->se_groups,
+	    (size_t)s->se_ngroups, s->se_listener };
+	const struct pol_limits	*pl;
+
+	if (s->se_rule_gen == g->g_gen)
+		return;
+	s->se_rule_gen = g->g_gen;
+	s->se_lim = g->g_lim;
+	s->se_rate = 0;
+	if (g->g_policy == NULL)
+		return;
+	s->se_rule = policy_match(g->g_policy, &id);
+	s->se_ro = policy_listener_ro(g->g_policy, s->se_listener);
+	if (s->se_rule == NULL)
+		return;
+	pl = &s->se_rule->pr_limits;
+	if (pl->pl_inflight != 0)
+		s->se_lim.lim_inflight = pl->pl_inflight;
+	if (pl->pl_watches != 0)
+		s->se_lim.lim_watches = pl->pl_watches;
+	if (pl->pl_transactions != 0)
+		s->se_lim.lim_transactions = pl->pl_transactions;
+	if (pl->pl_queued != 0)
+		s->se_lim.lim_queued = pl->pl_queued;
+	s->se_rate = pl->pl_rate;
+}
+
+static void
+gate_client(const struct session *s, struct audit_client *c)
+{
+	c->ac_id = s->se_id;
+	c->ac_uid = s->se_uid;
+	c->ac_gid = s->se_gid;
+	c->ac_pid = s->se_pid;
+	c->ac_exe = s->se_exe[0] != '\0' ? s->se_exe : NULL;
+	c->ac_listener = s->se_listener;
+}
+
+void
+gate_session_new(struct gate *g, struct session *s)
+{
+	struct audit_client	c;
+
+	gate_identify(s);
+	s->se_rule_gen = 0;
+	gate_match(g, s);
+	gate_client(s, &c);
+	audit_connect(g->g_audit, &c);
+}
+
+void
+gate_session_gone(struct gate *g, struct session *s, const char *why)
+{
+	struct audit_client	c;
+
+	gate_client(s, &c);
+	audit_rate_flush(g->g_audit, &c, &s->se_arate);
+	audit_disconnect(g->g_audit, &c, why);
+}
+
+/*
+ * May the session send another request now?  A token bucket holding one
+ * second's worth of the rule's rate.  0, or the microseconds to wait.
+ */
+uint64_t
+gate_rate_wait(struct gate *g, struct session *s)
+{
+	uint64_t	now;
+	double		cap;
+
+	gate_match(g, s);
+	if (s->se_rate == 0)
+		return 0;
+	now = gate_now_us();
+	cap = s->se_rate;
+	s->se_tokens += (double)(now - s->se_refill_us) * s->se_rate / 1e6;
+	if (s->se_refill_us == 0 || s->se_tokens > cap)
+		s->se_tokens = cap;
+	s->se_refill_us = now;
+	if (s->se_tokens >= 1) {
+		s->se_tokens -= 1;
+		return 0;
+	}
+	return (uint64_t)((1 - s->se_tokens) * 1e6 / s->se_rate) + 1;
+}
+
+/*
+ * The canonical form of the request's first argument, if it names a path.
+ * Returns 1, 0 if there is none (or it is malformed: the router's shape
+ * check answers that), or -1 if it is too long to judge.
+ */
+static int
+gate_path(const struct xsp_msg *m, struct gate_req *gr)
+{
+	const struct xsp_op	*op = xsp_op(m->hdr.type);
+	const char		*p;
+	size_t			 off = 0, len;
+
+	gr->gr_path[0] = '\0';
+	if (op == NULL || !(op->flags & (XSP_OPF_PATH | XSP_OPF_WPATH)) ||
+	    (p = xsp_next_string(m->body, m->hdr.len, &off, &len)) == NULL)
+		return 0;
+	if (m->hdr.type == XSP_WRITE)
+		gr->gr_vlen = (long)(m->hdr.len - off);
+	if (policy_canon(PX_IMPLICIT_PATH, p, len, gr->gr_path,
+	    sizeof(gr->gr_path)) < 0) {
+		gr->gr_path[0] = '\0';
+		return -1;
+	}
+	return 1;
+}
+
+/* Decide one request; fills gr for its audit record.  0 or EACCES. */
+int
+gate_permit(struct gate *g, struct session *s, const struct xsp_msg *m,
+    struct gate_req *gr)
+{
+	int	havepath;
+
+	gr->gr_start_us = gate_now_us();
+	gr->gr_vlen = -1;
+	gr->gr_decision = "allow";
+	havepath = gate_path(m, gr);
+	if (g->g_policy == NULL)
+		return 0;
+	gate_match(g, s);
+	if (havepath >= 0 && policy_decide(s->se_rule, s->se_ro, m->hdr.type,
+	    havepath ? gr->gr_path : NULL) == 0)
+		return 0;
+	gr->gr_decision = "deny";
+	return EACCES;
+}
+
+/* The reply to rq leaves for its client: audit it. */
+void
+gate_complete(struct gate *g, struct session *s, const struct rreq *rq,
+    uint32_t type, const void *body, size_t len)
+{
+	struct audit_client	c;
+	struct audit_req	ar;
+	char			result[16] = "OK";
+
+	if (g->g_audit == NULL || rq->rq_decision == NULL)
+		return;
+	if (type == XSP_ERROR)
+		snprintf(result, sizeof(result), "%.*s", (int)(len > 0 ?
+		    strnlen(body, len) : 0), (const char *)body);
+	gate_client(s, &c);
+	ar.ar_type = rq->rq_type;
+	ar.ar_path = rq->rq_path;
+	ar.ar_tx_id = rq->rq_tx_id;
+	ar.ar_req_id = rq->rq_req_id;
+	ar.ar_up_req_id = rq->rq_up_id;
+	ar.ar_forwarded = rq->rq_up_id != 0;
+	ar.ar_value_len = rq->rq_vlen;
+	ar.ar_result = result;
+	ar.ar_latency_us = gate_now_us() - rq->rq_start_us;
+	ar.ar_decision = rq->rq_decision;
+	audit_request(g->g_audit, &c, &ar);
+}
+
+/* May s see an event for path (as upstream sent it)? */
+bool
+gate_event_visible(struct gate *g, struct session *s, const char *path,
+    const char *token)
+{
+	struct audit_client	c;
+	char			canon[XSP_ABS_PATH_MAX + 8];
+
+	if (g->g_policy != NULL) {
+		gate_match(g, s);
+		if (policy_canon(PX_IMPLICIT_PATH, path, strlen(path), canon,
+		    sizeof(canon)) < 0 ||
+		    !policy_event_visible(s->se_rule, canon))
+			return false;
+	}
+	gate_client(s, &c);
+	audit_event(g->g_audit, &c, path, token);
+	return true;
+}
+
+/* A request the proxy could not take (bad header, unknown type). */
+void
+gate_protocol_error(struct gate *g, struct session *s, const char *what)
+{
+	struct audit_client	c;
+
+	gate_client(s, &c);
+	audit_protocol_error(g->g_audit, &c, &s->se_arate, gate_now_us(),
+	    what);
+}
