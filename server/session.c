@@ -436,9 +436,9 @@ session_eventcb(struct bufferevent *bev, short what, void *arg)
 		    __func__, s->se_id);
 		session_close(s, "write stalled");
 	} else if (what & BEV_EVENT_ERROR)
-		session_close(s, "error");
+		session_close(s, "connection error");
 	else if (what & BEV_EVENT_EOF)
-		session_close(s, "end of file");
+		session_close(s, "client closed");
 }
 
 static void

@@ -37,6 +37,9 @@ static const char policy_a[] =
 	"read = /local/domain/5, /local/domain/0/mine\n"
 	"write = /local/domain/5/data, /local/domain/0/mine\n"
 	"[rule:ro]\nuid = 3000\nallow = all\n"
+	"[rule:small]\nuid = 4000\nallow = all\nmax-watches = 2\n"
+	"max-transactions = 1\nrate = 1000\n"
+	"[rule:staff]\ngroup = 4242\nallow = read\n"
 	"[listener:@RO@]\nread-only = yes\n";
 
 static void
@@ -391,4 +394,83 @@ Test(gate, check_config)
 	unlink(bad);
 	cr_expect_neq(status, 0);
 	cr_expect(strstr(out, "bad.conf:4") != NULL, "%s", out);
+}
+
+/* A rule's limits replace the daemon's for its clients. */
+Test(gate, rule_limits)
+{
+	struct xh_conn	small, root;
+	struct xh_msg	m;
+	int		i;
+
+	cr_assert_eq(xh_open_as(&small, d.xd_sock, 4000, 4000), 0);
+	cr_assert_eq(xh_open(&root, d.xd_sock), 0);
+	cr_expect_eq(ask(&small, XSP_WATCH, "/w1", "t"), 0);
+	cr_expect_eq(ask(&small, XSP_WATCH, "/w2", "t"), 0);
+	cr_expect_eq(ask(&small, XSP_WATCH, "/w3", "t"), E2BIG);
+	cr_expect_eq(ask(&root, XSP_WATCH, "/w3", "t"), 0);
+	cr_expect_eq(ask(&small, XSP_TRANSACTION_START, "", NULL), 0);
+	cr_expect_eq(ask(&small, XSP_TRANSACTION_START, "", NULL), ENOSPC);
+	cr_expect_eq(ask(&root, XSP_TRANSACTION_START, "", NULL), 0);
+	cr_expect_eq(ask(&root, XSP_TRANSACTION_START, "", NULL), 0);
+	/* Past its rate a client is slowed, never refused. */
+	for (i = 0; i < 1500; i++)
+		cr_assert_eq(xh_req(&small, XSP_READ, 0, &m, "/w1", NULL), 0);
+	xh_close(&small);
+	xh_close(&root);
+}
+
+/* Supplementary groups (SO_PEERGROUPS) match group rules. */
+Test(gate, supplementary_groups_match)
+{
+	char		 sockenv[160], out[1024];
+	const char	*env[] = { sockenv, NULL };
+	const char	*member[] = { "setpriv", "--reuid=5000", "--regid=5000",
+	    "--groups=100,4242", "xenstore-read", "/tool", NULL };
+	const char	*other[] = { "setpriv", "--reuid=5000", "--regid=5000",
+	    "--groups=100", "xenstore-read", "/tool", NULL };
+	int		 status;
+
+	snprintf(sockenv, sizeof(sockenv), "XENSTORED_PATH=%s", d.xd_sock);
+	cr_assert_eq(xh_run(member, env, NULL, out, sizeof(out), &status), 0);
+	cr_expect_eq(status, 0, "%s", out);
+	cr_assert_eq(xh_run(other, env, NULL, out, sizeof(out), &status), 0);
+	cr_expect_neq(status, 0, "%s", out);
+}
+
+/* Protocol errors flood the log no more than AUDIT_RATE_BURST times. */
+Test(gate, protocol_errors_are_summarised)
+{
+	struct xh_conn	c;
+	struct xh_msg	m;
+	json_t		*l[512];
+	size_t		 n, i, errs = 0, conn = 0, disc = 0;
+	json_t		*sum = NULL;
+	const char	*id;
+
+	cr_assert_eq(xh_open_as(&c, d.xd_sock, AGENT, AGENT), 0);
+	for (i = 0; i < 40; i++) {
+		cr_assert_geq(xh_send(&c, 99, 0, NULL, 0, NULL, 0), 0);
+		cr_assert_eq(xh_reply(&c, &m, 5000), 0);
+		cr_assert(xh_is_error(&m, "ENOSYS"));
+	}
+	xh_close(&c);
+	await_record("disconnect", "reason", "client closed");
+	n = records(audit, l, 512);
+	for (i = 0; i < n; i++) {
+		if (json_integer_value(json_object_get(l[i], "uid")) != AGENT)
+			continue;
+		id = str(l[i], "event");
+		errs += strcmp(id, "protocol_error") == 0;
+		conn += strcmp(id, "connect") == 0;
+		disc += strcmp(id, "disconnect") == 0;
+		if (strcmp(id, "protocol_errors_dropped") == 0)
+			sum = l[i];
+	}
+	cr_expect_eq(errs, 5);
+	cr_expect_eq(conn, 1);
+	cr_expect_eq(disc, 1);
+	cr_assert_not_null(sum, "no summary of the dropped errors");
+	cr_expect_eq(json_integer_value(json_object_get(sum, "count")), 35);
+	drop(l, n);
 }
