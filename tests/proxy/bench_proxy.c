@@ -416,6 +416,23 @@ b_idle(pid_t proxy, const char *sock, unsigned n)
 
 static struct xh_daemon	b_up, b_px;
 
+/*
+ * What the upstream does for one connection kept 64 deep: the most any
+ * proxy holding one upstream connection can get from it (xenstored reads
+ * one request per connection per turn of its main loop).
+ */
+static void
+b_ceiling(const char *direct, double secs)
+{
+	struct bstats	st;
+
+	b_run(direct, 1, B_DEPTH_MAX, B_READ, secs, &st);
+	printf("ceiling  read       1 connection depth %d: %9.0f req/s "
+	    "direct (the most one upstream connection carries)\n",
+	    B_DEPTH_MAX, (double)st.ops / st.secs);
+	free(st.lat);
+}
+
 /* Watches upstream holds, from xsmux-stored's connection listing. */
 static void
 b_upstream_watches(void)
@@ -605,6 +622,7 @@ main(int argc, char **argv)
 				    secs);
 		}
 	}
+	b_ceiling(b_up.xd_sock, secs);
 	if (idle > 0)
 		b_idle(b_px.xd_pid, b_px.xd_sock, idle);
 	if (watchers > 0) {
