@@ -238,9 +238,27 @@ st_memory_node(struct st_hent *he, void *arg)
 		m->m_sum += st_node_size(n) + strlen(n->n_name);
 }
 
+/* Transaction copies: their record plus the "<gen>/<name>" key. */
+static size_t
+st_memory_tx(const struct st_tx *t, uint32_t domid)
+{
+	const struct st_acc	*a;
+	size_t			 sum = 0;
+	char			 gen[24];
+
+	snprintf(gen, sizeof(gen), "%llu/", (unsigned long long)t->t_gen);
+	TAILQ_FOREACH(a, &t->t_accq, a_entry)
+		if (a->a_node != NULL && a->a_node->n_nperms > 0 &&
+		    a->a_node->n_perms[0].p_id == domid)
+			sum += st_node_size(a->a_node) + strlen(gen) +
+			    strlen(a->a_name);
+	return sum;
+}
+
 /*
- * xenstored's memory accounting, for nodes and watches: each node's record
- * size plus its name length, each watch's path and token lengths.
+ * xenstored's memory accounting, for nodes, transactions and watches:
+ * each record's size plus its key's length, each watch's path and token
+ * lengths.  (Queued output is not counted.)
  */
 static size_t
 st_memory(struct store *s, uint32_t domid)
@@ -248,9 +266,12 @@ st_memory(struct store *s, uint32_t domid)
 	struct st_mem		 m = { domid, 0 };
 	const struct store_conn	*o;
 	const struct st_watch	*w;
+	const struct st_tx	*t;
 
 	st_htab_walk(&s->s_nodes, st_memory_node, &m);
 	TAILQ_FOREACH(o, &s->s_conns, c_entry) {
+		TAILQ_FOREACH(t, &o->c_txs, t_entry)
+			m.m_sum += st_memory_tx(t, domid);
 		if (o->c_id != domid)
 			continue;
 		TAILQ_FOREACH(w, &o->c_watches, w_centry)

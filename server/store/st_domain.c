@@ -57,6 +57,47 @@ st_dom_get(struct store *s, uint32_t domid)
 	return d;
 }
 
+/* Mark domid introduced, and remember that it once was. */
+int
+st_dom_introduce(struct store *s, uint32_t domid)
+{
+	struct st_domain	*d = st_dom_find(s, domid);
+	uint32_t		*v;
+	unsigned		 i;
+
+	if (d == NULL)
+		return -ENOENT;
+	d->d_introduced = true;
+	d->d_shutdown = false;
+	for (i = 0; i < s->s_never; i++)
+		if (s->s_ever[i] == domid)
+			return 0;
+	if ((v = realloc(s->s_ever, (s->s_never + 1) * sizeof(*v))) == NULL)
+		return -ENOMEM;
+	s->s_ever = v;
+	v[s->s_never++] = domid;
+	return 0;
+}
+
+/*
+ * The domain struct if the domain "exists", made (not introduced) if
+ * needed.  As under the oracle's hypervisor stand-in, a domain exists
+ * once introduced, also after its RELEASE; dom0 always does.
+ */
+struct st_domain *
+st_dom_existing(struct store *s, uint32_t domid)
+{
+	struct st_domain	*d = st_dom_find(s, domid);
+	unsigned		 i;
+
+	if (d != NULL || domid == 0)
+		return d != NULL ? d : st_dom_get(s, domid);
+	for (i = 0; i < s->s_never; i++)
+		if (s->s_ever[i] == domid)
+			return st_dom_get(s, domid);
+	return NULL;
+}
+
 void
 st_dom_free_all(struct store *s)
 {
@@ -64,6 +105,7 @@ st_dom_free_all(struct store *s)
 
 	while ((d = TAILQ_FIRST(&s->s_domains)) != NULL) {
 		TAILQ_REMOVE(&s->s_domains, d, d_entry);
+		free(d->d_holders);
 		free(d);
 	}
 }
@@ -127,9 +169,8 @@ st_onearg_domain(struct store_conn *c, const struct xsp_msg *m,
 
 	if (arg == NULL || (domid = st_atoi(arg)) == 0)
 		return EINVAL;
-	if ((*out = st_dom_find(c->c_store, (uint32_t)domid)) == NULL)
-		return ENOENT;
-	return (*out)->d_introduced ? 0 : EINVAL;
+	*out = st_dom_find(c->c_store, (uint32_t)domid);
+	return *out != NULL && (*out)->d_introduced ? 0 : ENOENT;
 }
 
 int
@@ -148,8 +189,8 @@ st_op_introduce(struct store_conn *c, const struct xsp_msg *m)
 	if ((d = st_dom_get(c->c_store, domid)) == NULL)
 		return ENOMEM;
 	if (!d->d_introduced) {
-		d->d_introduced = true;
-		d->d_shutdown = false;
+		if (st_dom_introduce(c->c_store, domid) != 0)
+			return ENOMEM;
 		if (domid != 0)
 			st_fire_special(c->c_store, "@introduceDomain", domid);
 	}
@@ -216,16 +257,42 @@ st_release_nodes(struct store_conn *c, struct st_domain *d)
 	free(nm.nm_v);
 }
 
+/* Forget every SET_TARGET reference that domid held. */
+static void
+st_drop_holder(struct store *s, uint32_t domid)
+{
+	struct st_domain	*d;
+	unsigned		 i, j;
+
+	TAILQ_FOREACH(d, &s->s_domains, d_entry) {
+		for (i = j = 0; i < d->d_nholders; i++)
+			if (d->d_holders[i] != domid)
+				d->d_holders[j++] = d->d_holders[i];
+		d->d_nholders = j;
+	}
+}
+
+/*
+ * RELEASE.  As in xenstored 4.17, a domain that another domain's
+ * SET_TARGET names is not released: freeing its connection only drops
+ * the latest such reference (talloc semantics), and it stays introduced.
+ */
 int
 st_op_release(struct store_conn *c, const struct xsp_msg *m)
 {
 	struct store		*s = c->c_store;
 	struct store_conn	*o;
 	struct st_domain	*d;
+	uint32_t		 domid;
 	int			 r;
 
 	if ((r = st_onearg_domain(c, m, &d)) != 0)
 		return r;
+	if (d->d_nholders > 0) {
+		d->d_nholders--;
+		st_ack(c);
+		return 0;
+	}
 	TAILQ_FOREACH(o, &s->s_conns, c_entry) {
 		if (o->c_id == d->d_id && o != c) {
 			st_watch_del_all(o);
@@ -235,12 +302,15 @@ st_op_release(struct store_conn *c, const struct xsp_msg *m)
 	st_release_nodes(c, d);
 	d->d_introduced = false;
 	d->d_target = ST_NONE;
-	st_fire_special(s, "@releaseDomain", d->d_id);
+	domid = d->d_id;
+	st_drop_holder(s, domid);
 	if (d->d_nconns == 0) {
 		TAILQ_REMOVE(&s->s_domains, d, d_entry);
+		free(d->d_holders);
 		free(d);
 	}
 	st_ack(c);
+	st_fire_special(s, "@releaseDomain", domid);
 	return 0;
 }
 
@@ -290,9 +360,8 @@ st_op_resume(struct store_conn *c, const struct xsp_msg *m)
 static int
 st_connected(struct store *s, int domid, struct st_domain **out)
 {
-	if ((*out = st_dom_find(s, (uint32_t)domid)) == NULL)
-		return ENOENT;
-	return (*out)->d_introduced ? 0 : EINVAL;
+	*out = st_dom_find(s, (uint32_t)domid);
+	return *out != NULL && (*out)->d_introduced ? 0 : ENOENT;
 }
 
 int
@@ -300,6 +369,7 @@ st_op_set_target(struct store_conn *c, const struct xsp_msg *m)
 {
 	struct st_domain	*d, *t;
 	const char		*v[2];
+	uint32_t		*hv;
 	int			 r;
 
 	if (st_strings(m, v, 2) < 2)
@@ -307,6 +377,11 @@ st_op_set_target(struct store_conn *c, const struct xsp_msg *m)
 	if ((r = st_connected(c->c_store, st_atoi(v[0]), &d)) != 0 ||
 	    (r = st_connected(c->c_store, st_atoi(v[1]), &t)) != 0)
 		return r;
+	hv = realloc(t->d_holders, (t->d_nholders + 1) * sizeof(*hv));
+	if (hv == NULL)
+		return ENOMEM;
+	t->d_holders = hv;
+	hv[t->d_nholders++] = d->d_id;
 	d->d_target = t->d_id;
 	st_ack(c);
 	return 0;

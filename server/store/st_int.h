@@ -125,6 +125,9 @@ struct st_domain {
 	unsigned	 d_features;	/* GET/SET_FEATURE */
 	unsigned	 d_quota[STORE_Q_COUNT]; /* UINT32_MAX = global */
 	unsigned	 d_nconns;	/* connections acting as it */
+	uint32_t	*d_holders;	/* owned: domains whose SET_TARGET
+					   named this one, latest last */
+	unsigned	 d_nholders;
 };
 
 struct store_conn {
@@ -144,6 +147,13 @@ struct store_conn {
 	struct st_tx	*c_tx;		/* transaction of the current request */
 	const struct xsp_msg *c_req;	/* request being handled, or NULL */
 	bool		 c_replied;
+};
+
+/* An event sent while handling the current request (duplicate check). */
+struct st_sent {
+	const struct store_conn *se_conn;	/* not owned */
+	char		*se_msg;		/* owned: path\0token\0 */
+	size_t		 se_len;
 };
 
 /* A special watch path's permissions (they are not nodes in 4.17). */
@@ -168,6 +178,10 @@ struct store {
 	void		*s_log_arg;
 	bool		 s_logging;	/* CONTROL log on/off */
 	struct st_special s_special[ST_NSPECIAL];
+	uint32_t	*s_ever;	/* owned: domids ever introduced */
+	unsigned	 s_never;
+	struct st_sent	*s_sent;	/* owned: events of this request */
+	unsigned	 s_nsent, s_capsent;
 };
 
 /* st_htab.c */
@@ -260,6 +274,8 @@ int		 st_op_reset_watches(struct store_conn *,
 /* st_domain.c */
 struct st_domain *st_dom_find(struct store *, uint32_t domid);
 struct st_domain *st_dom_get(struct store *, uint32_t domid);
+struct st_domain *st_dom_existing(struct store *, uint32_t domid);
+int		 st_dom_introduce(struct store *, uint32_t domid);
 void		 st_dom_nodes_add(struct store_conn *, uint32_t domid, int n);
 int		 st_dom_nodes(struct store_conn *);
 unsigned	 st_quota(const struct store_conn *, enum store_quota q);

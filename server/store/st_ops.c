@@ -316,8 +316,9 @@ int
 st_op_set_perms(struct store_conn *c, const struct xsp_msg *m)
 {
 	const struct st_node	*n;
+	struct st_domain	*owner = NULL;
 	struct st_perm		*p;
-	unsigned		 np;
+	unsigned		 np, i;
 	char			*name = NULL;
 	const char		*path = (const char *)m->body;
 	int			 r;
@@ -332,7 +333,9 @@ st_op_set_perms(struct store_conn *c, const struct xsp_msg *m)
 		return ENOMEM;
 	if ((r = st_parse_perms(path + strlen(path) + 1, np, p)) != 0)
 		goto out;
-	if (st_dom_find(c->c_store, p[0].p_id) == NULL) {
+	for (i = np; i-- > 0; )
+		owner = st_dom_existing(c->c_store, p[i].p_id);
+	if (owner == NULL) {
 		r = ENOENT;
 		goto out;
 	}

@@ -8,8 +8,8 @@
  * generation against the main table: any difference means someone else
  * changed, created or deleted a node this transaction read or wrote, and
  * the commit fails with EAGAIN.  Otherwise the modified copies replace the
- * main records (keeping the generations their writes took, as 4.17 does),
- * and their watches fire in the order the transaction first touched them.
+ * main records, each taking the next generation, and their watches fire
+ * in the order the transaction first touched them.
  *
  * Example: T1 reads /a (gen 7) and writes /b; meanwhile C writes /c.  /c's
  * parent "/" changed, but T1 never read "/" (/a and /b existed), so T1
@@ -236,6 +236,7 @@ st_tx_install(struct store_conn *c, struct st_tx *t)
 		TAILQ_REMOVE(&t->t_accq, a, a_entry);
 		st_htab_del(&t->t_acc, &a->a_he);
 		if (a->a_node != NULL) {
+			a->a_node->n_gen = s->s_gen++;
 			st_db_main_put(s, a->a_node);
 			a->a_node = NULL;
 		} else if (a->a_gen != ST_NO_GEN)

@@ -18,6 +18,8 @@
 #define ST_OPF_PRIV	0x1	/* dom0 only (XS_FLAG_PRIV) */
 #define ST_OPF_NOTX	0x2	/* tx_id ignored (XS_FLAG_NOTID) */
 
+static void	st_sent_clear(struct store *);
+
 typedef int st_handler(struct store_conn *, const struct xsp_msg *);
 
 /* Indexed by message type; no handler means ENOSYS. */
@@ -177,6 +179,9 @@ store_free(struct store *s)
 	st_dom_free_all(s);
 	free(s->s_special[0].sp_perms);
 	free(s->s_special[1].sp_perms);
+	free(s->s_ever);
+	st_sent_clear(s);
+	free(s->s_sent);
 	free(s);
 }
 
@@ -200,9 +205,9 @@ store_conn_new(struct store *s, uint32_t domid, store_out_fn *out, void *arg)
 	struct st_domain	*d;
 
 	if ((d = st_dom_get(s, domid)) == NULL ||
+	    st_dom_introduce(s, domid) != 0 ||
 	    (c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
-	d->d_introduced = true;
 	d->d_nconns++;
 	c->c_store = s;
 	c->c_id = domid;
@@ -295,6 +300,7 @@ store_conn_request(struct store_conn *c, const struct xsp_msg *m)
 	c->c_req = m;
 	c->c_replied = false;
 	c->c_tx = NULL;
+	st_sent_clear(c->c_store);
 	r = st_dispatch(c, m);
 	if (r == 0 && !c->c_replied)
 		r = ENOMEM;		/* a handler could not build its reply */
@@ -304,6 +310,7 @@ store_conn_request(struct store_conn *c, const struct xsp_msg *m)
 	}
 	c->c_tx = NULL;
 	c->c_req = NULL;
+	st_sent_clear(c->c_store);
 }
 
 /* Reply to the current request; E2BIG instead if it would not fit. */
@@ -337,6 +344,45 @@ st_ack(struct store_conn *c)
 	st_reply(c, c->c_req->hdr.type, "OK", sizeof("OK"));
 }
 
+static void
+st_sent_clear(struct store *s)
+{
+	while (s->s_nsent > 0)
+		free(s->s_sent[--s->s_nsent].se_msg);
+}
+
+/*
+ * Was this event already sent to c while handling this request?  Records
+ * it if not.  xenstored drops an event identical to one still queued for
+ * the connection (special @ events excepted); within one request the
+ * earlier one always is.
+ */
+static bool
+st_sent_dup(struct store *s, const struct store_conn *c, const uint8_t *msg,
+    size_t len)
+{
+	struct st_sent	*v;
+	unsigned	 i;
+
+	for (i = 0; i < s->s_nsent; i++)
+		if (s->s_sent[i].se_conn == c && s->s_sent[i].se_len == len &&
+		    memcmp(s->s_sent[i].se_msg, msg, len) == 0)
+			return true;
+	if (s->s_nsent == s->s_capsent) {
+		s->s_capsent = s->s_capsent ? s->s_capsent * 2 : 16;
+		v = realloc(s->s_sent, s->s_capsent * sizeof(*v));
+		if (v == NULL)
+			return false;
+		s->s_sent = v;
+	}
+	if ((s->s_sent[s->s_nsent].se_msg = malloc(len)) == NULL)
+		return false;
+	memcpy(s->s_sent[s->s_nsent].se_msg, msg, len);
+	s->s_sent[s->s_nsent].se_len = len;
+	s->s_sent[s->s_nsent++].se_conn = c;
+	return false;
+}
+
 /* A WATCH_EVENT to c; over-long events are dropped, as xenstored does. */
 void
 st_event(struct store_conn *c, const char *path, const char *token)
@@ -351,6 +397,9 @@ st_event(struct store_conn *c, const char *path, const char *token)
 	xsp_put_hdr(buf, &h);
 	memcpy(buf + XSP_HDR_LEN, path, pl);
 	memcpy(buf + XSP_HDR_LEN + pl, token, tl);
+	if (path[0] != '@' &&
+	    st_sent_dup(c->c_store, c, buf + XSP_HDR_LEN, pl + tl))
+		return;
 	c->c_out(c->c_arg, buf, XSP_HDR_LEN + pl + tl);
 }
 
