@@ -1,0 +1,62 @@
+/*
+ * st_test.h: driving the store engine directly, with no sockets.
+ *
+ * Each test connection collects what the engine emits for it.  t_req sends
+ * one request and returns its reply; the watch events emitted meanwhile
+ * wait in the connection's queue for t_event.
+ *
+ * Example:
+ *	struct t_conn *c = t_conn(s, 0);
+ *	t_ok(c, XSP_WRITE, 0, "/a", "x", T_END);
+ *	cr_expect_str_eq(t_req(c, XSP_READ, 0, "/a", T_END)->body, "x");
+ */
+#ifndef XSMUX_ST_TEST_H
+#define XSMUX_ST_TEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+#include "xsp.h"
+
+#define T_END		((const char *)NULL)
+#define T_MAXMSG	256
+
+struct t_msg {
+	struct xsp_hdr	 hdr;
+	char		 body[XSP_PAYLOAD_MAX + 1];	/* NUL after len */
+};
+
+struct t_conn {
+	struct store_conn	*tc_conn;	/* owned */
+	struct t_msg		*tc_q;		/* owned: emitted, in order */
+	unsigned		 tc_n;		/* messages in tc_q */
+	unsigned		 tc_head;	/* next unread */
+	uint32_t		 tc_req;
+};
+
+struct store	*t_store(void);
+struct t_conn	*t_conn(struct store *, uint32_t domid);
+void		 t_conn_free(struct t_conn *);
+/* Send strings (the last may be binary with t_req_value). */
+struct t_msg	*t_req(struct t_conn *, uint32_t type, uint32_t tx, ...);
+struct t_msg	*t_req_value(struct t_conn *, uint32_t type, uint32_t tx,
+		    const char *path, const void *value, size_t vlen);
+/* Raw payload. */
+struct t_msg	*t_req_raw(struct t_conn *, uint32_t type, uint32_t tx,
+		    const void *body, size_t len);
+/* Asserting helpers: reply OK / error name / the reply itself. */
+void		 t_ok(struct t_conn *, uint32_t type, uint32_t tx, ...);
+void		 t_err(struct t_conn *, const char *err, uint32_t type,
+		    uint32_t tx, ...);
+/* Next queued event or NULL; t_no_event asserts there is none. */
+struct t_msg	*t_event(struct t_conn *);
+void		 t_expect_event(struct t_conn *, const char *path,
+		    const char *token);
+void		 t_no_event(struct t_conn *);
+/* Start a transaction, return its id. */
+uint32_t	 t_tx(struct t_conn *);
+/* Payload strings joined with '|' for comparisons: "a|b|". */
+const char	*t_join(const struct t_msg *);
+
+#endif
