@@ -319,7 +319,8 @@ st_rm_walk(struct store_conn *c, const char *name, const char *root)
 	len = n->n_childlen;
 	if ((kids = malloc(len + 1)) == NULL)
 		return ENOMEM;
-	memcpy(kids, n->n_children, len);
+	if (len > 0)
+		memcpy(kids, n->n_children, len);
 	for (off = 0; off < len && r == 0; off += strlen(kids + off) + 1) {
 		if ((child = st_child_name(name, kids + off)) == NULL) {
 			r = ENOMEM;

@@ -155,7 +155,8 @@ st_match(struct store *s, struct st_match *m, const char *name, bool exact)
 		}
 		st_match_bucket(s, m, "/", name, name[0] == '/');
 	}
-	qsort(m->m_v, m->m_n, sizeof(*m->m_v), st_match_cmp);
+	if (m->m_n > 1)		/* m_v is NULL while nothing matched */
+		qsort(m->m_v, m->m_n, sizeof(*m->m_v), st_match_cmp);
 }
 
 /* xenstored's watch_permitted: may c see a change of name? */
