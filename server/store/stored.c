@@ -3,8 +3,9 @@
  *
  * One libevent loop.  Each --listen socket accepts privileged (dom0)
  * clients; each --domain-socket DOMID:PATH socket accepts clients acting as
- * unprivileged domain DOMID (introduced implicitly, without an
- * @introduceDomain event).  Every client gets a bufferevent and a
+ * unprivileged domain DOMID.  At start-up each such domain is introduced
+ * and gets /local/domain/DOMID, owned by it ("n<DOMID>"), as a toolstack
+ * would have made it; relative paths of its clients resolve there.  Every client gets a bufferevent and a
  * store_conn; whole requests are handed to the engine in arrival order, and
  * its replies and events are appended to the client's output.
  *
@@ -387,6 +388,57 @@ sd_parse_args(int argc, char **argv, struct store_config *cfg,
 	return r;
 }
 
+/* The internal connection's replies: log errors only. */
+static void
+sd_setup_out(void *arg, const uint8_t *msg, size_t len)
+{
+	struct xsp_hdr	h;
+
+	if (xsp_decode_hdr(msg, len, &h) == XSP_HDR_LEN && h.type == XSP_ERROR)
+		log_warnx("%s: %s: %.*s", __func__, (const char *)arg,
+		    (int)h.len, (const char *)msg + XSP_HDR_LEN);
+}
+
+static void
+sd_setup_req(struct store_conn *c, uint32_t type, const char *body,
+    size_t len)
+{
+	struct xsp_msg	m = { { type, 0, 0, (uint32_t)len },
+			    (const uint8_t *)body };
+
+	store_conn_request(c, &m);
+}
+
+/*
+ * Each --domain-socket domain is introduced, and gets its home
+ * /local/domain/<id>, owned by it, as a toolstack would make it.
+ */
+static void
+sd_setup_domains(void)
+{
+	struct store_conn	*c;
+	char			 buf[64];
+	unsigned		 i;
+	int			 n;
+
+	if ((c = store_conn_new(sd_store, 0, sd_setup_out,
+	    (void *)"domain set-up")) == NULL)
+		fatalx("%s: out of memory", __func__);
+	for (i = 0; i < sd_nsockets; i++) {
+		uint32_t id = sd_sockets[i].so_domid;
+
+		if (id == 0)
+			continue;
+		n = snprintf(buf, sizeof(buf), "%u%c0%c1%c", id, 0, 0, 0);
+		sd_setup_req(c, XSP_INTRODUCE, buf, (size_t)n);
+		n = snprintf(buf, sizeof(buf), "/local/domain/%u%c", id, 0);
+		sd_setup_req(c, XSP_MKDIR, buf, (size_t)n);
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n, "n%u%c", id, 0);
+		sd_setup_req(c, XSP_SET_PERMS, buf, (size_t)n);
+	}
+	store_conn_free(c);
+}
+
 static int
 sd_listen_all(void)
 {
@@ -448,6 +500,7 @@ main(int argc, char **argv)
 	    (sd_store = store_new(&cfg)) == NULL)
 		fatalx("%s: out of memory", __func__);
 	store_set_log(sd_store, sd_log, NULL);
+	sd_setup_domains();
 	sd_accept_timer = evtimer_new(sd_base, sd_accept_resume, NULL);
 	sd_reaper = event_new(sd_base, -1, 0, sd_reap, NULL);
 	sigterm = evsignal_new(sd_base, SIGTERM, sd_signal, NULL);
