@@ -156,6 +156,7 @@ st_match(struct store *s, struct st_match *m, const char *name, bool exact)
 		st_match_bucket(s, m, "/", name, name[0] == '/');
 	}
 	if (m->m_n > 1)		/* m_v is NULL while nothing matched */
+		if (m->m_n > 1)
 		qsort(m->m_v, m->m_n, sizeof(*m->m_v), st_match_cmp);
 }
 
@@ -301,7 +302,8 @@ st_fire_special(struct store *s, const char *name, uint32_t domid)
 	snprintf(sub, sizeof(sub), "%s/%u", name, domid);
 	st_match_bucket(s, &m, name, name, false);
 	st_match_bucket(s, &m, sub, sub, false);
-	qsort(m.m_v, m.m_n, sizeof(*m.m_v), st_match_cmp);
+	if (m.m_n > 1)
+		qsort(m.m_v, m.m_n, sizeof(*m.m_v), st_match_cmp);
 	for (i = 0; i < m.m_n; i++) {
 		w = m.m_v[i];
 		if (!st_special_permitted(w->w_conn, name))

@@ -27,11 +27,12 @@ static char		sd_envbuf[XH_PATH_LEN + 32];
 static const char	*sd_env[2];
 static char		sd_guest[XH_PATH_LEN + 16];
 
+/* The daemon must exit 0 on SIGTERM (and, sanitized, without leaks). */
 static void
 sd_fini(void)
 {
-	xh_stop(&sd);
-	xh_stop(&sd2);
+	cr_expect_eq(xh_stop(&sd), 0, "%s", sd.xd_err);
+	cr_expect_eq(xh_stop(&sd2), 0, "%s", sd2.xd_err);
 }
 
 /* Start xsmux-stored on @SOCK@, and as domain 5 on @DIR@/guest. */
