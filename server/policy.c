@@ -106,7 +106,7 @@ pol_add_class(struct pol_parse *st, struct pol_rule *r, const char *name,
 	int	c;
 
 	if (strcmp(name, "all") == 0) {
-		r->pr_allow = POL_ALL;
+		r->pr_allow |= POL_ALL_BUT_CONTROL;
 		return true;
 	}
 	for (c = 0; c < POL_NCLASS; c++) {

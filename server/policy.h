@@ -14,7 +14,8 @@
  *
  * lets uid 1000 read and watch under /local/domain/5 and write under
  * /local/domain/5/data; RM /local/domain/5 or a read of / is EACCES.
- * Decisions are made on canonical absolute paths (policy_canon).
+ * Decisions are made on canonical absolute paths (policy_canon).  CONTROL
+ * is allowed only where a rule names it: "allow = all" leaves it out.
  */
 #ifndef XSMUX_POLICY_H
 #define XSMUX_POLICY_H
@@ -41,6 +42,11 @@ enum pol_class {
 };
 #define POL_BIT(c)	(1u << (c))
 #define POL_ALL		((1u << POL_NCLASS) - 1)
+/*
+ * What "allow = all" grants: every class but CONTROL, which must be named
+ * (through it `logfile` makes xenstored write any file).
+ */
+#define POL_ALL_BUT_CONTROL	(POL_ALL & ~POL_BIT(POL_CONTROL))
 /* What a read-only listener leaves of a rule. */
 #define POL_READONLY_MASK \
 	(POL_BIT(POL_READ) | POL_BIT(POL_WATCH) | POL_BIT(POL_TRANSACTION))

@@ -31,7 +31,7 @@ static char		cfgdir[] = "/tmp/xsmux-gate-XXXXXX";
 static char		policy[128], audit[128], rosock[128];
 
 static const char policy_a[] =
-	"[rule:root]\nuid = 0\nallow = all\n"
+	"[rule:root]\nuid = 0\nallow = all, control\n"
 	"[rule:agent]\nuid = 1000\n"
 	"allow = read, write, watch, transaction, set-perms\n"
 	"read = /local/domain/5, /local/domain/0/mine\n"
@@ -218,6 +218,7 @@ Test(gate, acl_matrix)
 	cr_expect_eq(ask(&agent, XSP_WRITE, "mine/a", "v"), 0);
 	cr_expect_eq(ask(&agent, XSP_WRITE, "other", "v"), EACCES);
 	cr_expect_eq(ask(&root, XSP_READ, "/local/domain/0/mine/a", NULL), 0);
+	cr_expect_eq(ask(&root, XSP_CONTROL, "check", NULL), 0);
 	xh_close(&root);
 	xh_close(&agent);
 	xh_close(&nobody);
@@ -234,6 +235,8 @@ Test(gate, read_only_listener)
 	cr_expect_eq(ask(&ro, XSP_CONTROL, "check", NULL), EACCES);
 	cr_expect_eq(ask(&ro, XSP_READ, "/tool", NULL), 0);
 	cr_expect_eq(ask(&rw, XSP_WRITE, "/ro", "v"), 0);
+	/* "allow = all" leaves CONTROL out; root's rule names it. */
+	cr_expect_eq(ask(&rw, XSP_CONTROL, "check", NULL), EACCES);
 	cr_expect_eq(ask(&ro, XSP_READ, "/ro", NULL), 0);
 	xh_close(&ro);
 	xh_close(&rw);

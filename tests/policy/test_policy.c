@@ -77,7 +77,8 @@ Test(policy, parses_rules_and_limits)
 	cr_assert_eq(r->pr_limits.pl_watches, 2);
 	cr_assert_eq(r->pr_limits.pl_rate, 50);
 	cr_assert_eq(r->pr_limits.pl_transactions, 0);
-	cr_assert_eq(pol->p_rules[1].pr_allow, POL_ALL);
+	/* "all" leaves CONTROL out: it must be named. */
+	cr_assert_eq(pol->p_rules[1].pr_allow, POL_ALL_BUT_CONTROL);
 	cr_assert(policy_listener_ro(pol, "/run/xsmux/ro.sock"));
 	cr_assert_not(policy_listener_ro(pol, "/run/xsmux/socket"));
 }
@@ -96,6 +97,19 @@ Test(policy, first_matching_rule_judges)
 	    "/run/xsmux/ro.sock")->pr_name, "monitor");
 	cr_assert_null(who(1001, 1001, NULL, 0, "/s"));
 	cr_assert_null(who(1001, 1001, NULL, 0, NULL));
+}
+
+Test(policy, control_must_be_named)
+{
+	const struct pol_rule *r;
+
+	load("[rule:a]\nuid = 1\nallow = all\n"
+	    "[rule:b]\nuid = 2\nallow = all, control\n");
+	r = who(1, 1, NULL, 0, NULL);
+	cr_assert_eq(policy_decide(r, false, XSP_CONTROL, NULL), -EACCES);
+	cr_assert_eq(policy_decide(r, false, XSP_INTRODUCE, NULL), 0);
+	r = who(2, 2, NULL, 0, NULL);
+	cr_assert_eq(policy_decide(r, false, XSP_CONTROL, NULL), 0);
 }
 
 Test(policy, names_resolve_and_lists_accumulate)
