@@ -299,6 +299,8 @@ st_op_release(struct store_conn *c, const struct xsp_msg *m)
 			st_tx_end_all(o);
 		}
 	}
+	/* As 4.17 mostly orders it: the reply, the nodes, the event. */
+	st_ack(c);
 	st_release_nodes(c, d);
 	d->d_introduced = false;
 	d->d_target = ST_NONE;
@@ -309,7 +311,6 @@ st_op_release(struct store_conn *c, const struct xsp_msg *m)
 		free(d->d_holders);
 		free(d);
 	}
-	st_ack(c);
 	st_fire_special(s, "@releaseDomain", domid);
 	return 0;
 }
