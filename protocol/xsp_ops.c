@@ -1,9 +1,11 @@
 /*
  * xsp_ops.c: the message-type table and the error-name table.
  *
- * Flags follow xenstored's wire table (XS_FLAG_NOTID, XS_FLAG_PRIV) for the
- * types 4.17 knows, and xenstore.txt for the newer ones (GET/SET_FEATURE,
- * GET/SET_QUOTA: dom0 only, no transaction).  Argument counts are the
+ * Flags follow what xenstored 4.17 does for the types it knows: only WATCH
+ * and UNWATCH ignore tx_id (every other request naming an unknown
+ * transaction gets ENOENT, checked against the real daemon), and the
+ * domain operations and CONTROL are dom0's.  The newer types
+ * (GET/SET_FEATURE, GET/SET_QUOTA) follow xenstore.txt: dom0 only.  Argument counts are the
  * spec's request shapes; a VALUE type counts its binary tail as one.
  */
 #include <errno.h>
@@ -29,25 +31,25 @@ static const struct xsp_op xsp_ops[XSP_TYPE_COUNT] = {
 	[XSP_UNWATCH]		= { "UNWATCH",		2, 2,	C | N | W },
 	[XSP_TRANSACTION_START]	= { "TRANSACTION_START", 0, 1,	C },
 	[XSP_TRANSACTION_END]	= { "TRANSACTION_END",	1, 1,	C },
-	[XSP_INTRODUCE]		= { "INTRODUCE",	3, 4,	C | P | N | M },
-	[XSP_RELEASE]		= { "RELEASE",		1, 1,	C | P | N | M },
-	[XSP_GET_DOMAIN_PATH]	= { "GET_DOMAIN_PATH",	1, 1,	C | N },
+	[XSP_INTRODUCE]		= { "INTRODUCE",	3, 4,	C | P | M },
+	[XSP_RELEASE]		= { "RELEASE",		1, 1,	C | P | M },
+	[XSP_GET_DOMAIN_PATH]	= { "GET_DOMAIN_PATH",	1, 1,	C },
 	[XSP_WRITE]		= { "WRITE",		2, 2,	C | PA | V | M },
 	[XSP_MKDIR]		= { "MKDIR",		1, 1,	C | PA | M },
 	[XSP_RM]		= { "RM",		1, 1,	C | PA | M },
 	[XSP_SET_PERMS]		= { "SET_PERMS",	2, ANY,	C | W | M },
 	[XSP_WATCH_EVENT]	= { "WATCH_EVENT",	2, 2,	0 },
 	[XSP_ERROR]		= { "ERROR",		1, 1,	0 },
-	[XSP_IS_DOMAIN_INTRODUCED] = { "IS_DOMAIN_INTRODUCED", 1, 1, C | P | N },
-	[XSP_RESUME]		= { "RESUME",		1, 1,	C | P | N | M },
-	[XSP_SET_TARGET]	= { "SET_TARGET",	2, 2,	C | P | N | M },
+	[XSP_IS_DOMAIN_INTRODUCED] = { "IS_DOMAIN_INTRODUCED", 1, 1, C | P },
+	[XSP_RESUME]		= { "RESUME",		1, 1,	C | P | M },
+	[XSP_SET_TARGET]	= { "SET_TARGET",	2, 2,	C | P | M },
 	[XSP_RESTRICT_REMOVED]	= { NULL,		0, 0,	0 },
-	[XSP_RESET_WATCHES]	= { "RESET_WATCHES",	0, 1,	C | N },
+	[XSP_RESET_WATCHES]	= { "RESET_WATCHES",	0, 1,	C },
 	[XSP_DIRECTORY_PART]	= { "DIRECTORY_PART",	2, 2,	C | PA },
-	[XSP_GET_FEATURE]	= { "GET_FEATURE",	0, 1,	C | P | N },
-	[XSP_SET_FEATURE]	= { "SET_FEATURE",	2, 2,	C | P | N | M },
-	[XSP_GET_QUOTA]		= { "GET_QUOTA",	0, 2,	C | P | N },
-	[XSP_SET_QUOTA]		= { "SET_QUOTA",	2, 3,	C | P | N | M },
+	[XSP_GET_FEATURE]	= { "GET_FEATURE",	0, 1,	C | P },
+	[XSP_SET_FEATURE]	= { "SET_FEATURE",	2, 2,	C | P | M },
+	[XSP_GET_QUOTA]		= { "GET_QUOTA",	0, 2,	C | P },
+	[XSP_SET_QUOTA]		= { "SET_QUOTA",	2, 3,	C | P | M },
 };
 
 const struct xsp_op *

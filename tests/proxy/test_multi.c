@@ -385,6 +385,8 @@ static const struct px_bad px_bads[] = {
 	{ XSP_READ, 12345, "/bi", 4 },
 	{ XSP_WRITE, 777, "/bi\0v", 5 },
 	{ XSP_GET_DOMAIN_PATH, 0, "", 1 },
+	{ XSP_GET_DOMAIN_PATH, 555, "0", 2 },	/* only watches ignore tx */
+	{ XSP_RESET_WATCHES, 556, "", 1 },
 	{ XSP_DIRECTORY, 0, "//", 3 },
 	{ XSP_MKDIR, 0, "/bi/a b", 8 },
 	{ XSP_SET_PERMS, 0, "/bi\0bogus", 10 },
