@@ -272,9 +272,12 @@ gate_permit(struct gate *g, struct session *s, const struct xsp_msg *m,
 {
 	int	havepath;
 
-	gr->gr_start_us = gate_now_us();
 	gr->gr_vlen = -1;
 	gr->gr_decision = "allow";
+	gr->gr_path[0] = '\0';
+	if (g->g_policy == NULL && g->g_audit == NULL)
+		return 0;		/* nothing to judge or record */
+	gr->gr_start_us = gate_now_us();
 	havepath = gate_path(m, gr);
 	if (g->g_policy == NULL)
 		return 0;
