@@ -9,7 +9,9 @@
  * changed, created or deleted a node this transaction read or wrote, and
  * the commit fails with EAGAIN.  Otherwise the modified copies replace the
  * main records, each taking the next generation, and their watches fire
- * in the order the transaction first touched them.
+ * in the order the transaction first touched them, as xenstored 4.17's
+ * do: once per node (a subtree event wins over an exact one), and not at
+ * all for a node the transaction created and deleted again.
  *
  * Example: T1 reads /a (gen 7) and writes /b; meanwhile C writes /c.  /c's
  * parent "/" changed, but T1 never read "/" (/a and /b existed), so T1
@@ -235,6 +237,9 @@ st_tx_install(struct store_conn *c, struct st_tx *t)
 	while ((a = TAILQ_FIRST(&t->t_accq)) != NULL) {
 		TAILQ_REMOVE(&t->t_accq, a, a_entry);
 		st_htab_del(&t->t_acc, &a->a_he);
+		/* Created and deleted again by the transaction: no event. */
+		if (a->a_node == NULL && a->a_gen == ST_NO_GEN)
+			a->a_fire = false;
 		if (a->a_node != NULL) {
 			a->a_node->n_gen = s->s_gen++;
 			st_db_main_put(s, a->a_node);

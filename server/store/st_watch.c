@@ -156,7 +156,6 @@ st_match(struct store *s, struct st_match *m, const char *name, bool exact)
 		st_match_bucket(s, m, "/", name, name[0] == '/');
 	}
 	if (m->m_n > 1)		/* m_v is NULL while nothing matched */
-		if (m->m_n > 1)
 		qsort(m->m_v, m->m_n, sizeof(*m->m_v), st_match_cmp);
 }
 
@@ -228,8 +227,10 @@ st_fire(struct store_conn *c, const char *name, const struct st_perm *p,
 			c->c_tx->t_fail = true;
 			return;
 		}
-		if (a->a_fire)
+		if (a->a_fire) {	/* a subtree event replaces an exact one */
+			a->a_exact = a->a_exact && exact;
 			return;
+		}
 		a->a_fire = true;
 		a->a_exact = exact;
 		if (op != NULL && (a->a_operms = malloc((nop + 1) *

@@ -229,6 +229,51 @@ Test(watch, transaction_events_on_commit)
 	t_no_event(a);
 }
 
+/* As xenstored 4.17: a node created and deleted within one transaction. */
+Test(watch, transaction_created_then_deleted_is_silent)
+{
+	uint32_t	t;
+
+	t_ok(b, XSP_MKDIR, 0, "/td/c/a", T_END);
+	t_ok(a, XSP_WATCH, 0, "/td", "d", T_END);
+	t_ok(a, XSP_WATCH, 0, "/td/c/a", "a", T_END);
+	t_ok(a, XSP_WATCH, 0, "/td/c/a/new", "n", T_END);
+	while (t_event(a) != NULL)
+		;
+	t = t_tx(b);
+	t_ok(b, XSP_MKDIR, t, "/td/c/a/new", T_END);
+	t_ok(b, XSP_RM, t, "/td/c", T_END);
+	t_ok(b, XSP_TRANSACTION_END, t, "T", T_END);
+	/* /td/c/a/new: nothing; /td/c/a: exact; /td/c: its subtree. */
+	t_expect_event(a, "/td/c/a", "a");
+	t_expect_event(a, "/td/c", "d");
+	t_no_event(a);
+
+	t = t_tx(b);
+	t_ok(b, XSP_WRITE, t, "/td/x", "1", T_END);
+	t_ok(b, XSP_RM, t, "/td/x", T_END);
+	t_ok(b, XSP_TRANSACTION_END, t, "T", T_END);
+	t_no_event(a);
+}
+
+/* A transaction's change of a node fires once, as a subtree event if any was. */
+Test(watch, transaction_subtree_event_replaces_exact)
+{
+	uint32_t	t;
+
+	t_ok(b, XSP_MKDIR, 0, "/tr/c/a/c", T_END);
+	t_ok(a, XSP_WATCH, 0, "/tr", "r", T_END);
+	while (t_event(a) != NULL)
+		;
+	t = t_tx(b);
+	t_ok(b, XSP_RM, t, "/tr/c", T_END);	  /* /tr/c/a/c: exact */
+	t_ok(b, XSP_MKDIR, t, "/tr/c/a/c", T_END); /* now: subtree */
+	t_ok(b, XSP_TRANSACTION_END, t, "T", T_END);
+	t_expect_event(a, "/tr/c", "r");
+	t_expect_event(a, "/tr/c/a/c", "r");
+	t_no_event(a);
+}
+
 Test(watch, reset_and_disconnect)
 {
 	t_ok(a, XSP_WATCH, 0, "/x", "t", T_END);
