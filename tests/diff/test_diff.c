@@ -224,6 +224,7 @@ static void
 events_both(void)
 {
 	static struct xh_msg m, ea, eb;
+	static char	 sa[4 * XSP_PAYLOAD_MAX + 8];
 	const char	*zero[] = { "0" };
 	unsigned	 i;
 	int		 ra, rb;
@@ -241,6 +242,9 @@ events_both(void)
 			if (ra != 0)
 				break;
 			same_msg(&ea, &eb, "watch events");
+			if (trace)
+				fprintf(stderr, "  conn %u event \"%s\"\n", i,
+				    show(&ea, sa, sizeof(sa)));
 		}
 	}
 }
@@ -363,6 +367,12 @@ one_op(void)
 		fprintf(stderr, "op %lu: %s\n", op_no, op_desc);
 	send_both(i, type, tx, strs, n, val ? value : NULL, vlen);
 	reply_both(i, &m);
+	if (trace) {
+		static char sm[4 * XSP_PAYLOAD_MAX + 8];
+
+		fprintf(stderr, "  -> %s \"%.120s\"\n",
+		    xsp_type_name(m.hdr.type), show(&m, sm, sizeof(sm)));
+	}
 	note_tx(i, type, tx, &m);
 	events_both();
 }
