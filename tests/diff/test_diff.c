@@ -9,8 +9,10 @@
  * order and transaction ids included.  At the end both trees are dumped
  * and compared.  The seed is printed: XSMUX_DIFF_SEED=<seed> replays a
  * failure, XSMUX_DIFF_SEED=random explores a new sequence (CI uses a fixed
- * one, DIFF_SEED_DEFAULT), XSMUX_DIFF_OPS sets the length (default
- * 20000), and XSMUX_DIFF_TRACE=1 prints every request.
+ * one, DIFF_SEED_DEFAULT, plus the guard seeds below), XSMUX_DIFF_OPS
+ * sets the length (default 20000), and XSMUX_DIFF_TRACE=1 prints every
+ * request, reply and event.  To replay one seed alone:
+ *	XSMUX_DIFF_SEED=28 test-diff --filter 'diff/random_operations'
  *
  * What xenstored 4.17 lacks (the watch depth argument, GET/SET_FEATURE,
  * GET/SET_QUOTA) and CONTROL stay out of the sequence.
@@ -24,6 +26,7 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 
 #include "harness.h"
 #include "xsp.h"
@@ -418,19 +421,18 @@ compare_trees(void)
 	    b);
 }
 
-Test(diff, random_operations, .fini = fini, .timeout = 600)
+static unsigned long
+diff_ops(void)
 {
-	const char	*env = getenv("XSMUX_DIFF_SEED");
-	unsigned long	 ops = 20000;
+	const char *env = getenv("XSMUX_DIFF_OPS");
 
-	if (getenv("XSMUX_DIFF_OPS") != NULL)
-		ops = strtoul(getenv("XSMUX_DIFF_OPS"), NULL, 10);
-	if (env == NULL)
-		seed = DIFF_SEED_DEFAULT;
-	else if (strcmp(env, "random") == 0)
-		seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
-	else
-		seed = strtoull(env, NULL, 0);
+	return env != NULL ? strtoul(env, NULL, 10) : 20000;
+}
+
+static void
+run(uint64_t s, unsigned long ops)
+{
+	seed = s;
 	fprintf(stderr, "diff: seed %" PRIu64 " (XSMUX_DIFF_SEED=%" PRIu64
 	    " replays), %lu operations\n", seed, seed, ops);
 	rng = seed;
@@ -439,4 +441,32 @@ Test(diff, random_operations, .fini = fini, .timeout = 600)
 	for (op_no = 0; op_no < ops; op_no++)
 		one_op();
 	compare_trees();
+}
+
+Test(diff, random_operations, .fini = fini, .timeout = 600)
+{
+	const char	*env = getenv("XSMUX_DIFF_SEED");
+
+	if (env == NULL)
+		run(DIFF_SEED_DEFAULT, diff_ops());
+	else if (strcmp(env, "random") == 0)
+		run((uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32),
+		    diff_ops());
+	else
+		run(strtoull(env, NULL, 0), diff_ops());
+}
+
+/* Seeds that once found differences (commit-time events): kept as guards. */
+ParameterizedTestParameters(diff, guard_seeds)
+{
+	static uint64_t seeds[] = { 28, 30 };
+
+	return cr_make_param_array(uint64_t, seeds,
+	    sizeof(seeds) / sizeof(seeds[0]));
+}
+
+ParameterizedTest(uint64_t *s, diff, guard_seeds, .fini = fini,
+    .timeout = 600)
+{
+	run(*s, diff_ops());
 }
