@@ -495,8 +495,11 @@ router_forward(struct router *r, struct session *s, const struct xsp_msg *m,
     uint32_t uptx, uint32_t aux)
 {
 	struct rreq	*rq;
+	bool		 counted = m->hdr.type == XSP_TRANSACTION_START && aux;
 
 	if (!r->r_up_ok) {
+		if (counted)
+			s->se_ntx--;
 		router_error_local(r, s, m, m->hdr.tx_id != 0 ? EAGAIN : EIO);
 		return;
 	}
@@ -505,8 +508,12 @@ router_forward(struct router *r, struct session *s, const struct xsp_msg *m,
 		return;
 	}
 	rq->rq_aux = aux;
-	if (router_send_up(r, rq, m->hdr.type, uptx, m->body, m->hdr.len) != 0)
+	if (router_send_up(r, rq, m->hdr.type, uptx, m->body,
+	    m->hdr.len) != 0) {
+		if (counted)
+			s->se_ntx--;
 		router_complete_err(r, rq, EIO);
+	}
 }
 
 static void
