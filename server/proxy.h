@@ -137,7 +137,11 @@ struct wsub {
 	char		*ws_token;	/* owned: the client's token */
 	struct rreq	*ws_pending;	/* not owned: the WATCH awaiting the
 					   upstream reply, or NULL */
+	struct rreq	*ws_unwatch;	/* not owned: an UNWATCH that waits
+					   for ws_pending's outcome */
 	int		 ws_initial;	/* wants upstream's initial event */
+	int		 ws_leaving;	/* unwatched or reset while its WATCH
+					   waits: no longer the client's */
 	TAILQ_ENTRY(wsub) ws_uwent;	/* uw_subs */
 	LIST_ENTRY(wsub) ws_sent;	/* session's se_watches */
 };
@@ -313,6 +317,8 @@ void		 session_reply(struct session *, struct rreq *, uint32_t type,
 		    const void *body, size_t len);
 void		 session_event(struct session *, const char *path,
 		    size_t plen, const char *token);
+void		 session_event_after(struct session *, struct rreq *after,
+		    const char *path, size_t plen, const char *token);
 size_t		 session_queued(struct session *);
 /* Write staged output now if nothing is ahead of it, else queue it. */
 void		 session_push(struct session *);

@@ -291,12 +291,14 @@ session_reply(struct session *s, struct rreq *rq, uint32_t type,
 
 /*
  * A watch event for this client: written now, or queued behind replies
- * still owed so it never overtakes the WATCH reply it follows.  Events
- * longer than the payload limit are dropped, as xenstored drops them.
+ * still owed so it never overtakes the WATCH reply it follows; with
+ * `after`, a request still in the queue, right behind that one instead.
+ * Events longer than the payload limit are dropped, as xenstored drops
+ * them.
  */
 void
-session_event(struct session *s, const char *path, size_t plen,
-    const char *token)
+session_event_after(struct session *s, struct rreq *after, const char *path,
+    size_t plen, const char *token)
 {
 	uint8_t		 body[XSP_PAYLOAD_MAX];
 	size_t		 tlen = strlen(token), len = plen + tlen + 2;
@@ -307,7 +309,7 @@ session_event(struct session *s, const char *path, size_t plen,
 	memcpy(body, path, plen);
 	body[plen] = '\0';
 	memcpy(body + plen + 1, token, tlen + 1);
-	if (TAILQ_EMPTY(&s->se_queue)) {
+	if (after == NULL && TAILQ_EMPTY(&s->se_queue)) {
 		if (wire_send(session_out(s), XSP_WATCH_EVENT, 0, 0, body,
 		    len) != 0)
 			session_close(s, "out of memory");
@@ -318,10 +320,20 @@ session_event(struct session *s, const char *path, size_t plen,
 	} else {
 		rq->rq_sid = s->se_id;
 		rq->rq_flags |= RQ_QUEUED | RQ_EVENT;
-		TAILQ_INSERT_TAIL(&s->se_queue, rq, rq_entry);
+		if (after != NULL)
+			TAILQ_INSERT_AFTER(&s->se_queue, after, rq, rq_entry);
+		else
+			TAILQ_INSERT_TAIL(&s->se_queue, rq, rq_entry);
 	}
 	if (!(s->se_flags & SE_DEAD))
 		session_check(s);
+}
+
+void
+session_event(struct session *s, const char *path, size_t plen,
+    const char *token)
+{
+	session_event_after(s, NULL, path, plen, token);
 }
 
 /* Arm the partial-message timer while a message is half received. */

@@ -21,6 +21,12 @@
  * write to /a/b gives one upstream event ("/a/b", "x1"), delivered as
  * ("/a/b", "t1") to A and ("/a/b", "t2") to B.  When both have unwatched,
  * upstream gets UNWATCH "/a" "x1".
+ *
+ * A WATCH waiting for upstream stays in flight whatever the client does
+ * meanwhile.  An UNWATCH (or RESET_WATCHES) of it takes it out of the
+ * client's set at once (ws_leaving) but its replies wait for upstream's
+ * verdict, so the client sees what a direct connection shows: WATCH OK,
+ * the initial event, UNWATCH OK; or the WATCH error, then ENOENT.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -203,20 +209,67 @@ watch_release(struct watch_table *wt, struct uwatch *uw)
 	watch_uw_free(wt, uw);
 }
 
-/* Frees ws, and its upstream watch with the last subscriber. */
+/* Frees ws, leaving its upstream watch to the caller. */
 static void
-watch_sub_free(struct watch_table *wt, struct session *s, struct wsub *ws)
+watch_sub_unlink(struct session *s, struct wsub *ws)
 {
 	struct uwatch	*uw = ws->ws_uw;
 
 	TAILQ_REMOVE(&uw->uw_subs, ws, ws_uwent);
 	uw->uw_nsubs--;
 	LIST_REMOVE(ws, ws_sent);
-	s->se_nwatches--;
+	if (!ws->ws_leaving)
+		s->se_nwatches--;
 	free(ws->ws_canon);
 	free(ws->ws_token);
 	free(ws);
+}
+
+/* Frees ws, and its upstream watch with the last subscriber. */
+static void
+watch_sub_free(struct watch_table *wt, struct session *s, struct wsub *ws)
+{
+	struct uwatch	*uw = ws->ws_uw;
+
+	watch_sub_unlink(s, ws);
 	watch_release(wt, uw);
+}
+
+/* ws's WATCH still waits for upstream: the client drops the pair now. */
+static void
+watch_sub_leave(struct session *s, struct wsub *ws, struct rreq *unwatch)
+{
+	ws->ws_leaving = 1;
+	ws->ws_unwatch = unwatch;
+	s->se_nwatches--;
+}
+
+/*
+ * Upstream's verdict on the WATCH ws waits for (type/body: its reply).
+ * A leaving ws gets what a direct connection gets, the initial event
+ * between the replies, and is freed; the caller frees uw if it empties.
+ */
+static void
+watch_settle(struct watch_table *wt, struct wsub *ws, uint32_t type,
+    const void *body, size_t len)
+{
+	struct router	*r = wt->wt_router;
+	struct rreq	*rq = ws->ws_pending, *un = ws->ws_unwatch;
+	struct session	*s = router_session(r, ws->ws_sid);
+	bool		 ok = type != XSP_ERROR;
+
+	ws->ws_pending = NULL;
+	ws->ws_unwatch = NULL;
+	if (ok && ws->ws_leaving && s != NULL)
+		session_event_after(s, rq, ws->ws_uw->uw_path,
+		    strlen(ws->ws_uw->uw_path), ws->ws_token);
+	router_complete(r, rq, type, body, len);
+	if (un != NULL) {
+		if (ok)
+			router_complete(r, un, XSP_UNWATCH, "OK", 3);
+		else
+			router_complete_err(r, un, ENOENT);
+	}
 }
 
 static int
@@ -242,7 +295,7 @@ watch_find_sub(struct session *s, const char *canon, const char *token)
 	struct wsub	*ws;
 
 	LIST_FOREACH(ws, &s->se_watches, ws_sent)
-		if (strcmp(ws->ws_canon, canon) == 0 &&
+		if (!ws->ws_leaving && strcmp(ws->ws_canon, canon) == 0 &&
 		    strcmp(ws->ws_token, token) == 0)
 			return ws;
 	return NULL;
@@ -297,7 +350,8 @@ watch_get(struct watch_table *wt, const struct watch_args *wa)
 /*
  * ws waits for uw's upstream reply.  A fresh watch is sent now; one that
  * upstream cannot take (a path too long to carry our token) is refused
- * as xenstored refuses such paths, EINVAL.
+ * as xenstored refuses such paths, EINVAL; while upstream is away, EIO,
+ * as any other request then gets.
  */
 static void
 watch_set(struct watch_table *wt, struct session *s, struct wsub *ws,
@@ -305,16 +359,21 @@ watch_set(struct watch_table *wt, struct session *s, struct wsub *ws,
 {
 	struct uwatch	*uw = ws->ws_uw;
 
+	int		 err = EIO;
+
 	ws->ws_pending = rq;
-	if (uw->uw_state != UW_DOWN || !router_upstream_ok(wt->wt_router))
+	if (uw->uw_state == UW_SETTING)
 		return;		/* answered when upstream answers */
-	if (watch_send(wt, uw, XSP_WATCH) == 0) {
-		uw->uw_state = UW_SETTING;
-		return;
+	if (router_upstream_ok(wt->wt_router)) {
+		if (watch_send(wt, uw, XSP_WATCH) == 0) {
+			uw->uw_state = UW_SETTING;
+			return;
+		}
+		err = EINVAL;
 	}
 	ws->ws_pending = NULL;
 	watch_sub_free(wt, s, ws);
-	router_complete_err(wt->wt_router, rq, EINVAL);
+	router_complete_err(wt->wt_router, rq, err);
 }
 
 /* May s add this watch?  0, or the errno xenstored would answer. */
@@ -374,6 +433,7 @@ watch_unwatch(struct watch_table *wt, struct session *s,
 	struct watch_args	 wa;
 	char			 canon[XSP_PAYLOAD_MAX + 32];
 	struct wsub		*ws;
+	struct rreq		*un;
 
 	if (watch_parse(m, &wa, false) != 0 ||
 	    watch_canon(wa.wa_path, canon, sizeof(canon)) < 0) {
@@ -384,23 +444,33 @@ watch_unwatch(struct watch_table *wt, struct session *s,
 		router_error_local(r, s, m, ENOENT);
 		return;
 	}
-	if (ws->ws_pending != NULL)
-		watch_answer(wt, s, ws, ws->ws_pending);
+	if (ws->ws_pending != NULL) {
+		if ((un = router_queue_req(s, m)) == NULL) {
+			session_close(s, "out of memory");
+			return;
+		}
+		watch_sub_leave(s, ws, un);
+		return;
+	}
 	watch_sub_free(wt, s, ws);
 	router_reply_local(r, s, m, XSP_UNWATCH, "OK", 3);
 }
 
-/* RESET_WATCHES: a WATCH still waiting is answered first, as upstream
- * would have answered it before the reset. */
+/* RESET_WATCHES: a WATCH still waiting keeps waiting for its reply,
+ * which goes out before the reset's, as a direct connection has it. */
 void
 watch_reset(struct watch_table *wt, struct session *s)
 {
-	struct wsub	*ws;
+	struct wsub	*ws, *next;
 
-	while ((ws = LIST_FIRST(&s->se_watches)) != NULL) {
+	for (ws = LIST_FIRST(&s->se_watches); ws != NULL; ws = next) {
+		next = LIST_NEXT(ws, ws_sent);
+		if (ws->ws_leaving)
+			continue;
 		if (ws->ws_pending != NULL)
-			watch_answer(wt, s, ws, ws->ws_pending);
-		watch_sub_free(wt, s, ws);
+			watch_sub_leave(s, ws, NULL);
+		else
+			watch_sub_free(wt, s, ws);
 	}
 }
 
@@ -428,8 +498,7 @@ watch_fail(struct watch_table *wt, struct uwatch *uw, const struct xsp_msg *m)
 	while (n-- > 0) {
 		ws = TAILQ_FIRST(&uw->uw_subs);
 		if (ws->ws_pending != NULL)
-			router_complete(r, ws->ws_pending, m->hdr.type,
-			    m->body, m->hdr.len);
+			watch_settle(wt, ws, m->hdr.type, m->body, m->hdr.len);
 		else
 			log_warnx("%s: watch %s lost: upstream refused it again",
 			    __func__, uw->uw_path);
@@ -445,7 +514,8 @@ watch_upstream_reply(struct watch_table *wt, struct rreq *rq,
 {
 	struct idm_node	*n = idmap_find(&wt->wt_byid, rq->rq_aux);
 	struct uwatch	*uw;
-	struct wsub	*ws;
+	struct wsub	*ws, *next;
+	int		 leaving;
 
 	if (n == NULL)
 		return;
@@ -457,19 +527,20 @@ watch_upstream_reply(struct watch_table *wt, struct rreq *rq,
 		return;
 	}
 	uw->uw_state = UW_INIT;
-	if (uw->uw_nsubs == 0) {
-		watch_release(wt, uw);
-		return;
-	}
-	TAILQ_FOREACH(ws, &uw->uw_subs, ws_uwent) {
+	uw->uw_nsubs++;		/* hold uw while leaving subscribers go */
+	for (ws = TAILQ_FIRST(&uw->uw_subs); ws != NULL; ws = next) {
+		next = TAILQ_NEXT(ws, ws_uwent);
 		ws->ws_initial = 1;
-		if (ws->ws_pending != NULL) {
-			rq = ws->ws_pending;
-			ws->ws_pending = NULL;
-			router_complete(wt->wt_router, rq, m->hdr.type,
-			    m->body, m->hdr.len);
-		}
+		if (ws->ws_pending == NULL)
+			continue;
+		leaving = ws->ws_leaving;
+		watch_settle(wt, ws, m->hdr.type, m->body, m->hdr.len);
+		if (leaving)
+			watch_sub_free(wt, router_session(wt->wt_router,
+			    ws->ws_sid), ws);
 	}
+	uw->uw_nsubs--;
+	watch_release(wt, uw);
 }
 
 static struct uwatch *
@@ -520,6 +591,24 @@ watch_upstream_event(struct watch_table *wt, const struct xsp_msg *m)
 	}
 }
 
+/* Upstream is gone: WATCHes still waiting fail with EIO, as every
+ * request in flight does; the pairs already set wait to be set again. */
+static void
+watch_fail_pending(struct watch_table *wt, struct uwatch *uw)
+{
+	static const char	 eio[] = "EIO";
+	struct wsub		*ws, *next;
+
+	for (ws = TAILQ_FIRST(&uw->uw_subs); ws != NULL; ws = next) {
+		next = TAILQ_NEXT(ws, ws_uwent);
+		if (ws->ws_pending == NULL)
+			continue;
+		watch_settle(wt, ws, XSP_ERROR, eio, sizeof(eio));
+		watch_sub_unlink(router_session(wt->wt_router, ws->ws_sid),
+		    ws);
+	}
+}
+
 void
 watch_upstream_down(struct watch_table *wt)
 {
@@ -530,6 +619,7 @@ watch_upstream_down(struct watch_table *wt)
 		for (uw = LIST_FIRST(&wt->wt_bykey[i]); uw != NULL; uw = next) {
 			next = LIST_NEXT(uw, uw_hent);
 			uw->uw_state = UW_DOWN;
+			watch_fail_pending(wt, uw);
 			if (uw->uw_nsubs == 0)
 				watch_uw_free(wt, uw);
 		}

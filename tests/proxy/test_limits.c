@@ -133,6 +133,61 @@ Test(limits, watch_and_transaction_bounds)
 	cr_expect_eq(count_upstream(), 0);
 }
 
+/*
+ * UNWATCH of a WATCH still waiting for upstream: the pair stays in flight
+ * (so it counts against the bound) and the client sees what a direct
+ * connection shows.
+ */
+Test(limits, unwatch_of_waiting_watch_waits_for_upstream)
+{
+	struct bufferevent	*a = tclient(&env);
+	struct tmsg		 w1, w2, t;
+
+	tsend(a, XSP_WATCH, 1, 0, "/u1", "t", NULL);
+	tsend(a, XSP_UNWATCH, 2, 0, "/u1", "t", NULL);
+	tsend(a, XSP_WATCH, 3, 0, "/u2", "t", NULL);
+	tsend(a, XSP_UNWATCH, 4, 0, "/u2", "t", NULL);
+	tsend(a, XSP_WATCH, 5, 0, "/u3", "t", NULL);	/* past the bound */
+	cr_assert(trecv(&env, env.fake, &w1));
+	cr_assert(trecv(&env, env.fake, &w2));
+	cr_expect_eq(count_upstream(), 0, "read past the in-flight bound");
+	cr_expect_eq(tpending(&env, a), 0, "answered before upstream");
+	tsend_raw(env.fake, XSP_WATCH, w1.hdr.req_id, 0, "OK", 3);
+	expect(a, XSP_WATCH, 1, 0, "OK|");
+	expect(a, XSP_WATCH_EVENT, 0, 0, "/u1|t|");
+	expect(a, XSP_UNWATCH, 2, 0, "OK|");
+	cr_assert(trecv(&env, env.fake, &t), "no UNWATCH upstream");
+	cr_expect_eq(t.hdr.type, XSP_UNWATCH);
+	tsend_raw(env.fake, XSP_ERROR, w2.hdr.req_id, 0, "EINVAL", 7);
+	expect(a, XSP_ERROR, 3, 0, "EINVAL|");
+	expect(a, XSP_ERROR, 4, 0, "ENOENT|");
+	cr_assert(trecv(&env, env.fake, &t), "reading did not resume");
+	cr_expect_eq(t.hdr.type, XSP_WATCH);
+}
+
+/* RESET_WATCHES with a WATCH waiting: its reply and event come first. */
+Test(limits, reset_with_waiting_watch)
+{
+	struct bufferevent	*a = tclient(&env);
+	struct tmsg		 w, t;
+
+	tsend(a, XSP_WATCH, 1, 0, "/r1", "t", NULL);
+	cr_assert(trecv(&env, env.fake, &w));
+	tsend(a, XSP_RESET_WATCHES, 2, 0, "", NULL);
+	cr_expect_eq(tpending(&env, a), 0, "reset answered before the watch");
+	tsend_raw(env.fake, XSP_WATCH, w.hdr.req_id, 0, "OK", 3);
+	expect(a, XSP_WATCH, 1, 0, "OK|");
+	expect(a, XSP_WATCH_EVENT, 0, 0, "/r1|t|");
+	expect(a, XSP_RESET_WATCHES, 2, 0, "OK|");
+	cr_assert(trecv(&env, env.fake, &t));
+	cr_expect_eq(t.hdr.type, XSP_UNWATCH);
+	tsend(env.fake, XSP_WATCH_EVENT, 0, 0, "/r1", w.body + 4, NULL);
+	cr_expect_eq(tpending(&env, a), 0, "event after the reset");
+	tsend(a, XSP_WATCH, 3, 0, "/r1", "t", NULL);	/* not EEXIST */
+	cr_assert(trecv(&env, env.fake, &t));
+	cr_expect_eq(t.hdr.type, XSP_WATCH);
+}
+
 static int
 one_session(void *arg)
 {
@@ -225,21 +280,62 @@ Test(loss, inflight_fail_transactions_eagain_watches_reset)
 	expect(a, XSP_READ, 8, 0, "v");
 }
 
-Test(loss, watch_while_down_is_set_on_reconnect)
+/* A WATCH while upstream is away fails like any request; nothing waits. */
+Test(loss, watch_while_down_fails_eio)
 {
 	struct bufferevent	*a = tclient(&env);
-	struct tmsg		 w;
+	struct tmsg		 t;
 
 	tupstream_lose(&env);
 	tsend(a, XSP_WATCH, 1, 0, "/d", "td", NULL);
-	cr_expect_eq(tpending(&env, a), 0);
+	tsend(a, XSP_READ, 2, 0, "/d", NULL);
+	expect(a, XSP_ERROR, 1, 0, "EIO|");
+	expect(a, XSP_ERROR, 2, 0, "EIO|");
 	tupstream_attach(&env);
+	cr_expect_eq(count_upstream(), 0, "a failed watch was set");
+	tsend(a, XSP_WATCH, 3, 0, "/d", "td", NULL);	/* not EEXIST */
+	cr_assert(trecv(&env, env.fake, &t));
+	tsend_raw(env.fake, XSP_WATCH, t.hdr.req_id, 0, "OK", 3);
+	expect(a, XSP_WATCH, 3, 0, "OK|");
+}
+
+/* A WATCH in flight when upstream goes fails, and holds nothing back. */
+Test(loss, watch_in_flight_fails_eio)
+{
+	struct bufferevent	*a = tclient(&env);
+	struct tmsg		 w, t;
+
+	tsend(a, XSP_WATCH, 1, 0, "/d", "td", NULL);
 	cr_assert(trecv(&env, env.fake, &w));
-	cr_expect_eq(w.hdr.type, XSP_WATCH);
-	tsend_raw(env.fake, XSP_WATCH, w.hdr.req_id, 0, "OK", 3);
-	tsend(env.fake, XSP_WATCH_EVENT, 0, 0, "/d", w.body + 3, NULL);
-	expect(a, XSP_WATCH, 1, 0, "OK|");
-	expect(a, XSP_WATCH_EVENT, 0, 0, "/d|td|");
+	tsend(a, XSP_READ, 2, 0, "/d", NULL);
+	cr_assert(trecv(&env, env.fake, &t));
+	tupstream_lose(&env);
+	expect(a, XSP_ERROR, 1, 0, "EIO|");
+	expect(a, XSP_ERROR, 2, 0, "EIO|");
+	tsend(a, XSP_UNWATCH, 3, 0, "/d", "td", NULL);
+	expect(a, XSP_ERROR, 3, 0, "ENOENT|");
+	tupstream_attach(&env);
+	cr_expect_eq(count_upstream(), 0, "a failed watch was set again");
+}
+
+/* A transaction refused while upstream is away gives its slot back. */
+Test(loss, transaction_start_while_down_keeps_no_slot)
+{
+	struct bufferevent	*a = tclient(&env);
+	struct tmsg		 t;
+	uint32_t		 i;
+
+	tupstream_lose(&env);
+	for (i = 0; i < PX_TRANSACTIONS_DEFAULT + 2; i++) {
+		tsend(a, XSP_TRANSACTION_START, i, 0, "", NULL);
+		expect(a, XSP_ERROR, i, 0, "EIO|");
+	}
+	tupstream_attach(&env);
+	tsend(a, XSP_TRANSACTION_START, 99, 0, "", NULL);
+	cr_assert(trecv(&env, env.fake, &t), "refused with no slot left");
+	tsend_raw(env.fake, XSP_TRANSACTION_START, t.hdr.req_id, 0, "4", 2);
+	cr_assert(trecv(&env, a, &t));
+	cr_expect_eq(t.hdr.type, XSP_TRANSACTION_START, "%s", tbody(&t));
 }
 
 /* xenbus: every write(2) toward the device is one whole message. */
