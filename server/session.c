@@ -191,11 +191,13 @@ session_resume(struct session *s, int flag)
 	    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 }
 
+/* Not reading: a half-received message is then not the client's fault. */
 static void
 session_pause(struct session *s, int flag)
 {
 	s->se_flags |= flag;
 	bufferevent_disable(s->se_bev, EV_READ);
+	evtimer_del(s->se_partial);
 }
 
 /* After output grew: enforce the byte bound, pause past the high mark. */
@@ -345,7 +347,8 @@ session_partial(struct session *s, bool progress)
 	struct timeval	 tv = { ms / 1000, (ms % 1000) * 1000 };
 
 	if (evbuffer_get_length(in) == 0 ||
-	    (s->se_flags & (SE_PAUSE_INFL | SE_PAUSE_RATE)) || ms == 0) {
+	    (s->se_flags & (SE_PAUSE_INFL | SE_PAUSE_OUT | SE_PAUSE_RATE)) ||
+	    ms == 0) {
 		evtimer_del(s->se_partial);
 		return;
 	}

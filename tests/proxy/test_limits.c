@@ -207,6 +207,50 @@ Test(limits, partial_message_times_out)
 	cr_expect_eq(t.hdr.type, XSP_READ);
 }
 
+static void
+deadline_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	*(int *)arg = 1;
+}
+
+static int
+flag_set(void *arg)
+{
+	return *(int *)arg;
+}
+
+/*
+ * A message the proxy has stopped reading, holding the client back for its
+ * unread replies, is not "incomplete for too long".
+ */
+static void
+setup_partial_out(void)
+{
+	setup_limits(4, 2, 1, 1024 * 1024, 50);
+}
+
+Test(limits, output_pause_is_not_a_partial_message,
+    .init = setup_partial_out)
+{
+	struct bufferevent	*a = tclient(&env);
+	struct event		*deadline;
+	struct timeval		 tv = { 0, 300 * 1000 };
+	int			 i, done = 0;
+
+	bufferevent_disable(a, EV_READ);	/* a stops reading */
+	bufferevent_setwatermark(a, EV_READ, 0, 4096);
+	for (i = 0; i < 4000; i++)		/* ~90 KiB of ENOENT */
+		tsend(a, XSP_UNWATCH, (uint32_t)i, 0, "/n", "t", NULL);
+	/* The rest of this header stays unread: the proxy stopped reading. */
+	bufferevent_write(a, "\x02\0\0\0\x01\0", 6);
+	deadline = evtimer_new(env.base, deadline_cb, &done);
+	evtimer_add(deadline, &tv);
+	cr_assert(trun_until(&env, flag_set, &done, 1000));
+	event_free(deadline);
+	cr_expect_eq(router_nsessions(env.r), 1,
+	    "client dropped while the proxy held it back");
+}
+
 Test(limits, non_reading_client_dropped_others_served)
 {
 	struct bufferevent	*a = tclient(&env), *b = tclient(&env);
