@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -141,6 +142,36 @@ audit_reopen(struct audit *a)
 	return a->au_path != NULL ? audit_open_file(a) : 0;
 }
 
+/*
+ * A JSON string for s (null for NULL).  When s is not UTF-8 (a path or a
+ * process name is the client's choice), every byte above 0x7f is written
+ * as the four characters \xNN, rather than losing the field.
+ */
+static json_t *
+audit_str(const char *s)
+{
+	json_t		*j;
+	char		*esc, *p;
+	const char	*q;
+
+	if (s == NULL)
+		return json_null();
+	if ((j = json_string(s)) != NULL)
+		return j;
+	if ((esc = malloc(strlen(s) * 4 + 1)) == NULL)
+		return json_null();
+	for (p = esc, q = s; *q != '\0'; q++) {
+		if ((unsigned char)*q < 0x80)
+			*p++ = *q;
+		else
+			p += sprintf(p, "\\x%02x", (unsigned char)*q);
+	}
+	*p = '\0';
+	j = json_string(esc);
+	free(esc);
+	return j != NULL ? j : json_null();
+}
+
 /* A new record with the timestamp, event name and client fields. */
 static json_t *
 audit_record(const char *event, const struct audit_client *c)
@@ -162,10 +193,8 @@ audit_record(const char *event, const struct audit_client *c)
 	json_object_set_new(o, "uid", json_integer(c->ac_uid));
 	json_object_set_new(o, "gid", json_integer(c->ac_gid));
 	json_object_set_new(o, "pid", json_integer(c->ac_pid));
-	json_object_set_new(o, "exe", c->ac_exe != NULL ?
-	    json_string(c->ac_exe) : json_null());
-	json_object_set_new(o, "listener", c->ac_listener != NULL ?
-	    json_string(c->ac_listener) : json_null());
+	json_object_set_new(o, "exe", audit_str(c->ac_exe));
+	json_object_set_new(o, "listener", audit_str(c->ac_listener));
 	return o;
 }
 
@@ -219,8 +248,7 @@ audit_request(struct audit *a, const struct audit_client *c,
 	if ((o = audit_record("request", c)) == NULL)
 		return;
 	json_object_set_new(o, "op", json_string(xsp_type_name(r->ar_type)));
-	json_object_set_new(o, "path", r->ar_path != NULL ?
-	    json_string(r->ar_path) : json_null());
+	json_object_set_new(o, "path", audit_str(r->ar_path));
 	json_object_set_new(o, "tx_id", json_integer(r->ar_tx_id));
 	json_object_set_new(o, "req_id", json_integer(r->ar_req_id));
 	json_object_set_new(o, "upstream_req_id", r->ar_forwarded ?
@@ -252,7 +280,7 @@ audit_disconnect(struct audit *a, const struct audit_client *c,
 		return;
 	if ((o = audit_record("disconnect", c)) == NULL)
 		return;
-	json_object_set_new(o, "reason", json_string(reason));
+	json_object_set_new(o, "reason", audit_str(reason));
 	audit_emit(a, o);
 }
 
@@ -266,7 +294,7 @@ audit_event(struct audit *a, const struct audit_client *c, const char *path,
 		return;
 	if ((o = audit_record("watch_event", c)) == NULL)
 		return;
-	json_object_set_new(o, "path", json_string(path));
+	json_object_set_new(o, "path", audit_str(path));
 	json_object_set_new(o, "token_len", json_integer((json_int_t)
 	    strlen(token)));
 	audit_emit(a, o);
@@ -279,10 +307,9 @@ audit_reload(struct audit *a, const char *file, bool ok, const char *message)
 
 	if (a == NULL || (o = audit_record("policy_reload", NULL)) == NULL)
 		return;
-	json_object_set_new(o, "file", json_string(file));
+	json_object_set_new(o, "file", audit_str(file));
 	json_object_set_new(o, "result", json_string(ok ? "OK" : "failed"));
-	json_object_set_new(o, "message", message != NULL ?
-	    json_string(message) : json_null());
+	json_object_set_new(o, "message", audit_str(message));
 	audit_emit(a, o);
 }
 
@@ -318,7 +345,7 @@ audit_protocol_error(struct audit *a, const struct audit_client *c,
 	}
 	rt->ar_count++;
 	if (a != NULL && (o = audit_record("protocol_error", c)) != NULL) {
-		json_object_set_new(o, "error", json_string(what));
+		json_object_set_new(o, "error", audit_str(what));
 		audit_emit(a, o);
 	}
 }

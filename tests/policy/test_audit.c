@@ -121,6 +121,25 @@ Test(audit, request_record_fields)
 	json_decref(l[0]);
 }
 
+/* A path or process name that is not UTF-8 still gets its field. */
+Test(audit, bytes_that_are_not_utf8_are_escaped)
+{
+	struct audit_req	 r = req(XSP_WRITE, "/etc\xff/x", "EACCES",
+				    "deny");
+	struct audit_client	 c = client;
+	json_t			*l[4];
+
+	c.ac_exe = "evil\xc3";
+	cr_assert_eq(audit_open(file, AUDIT_DEFAULT, &au), 0);
+	audit_request(au, &c, &r);
+	cr_assert_eq(read_lines(file, l, 4), 1);
+	cr_assert_str_eq(json_string_value(json_object_get(l[0], "path")),
+	    "/etc\\xff/x");
+	cr_assert_str_eq(json_string_value(json_object_get(l[0], "exe")),
+	    "evil\\xc3");
+	json_decref(l[0]);
+}
+
 Test(audit, default_classes_skip_reads_but_keep_refusals_and_errors)
 {
 	struct audit_req r;
