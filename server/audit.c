@@ -260,6 +260,8 @@ audit_request(struct audit *a, const struct audit_client *c,
 	json_object_set_new(o, "latency_us",
 	    json_integer((json_int_t)r->ar_latency_us));
 	json_object_set_new(o, "decision", json_string(r->ar_decision));
+	if (r->ar_client_gone)
+		json_object_set_new(o, "client_gone", json_true());
 	audit_emit(a, o);
 }
 

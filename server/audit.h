@@ -71,6 +71,7 @@ struct audit_req {
 	const char	*ar_result;	/* "OK" or an error name */
 	uint64_t	 ar_latency_us;
 	const char	*ar_decision;	/* "allow", "deny" or "local" */
+	bool		 ar_client_gone; /* answered after the client left */
 };
 
 /* Per-client protocol-error rate limiting, kept by the session. */

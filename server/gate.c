@@ -289,7 +289,7 @@ gate_permit(struct gate *g, struct session *s, const struct xsp_msg *m,
 	return EACCES;
 }
 
-/* The reply to rq leaves for its client: audit it. */
+/* The reply to rq leaves for its client (or for none: it left): audit it. */
 void
 gate_complete(struct gate *g, struct session *s, const struct rreq *rq,
     uint32_t type, const void *body, size_t len)
@@ -300,10 +300,15 @@ gate_complete(struct gate *g, struct session *s, const struct rreq *rq,
 
 	if (g->g_audit == NULL || rq->rq_decision == NULL)
 		return;
+	if (s != NULL)
+		gate_client(s, &c);
+	else if (rq->rq_gone != NULL)
+		c = *rq->rq_gone;
+	else
+		return;
 	if (type == XSP_ERROR)
 		snprintf(result, sizeof(result), "%.*s", (int)(len > 0 ?
 		    strnlen(body, len) : 0), (const char *)body);
-	gate_client(s, &c);
 	ar.ar_type = rq->rq_type;
 	ar.ar_path = rq->rq_path;
 	ar.ar_tx_id = rq->rq_tx_id;
@@ -314,7 +319,35 @@ gate_complete(struct gate *g, struct session *s, const struct rreq *rq,
 	ar.ar_result = result;
 	ar.ar_latency_us = gate_now_us() - rq->rq_start_us;
 	ar.ar_decision = rq->rq_decision;
+	ar.ar_client_gone = s == NULL;
 	audit_request(g->g_audit, &c, &ar);
+}
+
+/*
+ * s leaves with rq still upstream: keep who sent it, so that the change
+ * it may make is audited when upstream answers.
+ */
+void
+gate_orphan(struct gate *g, struct session *s, struct rreq *rq)
+{
+	struct audit_client	c, *o;
+	size_t			le, ll;
+
+	if (g->g_audit == NULL || rq->rq_decision == NULL)
+		return;
+	gate_client(s, &c);
+	le = c.ac_exe != NULL ? strlen(c.ac_exe) + 1 : 0;
+	ll = c.ac_listener != NULL ? strlen(c.ac_listener) + 1 : 0;
+	if ((o = malloc(sizeof(*o) + le + ll)) == NULL)
+		return;
+	*o = c;
+	if (le > 0)
+		o->ac_exe = memcpy((char *)(o + 1), c.ac_exe, le);
+	if (ll > 0)
+		o->ac_listener = memcpy((char *)(o + 1) + le, c.ac_listener,
+		    ll);
+	free(rq->rq_gone);
+	rq->rq_gone = o;
 }
 
 /* May s see an event for path (as upstream sent it)? */

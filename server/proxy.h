@@ -119,6 +119,8 @@ struct rreq {
 	long		 rq_vlen;	/* WRITE's value length, or -1 */
 	uint64_t	 rq_start_us;	/* when the request was read */
 	uint32_t	 rq_up_id;	/* upstream req_id; 0: never sent */
+	struct audit_client *rq_gone;	/* owned, one block: who sent it,
+					   once that client has left */
 };
 TAILQ_HEAD(rreq_q, rreq);
 
@@ -232,9 +234,11 @@ void		 gate_session_gone(struct gate *, struct session *,
 uint64_t	 gate_rate_wait(struct gate *, struct session *);
 int		 gate_permit(struct gate *, struct session *,
 		    const struct xsp_msg *, struct gate_req *);
+/* s is NULL for a request whose client has left (gate_orphan). */
 void		 gate_complete(struct gate *, struct session *,
 		    const struct rreq *, uint32_t type, const void *body,
 		    size_t len);
+void		 gate_orphan(struct gate *, struct session *, struct rreq *);
 bool		 gate_event_visible(struct gate *, struct session *,
 		    const char *path, const char *token);
 void		 gate_protocol_error(struct gate *, struct session *,

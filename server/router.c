@@ -130,6 +130,7 @@ rreq_free(struct rreq *rq)
 		return;
 	free(rq->rq_reply);
 	free(rq->rq_path);
+	free(rq->rq_gone);
 	free(rq);
 }
 
@@ -272,9 +273,10 @@ router_session_gone(struct router *r, struct session *s)
 	while ((rq = TAILQ_FIRST(&s->se_queue)) != NULL) {
 		TAILQ_REMOVE(&s->se_queue, rq, rq_entry);
 		rq->rq_flags &= ~RQ_QUEUED;
-		if (!(rq->rq_flags & RQ_INMAP)) {
+		if (rq->rq_flags & RQ_INMAP)
+			gate_orphan(r->r_gate, s, rq);	/* audited later */
+		else
 			rreq_free(rq);
-		}
 	}
 	s->se_inflight = 0;
 	idmap_remove(&r->r_sessions, &s->se_node);
@@ -450,6 +452,7 @@ router_complete(struct router *r, struct rreq *rq, uint32_t type,
 
 	if (!(rq->rq_flags & RQ_QUEUED)) {
 		log_debug("%s: reply for a departed client dropped", __func__);
+		gate_complete(r->r_gate, NULL, rq, type, body, len);
 		rreq_free(rq);
 		return;
 	}

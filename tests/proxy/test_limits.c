@@ -382,6 +382,39 @@ Test(loss, transaction_start_while_down_keeps_no_slot)
 	cr_expect_eq(t.hdr.type, XSP_TRANSACTION_START, "%s", tbody(&t));
 }
 
+/* A change made after its client left is audited all the same. */
+Test(loss, reply_after_client_left_is_audited)
+{
+	struct bufferevent	*a = tclient(&env);
+	char			 dir[] = "/tmp/xsmux-orphan-XXXXXX", file[64];
+	char			 line[1024] = "";
+	struct tmsg		 t;
+	FILE			*f;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/audit.jsonl", dir);
+	cr_assert_eq(gate_open_audit(router_gate(env.r), file,
+	    AUDIT_DEFAULT), 0);
+	tsend(a, XSP_WRITE, 1, 0, "/stealth", "v", NULL);
+	cr_assert(trecv(&env, env.fake, &t));
+	tclient_close(&env, a);
+	cr_assert_eq(router_nsessions(env.r), 0);
+	tsend_raw(env.fake, XSP_WRITE, t.hdr.req_id, 0, "OK", 3);
+	tpump(&env);
+	gate_open_audit(router_gate(env.r), "/dev/null", 0); /* flushed */
+	cr_assert_not_null(f = fopen(file, "r"));
+	while (fgets(line, sizeof(line), f) != NULL &&
+	    strstr(line, "\"op\":\"WRITE\"") == NULL)
+		;
+	fclose(f);
+	unlink(file);
+	rmdir(dir);
+	cr_expect(strstr(line, "\"path\":\"/stealth\"") != NULL &&
+	    strstr(line, "\"result\":\"OK\"") != NULL &&
+	    strstr(line, "\"client_gone\":true") != NULL &&
+	    strstr(line, "\"uid\":") != NULL, "no WRITE record: %s", line);
+}
+
 /* xenbus: every write(2) toward the device is one whole message. */
 Test(loss, xenbus_writes_whole_messages)
 {
