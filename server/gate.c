@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@ struct gate {
 	struct audit	*g_audit;	/* owned, or NULL: no audit log */
 	unsigned	 g_gen;		/* bumped by every policy (re)load */
 	struct px_limits g_lim;		/* the daemon's own bounds */
+	char		 g_home[32];	/* base of relative paths */
 };
 
 static uint64_t
@@ -56,7 +58,22 @@ gate_new(const struct px_limits *lim)
 		return NULL;
 	g->g_lim = *lim;
 	g->g_gen = 1;
+	gate_set_domid(g, 0);
 	return g;
+}
+
+/* Relative paths are judged under the upstream connection's domain. */
+void
+gate_set_domid(struct gate *g, uint32_t domid)
+{
+	snprintf(g->g_home, sizeof(g->g_home), "/local/domain/%" PRIu32,
+	    domid);
+}
+
+const char *
+gate_home(const struct gate *g)
+{
+	return g->g_home;
 }
 
 void
@@ -245,7 +262,8 @@ gate_rate_wait(struct gate *g, struct session *s)
  * check answers that), or -1 if it is too long to judge.
  */
 static int
-gate_path(const struct xsp_msg *m, struct gate_req *gr)
+gate_path(const struct gate *g, const struct xsp_msg *m,
+    struct gate_req *gr)
 {
 	const struct xsp_op	*op = xsp_op(m->hdr.type);
 	const char		*p;
@@ -257,7 +275,7 @@ gate_path(const struct xsp_msg *m, struct gate_req *gr)
 		return 0;
 	if (m->hdr.type == XSP_WRITE)
 		gr->gr_vlen = (long)(m->hdr.len - off);
-	if (policy_canon(PX_IMPLICIT_PATH, p, len, gr->gr_path,
+	if (policy_canon(g->g_home, p, len, gr->gr_path,
 	    sizeof(gr->gr_path)) < 0) {
 		gr->gr_path[0] = '\0';
 		return -1;
@@ -278,7 +296,7 @@ gate_permit(struct gate *g, struct session *s, const struct xsp_msg *m,
 	if (g->g_policy == NULL && g->g_audit == NULL)
 		return 0;		/* nothing to judge or record */
 	gr->gr_start_us = gate_now_us();
-	havepath = gate_path(m, gr);
+	havepath = gate_path(g, m, gr);
 	if (g->g_policy == NULL)
 		return 0;
 	gate_match(g, s);
@@ -360,7 +378,7 @@ gate_event_visible(struct gate *g, struct session *s, const char *path,
 
 	if (g->g_policy != NULL) {
 		gate_match(g, s);
-		if (policy_canon(PX_IMPLICIT_PATH, path, strlen(path), canon,
+		if (policy_canon(g->g_home, path, strlen(path), canon,
 		    sizeof(canon)) < 0 ||
 		    !policy_event_visible(s->se_rule, canon))
 			return false;

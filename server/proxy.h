@@ -49,8 +49,6 @@
 #define PX_ACCEPT_PAUSE_SEC	1	/* accept pause on EMFILE/ENFILE */
 #define PX_BACKOFF_MIN_MS	50	/* upstream reconnect backoff */
 #define PX_BACKOFF_MAX_MS	2000
-#define PX_IMPLICIT_PATH	"/local/domain/0" /* base of relative paths
-						     on a dom0 connection */
 
 /* Per-client bounds (DESIGN.md invariant 7). */
 struct px_limits {
@@ -228,6 +226,10 @@ int		 gate_load_policy(struct gate *, const char *file, char *err,
 int		 gate_open_audit(struct gate *, const char *dest,
 		    unsigned classes);
 void		 gate_reload(struct gate *);
+/* The upstream connection's domain (default 0): relative paths are
+ * judged under its /local/domain/<domid>. */
+void		 gate_set_domid(struct gate *, uint32_t domid);
+const char	*gate_home(const struct gate *);
 void		 gate_session_new(struct gate *, struct session *);
 void		 gate_session_gone(struct gate *, struct session *,
 		    const char *why);
@@ -309,7 +311,8 @@ void		 watch_upstream_event(struct watch_table *,
 void		 watch_upstream_down(struct watch_table *);
 void		 watch_upstream_up(struct watch_table *);
 unsigned	 watch_count_upstream(struct watch_table *);
-int		 watch_canon(const char *path, char *out, size_t cap);
+int		 watch_canon(const char *home, const char *path, char *out,
+		    size_t cap);
 
 /* session.c */
 struct session	*session_new(struct router *, struct bufferevent *,

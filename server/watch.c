@@ -99,16 +99,16 @@ watch_count_upstream(struct watch_table *wt)
 	return (unsigned)wt->wt_byid.im_count;
 }
 
-/* Canonical form of a watch path: relative ones under the implicit base. */
+/* Canonical form of a watch path: relative ones under home. */
 int
-watch_canon(const char *path, char *out, size_t cap)
+watch_canon(const char *home, const char *path, char *out, size_t cap)
 {
 	int	n;
 
 	if (path[0] == '/' || path[0] == '@')
 		n = snprintf(out, cap, "%s", path);
 	else
-		n = snprintf(out, cap, "%s/%s", PX_IMPLICIT_PATH, path);
+		n = snprintf(out, cap, "%s/%s", home, path);
 	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : n;
 }
 
@@ -382,7 +382,8 @@ watch_admit(struct watch_table *wt, struct session *s,
     const struct xsp_msg *m, struct watch_args *wa, char *canon, size_t cap)
 {
 	if (watch_parse(m, wa, true) != 0 ||
-	    watch_canon(wa->wa_path, canon, cap) < 0)
+	    watch_canon(gate_home(router_gate(wt->wt_router)), wa->wa_path,
+	    canon, cap) < 0)
 		return EINVAL;
 	if (watch_find_sub(s, canon, wa->wa_token) != NULL)
 		return EEXIST;
@@ -436,7 +437,8 @@ watch_unwatch(struct watch_table *wt, struct session *s,
 	struct rreq		*un;
 
 	if (watch_parse(m, &wa, false) != 0 ||
-	    watch_canon(wa.wa_path, canon, sizeof(canon)) < 0) {
+	    watch_canon(gate_home(router_gate(r)), wa.wa_path, canon,
+	    sizeof(canon)) < 0) {
 		router_error_local(r, s, m, EINVAL);
 		return;
 	}

@@ -50,6 +50,7 @@ struct xsmuxd {
 	const char	*x_audit;	/* --audit-log destination, or NULL */
 	unsigned	 x_audit_classes;
 	bool		 x_check;	/* --check-config */
+	uint32_t	 x_domid;	/* --domid: upstream's domain */
 	struct gate	*x_gate;	/* owned */
 	struct event_base *x_base;	/* owned */
 	struct router	*x_router;	/* owned */
@@ -63,7 +64,7 @@ struct xsmuxd {
 enum {
 	OPT_READY_FD = 256, OPT_LOG_LEVEL, OPT_MAX_INFLIGHT, OPT_MAX_WATCHES,
 	OPT_MAX_TX, OPT_MAX_QUEUED, OPT_STALL, OPT_PARTIAL, OPT_POLICY,
-	OPT_AUDIT_LOG, OPT_AUDIT, OPT_CHECK,
+	OPT_AUDIT_LOG, OPT_AUDIT, OPT_CHECK, OPT_DOMID,
 };
 
 static const struct option xsmuxd_longopts[] = {
@@ -85,6 +86,7 @@ static const struct option xsmuxd_longopts[] = {
 	{ "audit-log",		required_argument, NULL, OPT_AUDIT_LOG },
 	{ "audit",		required_argument, NULL, OPT_AUDIT },
 	{ "check-config",	no_argument,	   NULL, OPT_CHECK },
+	{ "domid",		required_argument, NULL, OPT_DOMID },
 	{ "help",		no_argument,	   NULL, 'h' },
 	{ "version",		no_argument,	   NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -117,6 +119,9 @@ xsmuxd_usage(FILE *f)
 "                           control features refused errors events\n"
 "                           connections\n"
 "      --check-config       validate the policy and exit\n"
+"      --domid N            the upstream connection's domain (default 0):\n"
+"                           policy judges relative paths under\n"
+"                           /local/domain/N\n"
 "  -h, --help               this text\n"
 "  -V, --version            print the version\n",
 	    XSMUXD_LISTEN_DEFAULT, XSMUXD_MODE_DEFAULT, PX_INFLIGHT_DEFAULT,
@@ -236,6 +241,9 @@ xsmuxd_option(struct xsmuxd *x, int c, const char *arg)
 		break;
 	case OPT_CHECK:
 		x->x_check = true;
+		break;
+	case OPT_DOMID:
+		x->x_domid = (uint32_t)xsmuxd_number("domid", arg, 0, 32751);
 		break;
 	default:
 		xsmuxd_limit(x, c, arg);
@@ -413,6 +421,7 @@ xsmuxd_gate(struct xsmuxd *x)
 
 	if ((x->x_gate = gate_new(&x->x_lim)) == NULL)
 		fatalx("out of memory");
+	gate_set_domid(x->x_gate, x->x_domid);
 	if (x->x_policy != NULL &&
 	    gate_load_policy(x->x_gate, x->x_policy, err, sizeof(err)) != 0)
 		fatalx("%s", err);
