@@ -154,6 +154,7 @@ struct st_sent {
 	const struct store_conn *se_conn;	/* not owned */
 	char		*se_msg;		/* owned: path\0token\0 */
 	size_t		 se_len;
+	uint32_t	 se_slot;		/* its slot in s_sidx */
 };
 
 /* A special watch path's permissions (they are not nodes in 4.17). */
@@ -182,6 +183,9 @@ struct store {
 	unsigned	 s_never;
 	struct st_sent	*s_sent;	/* owned: events of this request */
 	unsigned	 s_nsent, s_capsent;
+	uint32_t	*s_sidx;	/* owned: open-addressed index of
+					   s_sent, entry + 1; 0 is free */
+	uint32_t	 s_sidx_size;	/* a power of two, > 2 * s_nsent */
 };
 
 /* st_htab.c */

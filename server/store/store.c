@@ -182,6 +182,7 @@ store_free(struct store *s)
 	free(s->s_ever);
 	st_sent_clear(s);
 	free(s->s_sent);
+	free(s->s_sidx);
 	free(s);
 }
 
@@ -347,39 +348,103 @@ st_ack(struct store_conn *c)
 static void
 st_sent_clear(struct store *s)
 {
-	while (s->s_nsent > 0)
-		free(s->s_sent[--s->s_nsent].se_msg);
+	while (s->s_nsent > 0) {
+		s->s_nsent--;
+		s->s_sidx[s->s_sent[s->s_nsent].se_slot] = 0;
+		free(s->s_sent[s->s_nsent].se_msg);
+	}
+}
+
+static uint32_t
+st_sent_hash(const struct store_conn *c, const uint8_t *msg, size_t len)
+{
+	uintptr_t	p = (uintptr_t)c;
+	uint32_t	h = 2166136261u;	/* FNV-1a */
+	size_t		i;
+
+	for (i = 0; i < sizeof(p); i++, p >>= 8)
+		h = (h ^ (uint8_t)p) * 16777619u;
+	for (i = 0; i < len; i++)
+		h = (h ^ msg[i]) * 16777619u;
+	return h;
+}
+
+/* The slot of (c, msg) in s_sidx: its entry's, or the free one to use. */
+static uint32_t
+st_sent_slot(const struct store *s, const struct store_conn *c,
+    const uint8_t *msg, size_t len, uint32_t h)
+{
+	const struct st_sent	*e;
+	uint32_t		 i = h & (s->s_sidx_size - 1);
+
+	for (; s->s_sidx[i] != 0; i = (i + 1) & (s->s_sidx_size - 1)) {
+		e = &s->s_sent[s->s_sidx[i] - 1];
+		if (e->se_conn == c && e->se_len == len &&
+		    memcmp(e->se_msg, msg, len) == 0)
+			break;
+	}
+	return i;
+}
+
+/* Room for one more entry in s_sent and its index. */
+static int
+st_sent_grow(struct store *s)
+{
+	struct st_sent	*v;
+	uint32_t	*x, size, i;
+
+	if (s->s_nsent == s->s_capsent) {
+		s->s_capsent = s->s_capsent ? s->s_capsent * 2 : 16;
+		v = realloc(s->s_sent, s->s_capsent * sizeof(*v));
+		if (v == NULL)
+			return -1;
+		s->s_sent = v;
+	}
+	if (s->s_sidx_size > 2 * (s->s_nsent + 1))
+		return 0;
+	size = s->s_sidx_size ? s->s_sidx_size * 2 : 64;
+	if ((x = calloc(size, sizeof(*x))) == NULL)
+		return -1;
+	free(s->s_sidx);
+	s->s_sidx = x;
+	s->s_sidx_size = size;
+	for (i = 0; i < s->s_nsent; i++) {
+		s->s_sent[i].se_slot = st_sent_slot(s, s->s_sent[i].se_conn,
+		    (const uint8_t *)s->s_sent[i].se_msg, s->s_sent[i].se_len,
+		    st_sent_hash(s->s_sent[i].se_conn,
+		    (const uint8_t *)s->s_sent[i].se_msg, s->s_sent[i].se_len));
+		x[s->s_sent[i].se_slot] = i + 1;
+	}
+	return 0;
 }
 
 /*
  * Was this event already sent to c while handling this request?  Records
  * it if not.  xenstored drops an event identical to one still queued for
  * the connection (special @ events excepted); within one request the
- * earlier one always is.
+ * earlier one always is.  A commit or a recursive RM can send many
+ * thousands of events, so the check is a hash lookup.
  */
 static bool
 st_sent_dup(struct store *s, const struct store_conn *c, const uint8_t *msg,
     size_t len)
 {
-	struct st_sent	*v;
-	unsigned	 i;
+	struct st_sent	*e;
+	uint32_t	 slot;
 
-	for (i = 0; i < s->s_nsent; i++)
-		if (s->s_sent[i].se_conn == c && s->s_sent[i].se_len == len &&
-		    memcmp(s->s_sent[i].se_msg, msg, len) == 0)
-			return true;
-	if (s->s_nsent == s->s_capsent) {
-		s->s_capsent = s->s_capsent ? s->s_capsent * 2 : 16;
-		v = realloc(s->s_sent, s->s_capsent * sizeof(*v));
-		if (v == NULL)
-			return false;
-		s->s_sent = v;
-	}
-	if ((s->s_sent[s->s_nsent].se_msg = malloc(len)) == NULL)
+	if (st_sent_grow(s) != 0)
 		return false;
-	memcpy(s->s_sent[s->s_nsent].se_msg, msg, len);
-	s->s_sent[s->s_nsent].se_len = len;
-	s->s_sent[s->s_nsent++].se_conn = c;
+	slot = st_sent_slot(s, c, msg, len, st_sent_hash(c, msg, len));
+	if (s->s_sidx[slot] != 0)
+		return true;
+	e = &s->s_sent[s->s_nsent];
+	if ((e->se_msg = malloc(len)) == NULL)
+		return false;
+	memcpy(e->se_msg, msg, len);
+	e->se_len = len;
+	e->se_conn = c;
+	e->se_slot = slot;
+	s->s_sidx[slot] = ++s->s_nsent;
 	return false;
 }
 
