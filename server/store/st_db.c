@@ -83,6 +83,8 @@ st_db_write(struct store_conn *c, struct st_node *n, bool noquota)
 	if (!noquota && st_quota_over(c, STORE_Q_NODE_SIZE,
 	    st_node_size(n) + 1)) {
 		st_node_free(n);
+		if (c->c_tx != NULL)	/* as 4.17: access is not undone */
+			c->c_tx->t_fail = true;
 		return ENOSPC;
 	}
 	if (a == NULL) {

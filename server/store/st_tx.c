@@ -70,8 +70,10 @@ st_tx_access(struct store_conn *c, const char *name,
 
 	if ((*out = st_tx_acc(t, name)) != NULL)
 		return 0;
-	if (st_quota_over(c, STORE_Q_TRANS_NODES, t->t_nacc + 1))
+	if (st_quota_over(c, STORE_Q_TRANS_NODES, t->t_nacc + 1)) {
+		t->t_fail = true;	/* as 4.17: the commit will fail */
 		return ENOSPC;
+	}
 	if ((a = calloc(1, sizeof(*a))) == NULL ||
 	    (a->a_name = strdup(name)) == NULL)
 		goto nomem;
@@ -90,6 +92,7 @@ st_tx_access(struct store_conn *c, const char *name,
 nomem:
 	if (a != NULL)
 		st_acc_free(a);
+	t->t_fail = true;
 	return ENOMEM;
 }
 

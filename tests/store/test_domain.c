@@ -106,6 +106,32 @@ Test(domain, features_and_quotas_per_spec)
 	t_err(d0, "ENOENT", XSP_GET_QUOTA, 0, "77", "nodes", T_END);
 }
 
+/* As 4.17: a quota refusal inside a transaction dooms its commit. */
+Test(domain, quota_refusal_in_transaction_fails_commit)
+{
+	struct t_conn	*g = t_conn(s, 5);
+	char		 big[2100];
+	uint32_t	 t;
+
+	memset(big, 'x', sizeof(big));
+	t_ok(d0, XSP_MKDIR, 0, "/local/domain/5", T_END);
+	t_ok(d0, XSP_SET_PERMS, 0, "/local/domain/5", "n5", T_END);
+	t = t_tx(g);
+	t_ok(g, XSP_WRITE, t, "small", "1", T_END);
+	cr_expect_str_eq(t_req_value(g, XSP_WRITE, t, "big", big,
+	    sizeof(big))->body, "ENOSPC");
+	t_err(g, "ENOMEM", XSP_TRANSACTION_END, t, "T", T_END);
+	t_err(g, "ENOENT", XSP_READ, 0, "small", T_END);
+
+	t_ok(d0, XSP_SET_QUOTA, 0, "5", "transaction-nodes", "2", T_END);
+	t = t_tx(g);
+	t_ok(g, XSP_WRITE, t, "a", "1", T_END);	/* a and its parent */
+	t_err(g, "ENOSPC", XSP_WRITE, t, "b", "1", T_END);
+	t_err(g, "ENOMEM", XSP_TRANSACTION_END, t, "T", T_END);
+	t_err(g, "ENOENT", XSP_READ, 0, "a", T_END);
+	t_conn_free(g);
+}
+
 Test(domain, quotas_for_guests)
 {
 	struct t_conn	*g = t_conn(s, 5);
