@@ -120,7 +120,8 @@ st_dom_nodes_add(struct store_conn *c, uint32_t domid, int n)
 		st_tx_delta(c->c_tx, domid, n);
 		return;
 	}
-	if ((d = st_dom_find(c->c_store, domid)) != NULL)
+	/* A released domain keeps its count, as in 4.17. */
+	if ((d = st_dom_existing(c->c_store, domid)) != NULL)
 		d->d_nodes += n;
 }
 

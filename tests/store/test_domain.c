@@ -106,6 +106,24 @@ Test(domain, features_and_quotas_per_spec)
 	t_err(d0, "ENOENT", XSP_GET_QUOTA, 0, "77", "nodes", T_END);
 }
 
+/* Nodes a transaction gives a domain released meanwhile still count. */
+Test(domain, release_then_commit_keeps_the_count)
+{
+	uint32_t	t;
+
+	t_ok(d0, XSP_INTRODUCE, 0, "8", "1", "4", T_END);
+	t = t_tx(d0);
+	t_ok(d0, XSP_WRITE, t, "/tx/a", "1", T_END);
+	t_ok(d0, XSP_SET_PERMS, t, "/tx/a", "n8", T_END);
+	t_ok(d0, XSP_RELEASE, 0, "8", T_END);
+	t_ok(d0, XSP_TRANSACTION_END, t, "T", T_END);
+	cr_expect(strstr(t_req(d0, XSP_CONTROL, 0, "quota", "8", T_END)->body,
+	    "nodes           :        1") != NULL);
+	t_ok(d0, XSP_INTRODUCE, 0, "8", "1", "4", T_END);
+	t_ok(d0, XSP_RELEASE, 0, "8", T_END);
+	t_err(d0, "ENOENT", XSP_READ, 0, "/tx/a", T_END);
+}
+
 /* As 4.17: a quota refusal inside a transaction dooms its commit. */
 Test(domain, quota_refusal_in_transaction_fails_commit)
 {
