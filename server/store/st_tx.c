@@ -83,6 +83,16 @@ st_tx_access(struct store_conn *c, const char *name,
 		a->a_gen = m != NULL ? m->n_gen : ST_NO_GEN;
 		if (m != NULL && (a->a_node = st_node_dup(m)) == NULL)
 			goto nomem;
+		/* Who may see its event at commit, as 4.17 decides it. */
+		if (m != NULL) {
+			a->a_operms = malloc((m->n_nperms + 1) *
+			    sizeof(*a->a_operms));
+			if (a->a_operms == NULL)
+				goto nomem;
+			memcpy(a->a_operms, m->n_perms, m->n_nperms *
+			    sizeof(*a->a_operms));
+			a->a_noperms = m->n_nperms;
+		}
 	}
 	st_htab_add(&t->t_acc, &a->a_he, a->a_name);
 	TAILQ_INSERT_TAIL(&t->t_accq, a, a_entry);

@@ -233,7 +233,8 @@ st_fire(struct store_conn *c, const char *name, const struct st_perm *p,
 		}
 		a->a_fire = true;
 		a->a_exact = exact;
-		if (op != NULL && (a->a_operms = malloc((nop + 1) *
+		if (op != NULL && a->a_operms == NULL &&
+		    (a->a_operms = malloc((nop + 1) *
 		    sizeof(*op))) != NULL) {
 			memcpy(a->a_operms, op, nop * sizeof(*op));
 			a->a_noperms = nop;

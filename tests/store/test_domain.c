@@ -124,6 +124,25 @@ Test(domain, release_then_commit_keeps_the_count)
 	t_err(d0, "ENOENT", XSP_READ, 0, "/tx/a", T_END);
 }
 
+/* A guest sees the commit of its own node's removal. */
+Test(domain, guest_sees_node_removed_in_transaction)
+{
+	struct t_conn	*g = t_conn(s, 5);
+	uint32_t	 t;
+
+	t_ok(d0, XSP_MKDIR, 0, "/local/domain/5", T_END);
+	t_ok(d0, XSP_SET_PERMS, 0, "/local/domain/5", "n5", T_END);
+	t_ok(g, XSP_WRITE, 0, "x", "1", T_END);
+	t_ok(g, XSP_WATCH, 0, "x", "tx", T_END);
+	t_expect_event(g, "x", "tx");
+	t = t_tx(g);
+	t_ok(g, XSP_RM, t, "x", T_END);
+	t_ok(g, XSP_TRANSACTION_END, t, "T", T_END);
+	t_expect_event(g, "x", "tx");
+	t_no_event(g);
+	t_conn_free(g);
+}
+
 /* As 4.17: a quota refusal inside a transaction dooms its commit. */
 Test(domain, quota_refusal_in_transaction_fails_commit)
 {
