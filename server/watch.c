@@ -358,7 +358,6 @@ watch_set(struct watch_table *wt, struct session *s, struct wsub *ws,
     struct rreq *rq)
 {
 	struct uwatch	*uw = ws->ws_uw;
-
 	int		 err = EIO;
 
 	ws->ws_pending = rq;
