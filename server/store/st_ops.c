@@ -234,9 +234,9 @@ st_op_get_perms(struct store_conn *c, const struct xsp_msg *m)
 	if ((buf = malloc(n->n_nperms * 12 + 1)) == NULL)
 		return ENOMEM;
 	for (i = 0; i < n->n_nperms; i++)
-		len += (size_t)sprintf(buf + len, "%c%u",
+		len += (size_t)sprintf(buf + len, "%c%d",	/* as 4.17 */
 		    st_perm_chars[n->n_perms[i].p_mode & 3],
-		    n->n_perms[i].p_id) + 1;
+		    (int)n->n_perms[i].p_id) + 1;
 	st_reply(c, XSP_GET_PERMS, buf, len);
 	free(buf);
 	return 0;
@@ -301,7 +301,7 @@ st_set_special(struct store_conn *c, const char *path, const struct st_perm *p,
 	int			 i = st_special_index(path);
 
 	if (i < 0)
-		return ENOENT;
+		return EINVAL;		/* as 4.17: not a special node */
 	sp = &c->c_store->s_special[i];
 	if ((st_perm_for(c, sp->sp_perms, sp->sp_nperms) &
 	    (ST_PERM_WRITE | ST_PERM_OWNER)) != (ST_PERM_WRITE | ST_PERM_OWNER))

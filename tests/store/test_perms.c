@@ -123,7 +123,18 @@ Test(perms, set_perms_errors)
 Test(perms, special_watch_paths)
 {
 	t_ok(d0, XSP_SET_PERMS, 0, "@releaseDomain", "n0", "r5", T_END);
-	t_err(d0, "ENOENT", XSP_SET_PERMS, 0, "@other", "n0", T_END);
+	t_err(d0, "EINVAL", XSP_SET_PERMS, 0, "@other", "n0", T_END);
 	t_err(g5, "EACCES", XSP_SET_PERMS, 0, "@introduceDomain", "n5",
 	    T_END);
+}
+
+/* Odd inputs answered as 4.17 answers them. */
+Test(perms, odd_domids_and_special_names)
+{
+	t_ok(d0, XSP_WRITE, 0, "/odd", "", T_END);
+	t_ok(d0, XSP_SET_PERMS, 0, "/odd", "n0", "r-1", T_END);
+	cr_expect_str_eq(t_join(t_req(d0, XSP_GET_PERMS, 0, "/odd", T_END)),
+	    "n0|r-1|");
+	t_err(d0, "EINVAL", XSP_SET_PERMS, 0, "@bogus", "n0", T_END);
+	t_err(d0, "EINVAL", XSP_SET_PERMS, 0, "@", "n0", T_END);
 }
