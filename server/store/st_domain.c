@@ -174,6 +174,20 @@ st_onearg_domain(struct store_conn *c, const struct xsp_msg *m,
 	return *out != NULL && (*out)->d_introduced ? 0 : ENOENT;
 }
 
+/* Drop the watches and transactions of domid's connections but c. */
+static void
+st_dom_conn_reset(struct store_conn *c, uint32_t domid)
+{
+	struct store_conn	*o;
+
+	TAILQ_FOREACH(o, &c->c_store->s_conns, c_entry) {
+		if (o->c_id == domid && o != c) {
+			st_watch_del_all(o);
+			st_tx_end_all(o);
+		}
+	}
+}
+
 int
 st_op_introduce(struct store_conn *c, const struct xsp_msg *m)
 {
@@ -194,7 +208,8 @@ st_op_introduce(struct store_conn *c, const struct xsp_msg *m)
 			return ENOMEM;
 		if (domid != 0)
 			st_fire_special(c->c_store, "@introduceDomain", domid);
-	}
+	} else if (domid != 0)	/* as 4.17's domain_conn_reset */
+		st_dom_conn_reset(c, domid);
 	st_ack(c);
 	return 0;
 }
@@ -282,7 +297,6 @@ int
 st_op_release(struct store_conn *c, const struct xsp_msg *m)
 {
 	struct store		*s = c->c_store;
-	struct store_conn	*o;
 	struct st_domain	*d;
 	uint32_t		 domid;
 	int			 r;
@@ -294,12 +308,7 @@ st_op_release(struct store_conn *c, const struct xsp_msg *m)
 		st_ack(c);
 		return 0;
 	}
-	TAILQ_FOREACH(o, &s->s_conns, c_entry) {
-		if (o->c_id == d->d_id && o != c) {
-			st_watch_del_all(o);
-			st_tx_end_all(o);
-		}
-	}
+	st_dom_conn_reset(c, d->d_id);
 	/* As 4.17 mostly orders it: the reply, the nodes, the event. */
 	st_ack(c);
 	st_release_nodes(c, d);

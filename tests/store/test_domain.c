@@ -273,3 +273,18 @@ Test(domain, control_connections)
 	m = t_req(d0, XSP_CONTROL, 0, "connections", T_END);
 	cr_expect(strstr(m->body, "domid 5") == NULL, "%s", m->body);
 }
+
+/* As 4.17: introducing an introduced domain again resets its connections. */
+Test(domain, reintroduce_resets_connections)
+{
+	struct t_conn	*g = t_conn(s, 5);
+	uint32_t	 t;
+
+	t_ok(g, XSP_WATCH, 0, "/local/domain/5", "tok", T_END);
+	t = t_tx(g);
+	t_ok(d0, XSP_INTRODUCE, 0, "5", "0", "1", T_END);
+	cr_expect_eq(store_conn_nwatches(g->tc_conn), 0);
+	cr_expect_eq(store_conn_ntransactions(g->tc_conn), 0);
+	t_err(g, "ENOENT", XSP_READ, t, "/local/domain/5", T_END);
+	t_conn_free(g);
+}
