@@ -373,6 +373,23 @@ xsmuxd_rlimit(void)
 	}
 }
 
+/* A connection on one of our sockets becomes a session. */
+static void
+xsmuxd_accept(void *arg, evutil_socket_t fd, struct listener *ls)
+{
+	struct xsmuxd		*x = arg;
+	struct bufferevent	*bev;
+
+	bev = bufferevent_socket_new(x->x_base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
+		log_warnx("%s: out of memory: connection refused",
+		    listener_path(ls));
+		evutil_closesocket(fd);
+		return;
+	}
+	session_new(x->x_router, bev, listener_path(ls));
+}
+
 static void
 xsmuxd_listen(struct xsmuxd *x)
 {
@@ -385,12 +402,13 @@ xsmuxd_listen(struct xsmuxd *x)
 			fatal("%s: mkdir /run/xsmux", __func__);
 	}
 	for (i = 0; i < x->x_nlisten; i++) {
-		x->x_ls[i] = listener_new(x->x_base, x->x_router,
-		    x->x_listen[i], x->x_mode, x->x_gid, &err);
+		x->x_ls[i] = listener_new(x->x_base, x->x_listen[i],
+		    x->x_mode, x->x_gid, xsmuxd_accept, x, &err);
 		if (x->x_ls[i] == NULL) {
 			errno = -err;
 			fatal("%s: %s", __func__, x->x_listen[i]);
 		}
+		log_info("%s: listening on %s", __func__, x->x_listen[i]);
 	}
 }
 

@@ -1,9 +1,10 @@
 /*
- * listener.c: accepting clients on a Unix socket.
+ * listener.c: accepting connections on a Unix socket (see listener.h).
  *
- * Each accepted connection becomes a session.  When accept fails for lack
- * of descriptors (EMFILE, ENFILE) accepting pauses for a second instead
- * of spinning on a listening socket that stays readable.
+ * Example: accept fails with EMFILE while the process is at its descriptor
+ * limit; the listener is disabled and a one-shot timer re-enables it a
+ * second later, when closed clients may have freed descriptors.  Any other
+ * accept error is logged and accepting goes on.
  */
 #include <sys/stat.h>
 
@@ -14,14 +15,15 @@
 
 #include <event2/listener.h>
 
+#include "listener.h"
 #include "log.h"
-#include "proxy.h"
 #include "util.h"
 
 struct listener {
 	struct evconnlistener *ls_lev;	/* owned, closes the socket */
 	struct event	*ls_resume;	/* owned: end of an accept pause */
-	struct router	*ls_router;	/* not owned */
+	listener_cb	*ls_cb;
+	void		*ls_arg;	/* not owned: ls_cb's argument */
 	char		*ls_path;	/* owned; unlinked by listener_free */
 	dev_t		 ls_dev;	/* the socket file, to recognise it */
 	ino_t		 ls_ino;
@@ -31,17 +33,9 @@ static void
 listener_acceptcb(struct evconnlistener *lev, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
-	struct listener		*ls = arg;
-	struct bufferevent	*bev;
+	struct listener	*ls = arg;
 
-	bev = bufferevent_socket_new(evconnlistener_get_base(lev), fd,
-	    BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL) {
-		log_warnx("%s: %s: out of memory", __func__, ls->ls_path);
-		close(fd);
-		return;
-	}
-	session_new(ls->ls_router, bev, ls->ls_path);
+	ls->ls_cb(ls->ls_arg, fd, ls);
 }
 
 static void
@@ -56,27 +50,23 @@ static void
 listener_errorcb(struct evconnlistener *lev, void *arg)
 {
 	struct listener	*ls = arg;
-	struct timeval	 tv = { PX_ACCEPT_PAUSE_SEC, 0 };
+	struct timeval	 tv = { LISTENER_PAUSE_SEC, 0 };
 	int		 err = EVUTIL_SOCKET_ERROR();
 
 	if (err == EMFILE || err == ENFILE || err == ENOBUFS ||
 	    err == ENOMEM) {
-		log_warnx("%s: %s: accept: %s; pausing", __func__, ls->ls_path,
+		log_warnx("%s: accept: %s; pausing", ls->ls_path,
 		    strerror(err));
 		evconnlistener_disable(lev);
 		evtimer_add(ls->ls_resume, &tv);
 		return;
 	}
-	log_warnx("%s: %s: accept: %s", __func__, ls->ls_path, strerror(err));
+	log_warnx("%s: accept: %s", ls->ls_path, strerror(err));
 }
 
-/*
- * Listen on path (a stale socket file is replaced, a live one refused).
- * NULL with *err a negative errno on failure.
- */
 struct listener *
-listener_new(struct event_base *base, struct router *r, const char *path,
-    mode_t mode, gid_t gid, int *err)
+listener_new(struct event_base *base, const char *path, mode_t mode,
+    gid_t gid, listener_cb *cb, void *arg, int *err)
 {
 	struct listener	*ls;
 	struct stat	 st;
@@ -93,7 +83,8 @@ listener_new(struct event_base *base, struct router *r, const char *path,
 		*err = -ENOMEM;
 		return NULL;
 	}
-	ls->ls_router = r;
+	ls->ls_cb = cb;
+	ls->ls_arg = arg;
 	if (stat(path, &st) == 0) {
 		ls->ls_dev = st.st_dev;
 		ls->ls_ino = st.st_ino;
@@ -109,11 +100,9 @@ listener_new(struct event_base *base, struct router *r, const char *path,
 		return NULL;
 	}
 	evconnlistener_set_error_cb(ls->ls_lev, listener_errorcb);
-	log_info("%s: listening on %s", __func__, path);
 	return ls;
 }
 
-/* Stop accepting (shutdown); the socket file stays until the free. */
 void
 listener_stop(struct listener *ls)
 {
@@ -132,7 +121,6 @@ listener_free(struct listener *ls)
 		evconnlistener_free(ls->ls_lev);
 	if (ls->ls_resume != NULL)
 		event_free(ls->ls_resume);
-	/* Remove the socket file only if it is still ours. */
 	if (stat(ls->ls_path, &st) == 0 && st.st_dev == ls->ls_dev &&
 	    st.st_ino == ls->ls_ino)
 		unlink(ls->ls_path);
@@ -140,9 +128,14 @@ listener_free(struct listener *ls)
 	free(ls);
 }
 
-/* Is path one of our listening sockets (same file)? */
+const char *
+listener_path(const struct listener *ls)
+{
+	return ls->ls_path;
+}
+
 bool
-listener_is_ours(const char *path, struct listener **ls, size_t n)
+listener_is_ours(const char *path, struct listener *const *ls, size_t n)
 {
 	struct stat	st;
 	size_t		i;
@@ -150,7 +143,8 @@ listener_is_ours(const char *path, struct listener **ls, size_t n)
 	if (stat(path, &st) != 0)
 		return false;
 	for (i = 0; i < n; i++)
-		if (ls[i]->ls_dev == st.st_dev && ls[i]->ls_ino == st.st_ino)
+		if (ls[i] != NULL && ls[i]->ls_dev == st.st_dev &&
+		    ls[i]->ls_ino == st.st_ino)
 			return true;
 	return false;
 }
