@@ -6,7 +6,9 @@
  * second later, when closed clients may have freed descriptors.  Any other
  * accept error is logged and accepting goes on.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -27,6 +29,8 @@ struct listener {
 	char		*ls_path;	/* owned; unlinked by listener_free */
 	dev_t		 ls_dev;	/* the socket file, to recognise it */
 	ino_t		 ls_ino;
+	bool		 ls_adopted;	/* made by the service manager: never
+					   unlinked */
 };
 
 static void
@@ -64,18 +68,14 @@ listener_errorcb(struct evconnlistener *lev, void *arg)
 	log_warnx("%s: accept: %s", ls->ls_path, strerror(err));
 }
 
-struct listener *
-listener_new(struct event_base *base, const char *path, mode_t mode,
-    gid_t gid, listener_cb *cb, void *arg, int *err)
+/* Wrap listening socket fd (taken over: closed on failure). */
+static struct listener *
+listener_wrap(struct event_base *base, int fd, const char *path,
+    bool adopted, listener_cb *cb, void *arg, int *err)
 {
 	struct listener	*ls;
 	struct stat	 st;
-	int		 fd;
 
-	if ((fd = util_listen_unix(path, mode, gid)) < 0) {
-		*err = fd;
-		return NULL;
-	}
 	if ((ls = calloc(1, sizeof(*ls))) == NULL ||
 	    (ls->ls_path = strdup(path)) == NULL) {
 		free(ls);
@@ -85,6 +85,7 @@ listener_new(struct event_base *base, const char *path, mode_t mode,
 	}
 	ls->ls_cb = cb;
 	ls->ls_arg = arg;
+	ls->ls_adopted = adopted;
 	if (stat(path, &st) == 0) {
 		ls->ls_dev = st.st_dev;
 		ls->ls_ino = st.st_ino;
@@ -101,6 +102,61 @@ listener_new(struct event_base *base, const char *path, mode_t mode,
 	}
 	evconnlistener_set_error_cb(ls->ls_lev, listener_errorcb);
 	return ls;
+}
+
+struct listener *
+listener_new(struct event_base *base, const char *path, mode_t mode,
+    gid_t gid, listener_cb *cb, void *arg, int *err)
+{
+	int	fd;
+
+	if ((fd = util_listen_unix(path, mode, gid)) < 0) {
+		*err = fd;
+		return NULL;
+	}
+	return listener_wrap(base, fd, path, false, cb, arg, err);
+}
+
+/* fd's path, if it is a listening Unix stream socket bound to one. */
+static int
+listener_fd_path(int fd, char *path, size_t cap)
+{
+	struct sockaddr_un	sun;
+	socklen_t		len = sizeof(sun), olen;
+	int			type = 0, acc = 0;
+
+	olen = sizeof(type);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &olen) != 0)
+		return -errno;
+	olen = sizeof(acc);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &olen) != 0)
+		return -errno;
+	memset(&sun, 0, sizeof(sun));
+	if (getsockname(fd, (struct sockaddr *)&sun, &len) != 0)
+		return -errno;
+	if (type != SOCK_STREAM || !acc || sun.sun_family != AF_UNIX ||
+	    sun.sun_path[0] == '\0')
+		return -ENOTSOCK;
+	snprintf(path, cap, "%.*s", (int)sizeof(sun.sun_path), sun.sun_path);
+	return 0;
+}
+
+struct listener *
+listener_adopt(struct event_base *base, int fd, listener_cb *cb, void *arg,
+    int *err)
+{
+	char		 path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+	int		 r;
+
+	if ((r = listener_fd_path(fd, path, sizeof(path))) != 0) {
+		*err = r;
+		return NULL;
+	}
+	if (evutil_make_socket_nonblocking(fd) != 0) {
+		*err = -errno;
+		return NULL;
+	}
+	return listener_wrap(base, fd, path, true, cb, arg, err);
 }
 
 void
@@ -121,7 +177,8 @@ listener_free(struct listener *ls)
 		evconnlistener_free(ls->ls_lev);
 	if (ls->ls_resume != NULL)
 		event_free(ls->ls_resume);
-	if (stat(ls->ls_path, &st) == 0 && st.st_dev == ls->ls_dev &&
+	if (!ls->ls_adopted && stat(ls->ls_path, &st) == 0 &&
+	    st.st_dev == ls->ls_dev &&
 	    st.st_ino == ls->ls_ino)
 		unlink(ls->ls_path);
 	free(ls->ls_path);

@@ -9,7 +9,8 @@
  * pauses for LISTENER_PAUSE_SEC instead of spinning on a socket that stays
  * readable.  On free, the socket file is removed only if it is still the
  * one this listener made (same device and inode): a daemon started later
- * on the same path keeps its socket.
+ * on the same path keeps its socket.  A socket the service manager passed
+ * in (listener_adopt) is never unlinked.
  *
  * Example:
  *	ls = listener_new(base, "/run/xsmux/socket", 0660, gid, my_accept,
@@ -44,6 +45,14 @@ typedef void	listener_cb(void *arg, evutil_socket_t fd,
 struct listener	*listener_new(struct event_base *, const char *path,
 		    mode_t mode, gid_t gid, listener_cb *cb, void *arg,
 		    int *err);
+/*
+ * Accept on fd, a listening Unix stream socket bound to a path that the
+ * service manager passed in (socket activation).  Its file is never
+ * unlinked: the manager owns it.  NULL with *err (-ENOTSOCK for a socket of
+ * another kind); fd is closed only once wrapped.
+ */
+struct listener	*listener_adopt(struct event_base *, int fd, listener_cb *cb,
+		    void *arg, int *err);
 /* Stop accepting (shutdown); the socket file stays until the free. */
 void		 listener_stop(struct listener *);
 /* Close the socket; unlink its file if it is still ours.  NULL is a no-op. */

@@ -29,6 +29,7 @@
 
 #include "log.h"
 #include "proxy.h"
+#include "service.h"
 #include "util.h"
 
 #define XSMUXD_LISTEN_DEFAULT	"/run/xsmux/socket"
@@ -353,7 +354,8 @@ xsmuxd_signal(evutil_socket_t sig, short ev, void *arg)
 		event_base_loopbreak(x->x_base);
 		return;
 	}
-	log_info("%s: signal %d: shutting down", __func__, (int)sig);
+	log_info("signal %d: shutting down", (int)sig);
+	svc_stopping();
 	for (i = 0; i < x->x_nlisten; i++)
 		listener_stop(x->x_ls[i]);
 	router_close_all(x->x_router);
@@ -390,12 +392,46 @@ xsmuxd_accept(void *arg, evutil_socket_t fd, struct listener *ls)
 	session_new(x->x_router, bev, listener_path(ls));
 }
 
+/*
+ * Socket activation: every socket systemd passes in is a client listener
+ * (--listen is then ignored).  Returns how many.
+ */
+static int
+xsmuxd_listen_activated(struct xsmuxd *x)
+{
+	int		 fds[SVC_MAX_FDS], n, i, err;
+	const char	*names[SVC_MAX_FDS];
+
+	if ((n = svc_listen_fds(fds, names, SVC_MAX_FDS)) < 0) {
+		errno = -n;
+		fatal("the sockets passed by systemd (LISTEN_FDS)");
+	}
+	if (n > 0 && x->x_nlisten > 0)
+		log_info("sockets passed by systemd: --listen ignored");
+	for (i = 0; i < n && i < XSMUXD_MAX_LISTEN; i++) {
+		x->x_ls[i] = listener_adopt(x->x_base, fds[i], xsmuxd_accept,
+		    x, &err);
+		if (x->x_ls[i] == NULL) {
+			errno = -err;
+			fatal("socket %d (%s) passed by systemd", fds[i],
+			    names[i]);
+		}
+		x->x_listen[i] = listener_path(x->x_ls[i]);
+		log_info("listening on %s (from systemd)", x->x_listen[i]);
+	}
+	if (n > 0)
+		x->x_nlisten = (size_t)n;
+	return n;
+}
+
 static void
 xsmuxd_listen(struct xsmuxd *x)
 {
 	size_t	i;
 	int	err;
 
+	if (xsmuxd_listen_activated(x) > 0)
+		return;
 	if (x->x_nlisten == 0) {
 		x->x_listen[x->x_nlisten++] = XSMUXD_LISTEN_DEFAULT;
 		if (mkdir("/run/xsmux", 0755) != 0 && errno != EEXIST)
@@ -425,7 +461,8 @@ xsmuxd_upstream(struct xsmuxd *x)
 		fatalx("--upstream %s: that is our own socket", spec);
 	if ((x->x_up = upstream_new(x->x_base, x->x_router, spec)) == NULL)
 		fatal("--upstream %s", spec);
-	log_info("%s: upstream %s", __func__, spec);
+	log_info("upstream %s", spec);
+	svc_status("connecting to upstream %s", spec);
 	router_set_upstream(x->x_router, x->x_up);
 	upstream_start(x->x_up);
 }
@@ -474,8 +511,10 @@ xsmuxd_sighup(evutil_socket_t sig, short ev, void *arg)
 {
 	struct xsmuxd	*x = arg;
 
-	log_info("%s: reloading", __func__);
+	log_info("SIGHUP: reloading the policy and reopening the audit log");
+	svc_reloading();
 	gate_reload(x->x_gate);
+	svc_ready();
 }
 
 static void
@@ -526,6 +565,7 @@ main(int argc, char **argv)
 	    evsignal_add(sigint, NULL) != 0 || evsignal_add(sighup, NULL) != 0)
 		fatalx("cannot set up signals");
 	util_ready_notify(x.x_ready_fd);
+	svc_ready();
 	event_base_dispatch(x.x_base);
 	for (i = 0; i < x.x_nlisten; i++)
 		listener_free(x.x_ls[i]);
