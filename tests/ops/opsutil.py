@@ -149,3 +149,23 @@ def wait_notify(s, key, timeout=10.0):
         if key in seen:
             return seen
     return None
+
+
+def start_ready(wd, argv, **kw):
+    """Start a daemon with --ready-fd; returns it once it said ready."""
+    r, w = os.pipe()
+    p = wd.spawn(argv + ["--ready-fd", str(w)], pass_fds=(w,), **kw)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        line = f.readline()
+    if line != b"ready\n":
+        stop(p)
+        raise RuntimeError("%s: not ready (status %s)" % (argv[0], p.poll()))
+    return p
+
+
+def run(argv, **kw):
+    """Run to completion; returns (status, stdout + stderr)."""
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=30, **kw)
+    return p.returncode, p.stdout.decode(errors="replace")
