@@ -48,10 +48,16 @@ def check(ok, name, detail=""):
     sys.stdout.flush()
 
 
-def need(path):
-    if not os.access(path, os.X_OK):
-        print("Bail out! missing %s" % path)
+def need(path, why):
+    """A missing input fails the run where the oracle is required (CI) and
+    skips it, in one clear line, elsewhere (a package build offline)."""
+    if path is not None and os.access(path, os.X_OK):
+        return
+    if os.environ.get("XSMUX_ORACLE", "auto") == "required":
+        print("Bail out! missing %s (%s)" % (path, why))
         sys.exit(1)
+    print("1..0 # SKIP missing %s (%s)" % (path, why))
+    sys.exit(0)
 
 
 def start(argv, sock):
@@ -382,12 +388,14 @@ def json_and_options(e, tag):
 
 
 def main():
-    for p in (XSMUX, STORED, XSMUXD, CONTROL):
-        need(p)
+    for p in (XSMUX, STORED, XSMUXD):
+        if not os.access(p, os.X_OK):
+            print("Bail out! %s not built" % p)
+            return 1
+    need(CONTROL, "tests/oracle/fetch-xen.sh extracts it")
     for t in TOOLS:
-        if shutil.which("xenstore-" + t) is None:
-            print("Bail out! xenstore-%s not installed (xenstore-utils)" % t)
-            sys.exit(1)
+        need(shutil.which("xenstore-" + t) or "xenstore-" + t,
+             "package xenstore-utils")
     tmp = tempfile.mkdtemp(prefix="xsmux-cli-compat-")
     procs = []
     try:
