@@ -46,6 +46,7 @@ struct xsmuxd {
 	const char	*x_upstream;	/* NULL: resolve */
 	int		 x_ready_fd;
 	enum log_level	 x_level;
+	enum log_dest	 x_log;		/* --log */
 	struct px_limits x_lim;
 	const char	*x_policy;	/* --policy file, or NULL */
 	const char	*x_audit;	/* --audit-log destination, or NULL */
@@ -69,7 +70,7 @@ enum xsmuxd_opt {
 	XO_LISTEN, XO_MODE, XO_GROUP, XO_UPSTREAM, XO_FOREGROUND, XO_VERBOSE,
 	XO_LOG_LEVEL, XO_READY_FD, XO_MAX_INFLIGHT, XO_MAX_WATCHES, XO_MAX_TX,
 	XO_MAX_QUEUED, XO_STALL, XO_PARTIAL, XO_POLICY, XO_AUDIT_LOG, XO_AUDIT,
-	XO_CHECK, XO_DOMID, XO_CONFIG, XO_HELP, XO_VERSION,
+	XO_CHECK, XO_DOMID, XO_CONFIG, XO_HELP, XO_VERSION, XO_LOG,
 };
 
 static opt_set_fn xsmuxd_set;
@@ -100,6 +101,8 @@ static const struct opt_def xsmuxd_opts[] = {
 	    XO_VERBOSE),
 	XO("log-level", 0, 0, "LEVEL", "error, warn, info (default) or debug",
 	    0, XO_LOG_LEVEL),
+	XO("log", 0, 0, "DEST", "stderr (default; the journal under systemd) "
+	    "or syslog", 0, XO_LOG),
 	XO("ready-fd", 0, OPT_CMDLINE, "N",
 	    "write \"ready\\n\" to fd N once listening", 0, XO_READY_FD),
 	XO("max-inflight", 0, 0, "N",
@@ -277,6 +280,11 @@ xsmuxd_set(void *ctx, const struct opt_def *o, enum opt_pass pass,
 		return 0;
 	case XO_LOG_LEVEL:
 		return xsmuxd_level(arg, &x->x_level, err, errlen);
+	case XO_LOG:
+		if (log_parse_dest(arg, &x->x_log) == 0)
+			return 0;
+		snprintf(err, errlen, "%s: use stderr or syslog", arg);
+		return -1;
 	case XO_READY_FD:
 		if (xsmuxd_number(arg, 0, 65535, &v, err, errlen) != 0)
 			return -1;
@@ -342,7 +350,7 @@ xsmuxd_candidate(struct xsmuxd *x, const char *path, bool must_exist)
 	if (stat(path, &st) != 0)
 		return !must_exist;
 	if (listener_is_ours(path, x->x_ls, x->x_nlisten)) {
-		log_info("%s: %s is our own socket, skipped", __func__, path);
+		log_info("%s is our own socket: not taken as the upstream", path);
 		return false;
 	}
 	return S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode);
@@ -379,7 +387,8 @@ xsmuxd_resolve(struct xsmuxd *x, char *buf, size_t cap)
 		return xsmuxd_spec("/var/run/xenstored/socket", buf, cap);
 	if (access("/dev/xen/xenbus", F_OK) == 0)
 		return "xenbus:/dev/xen/xenbus";
-	fatalx("no upstream: give --upstream, or set XENSTORED_PATH");
+	fatalx("no upstream found (no xenstored socket, no /dev/xen/xenbus): "
+	    "start xenstored, or give --upstream");
 }
 
 static void
@@ -425,7 +434,7 @@ xsmuxd_rlimit(void)
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-			log_warn("%s: setrlimit", __func__);
+			log_warn("cannot raise the open-file limit (clients may be refused)");
 	}
 }
 
@@ -489,16 +498,16 @@ xsmuxd_listen(struct xsmuxd *x)
 	if (x->x_nlisten == 0) {
 		x->x_listen[x->x_nlisten++] = XSMUXD_LISTEN_DEFAULT;
 		if (mkdir("/run/xsmux", 0755) != 0 && errno != EEXIST)
-			fatal("%s: mkdir /run/xsmux", __func__);
+			fatal("cannot create /run/xsmux for the default socket");
 	}
 	for (i = 0; i < x->x_nlisten; i++) {
 		x->x_ls[i] = listener_new(x->x_base, x->x_listen[i],
 		    x->x_mode, x->x_gid, xsmuxd_accept, x, &err);
 		if (x->x_ls[i] == NULL) {
 			errno = -err;
-			fatal("%s: %s", __func__, x->x_listen[i]);
+			fatal("cannot listen on %s", x->x_listen[i]);
 		}
-		log_info("%s: listening on %s", __func__, x->x_listen[i]);
+		log_info("listening on %s", x->x_listen[i]);
 	}
 }
 
@@ -598,9 +607,9 @@ main(int argc, char **argv)
 	size_t			 i;
 
 	xsmuxd_defaults(&x);
-	log_init("xsmuxd", LOG_LEVEL_INFO, 0);
+	log_init("xsmuxd", LOG_LEVEL_INFO, LOG_DEST_STDERR);
 	xsmuxd_parse(&x, argc, argv);
-	log_setlevel(x.x_level);
+	log_init("xsmuxd", x.x_level, x.x_log);
 	if (x.x_check)
 		xsmuxd_check(&x);
 	signal(SIGPIPE, SIG_IGN);
@@ -636,6 +645,6 @@ main(int argc, char **argv)
 	event_base_loop(x.x_base, EVLOOP_NONBLOCK);
 	event_base_free(x.x_base);
 	opt_strings_free(&x.x_strings);
-	log_info("%s: exiting", __func__);
+	log_info("exiting");
 	return 0;
 }
