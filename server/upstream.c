@@ -194,6 +194,7 @@ upstream_up(struct upstream *up)
 	up->up_ok = true;
 	up->up_backoff_ms = PX_BACKOFF_MIN_MS;
 	memset(&up->up_fail_rate, 0, sizeof(up->up_fail_rate));
+	router_stats(up->up_router)->ps_upstream_connects++;
 	log_info("connected to upstream %s", up->up_spec);
 	svc_status("upstream %s connected", up->up_spec);
 	router_upstream_up(up->up_router);

@@ -53,6 +53,8 @@ struct xsmuxd {
 	unsigned	 x_audit_classes;
 	bool		 x_check;	/* --check-config */
 	const char	*x_config;	/* --config file, or NULL */
+	const char	*x_metrics_addr; /* --metrics, or NULL */
+	struct metrics	*x_metrics;	/* owned */
 	bool		 x_listen_argv;	/* --listen given on the command line */
 	struct opt_strings x_strings;	/* owned: the file's values */
 	uint32_t	 x_domid;	/* --domid: upstream's domain */
@@ -70,7 +72,7 @@ enum xsmuxd_opt {
 	XO_LISTEN, XO_MODE, XO_GROUP, XO_UPSTREAM, XO_FOREGROUND, XO_VERBOSE,
 	XO_LOG_LEVEL, XO_READY_FD, XO_MAX_INFLIGHT, XO_MAX_WATCHES, XO_MAX_TX,
 	XO_MAX_QUEUED, XO_STALL, XO_PARTIAL, XO_POLICY, XO_AUDIT_LOG, XO_AUDIT,
-	XO_CHECK, XO_DOMID, XO_CONFIG, XO_HELP, XO_VERSION, XO_LOG,
+	XO_CHECK, XO_DOMID, XO_CONFIG, XO_HELP, XO_VERSION, XO_LOG, XO_METRICS,
 };
 
 static opt_set_fn xsmuxd_set;
@@ -130,6 +132,9 @@ static const struct opt_def xsmuxd_opts[] = {
 	    "default, all, or a list of read write watch transaction "
 	    "set-perms domain control features refused errors events "
 	    "connections", 0, XO_AUDIT),
+	XO("metrics", 0, 0, "ADDR",
+	    "serve Prometheus metrics on unix:PATH or HOST:PORT (default off)",
+	    0, XO_METRICS),
 	XO("check-config", 0, OPT_CMDLINE | OPT_NOARG, NULL,
 	    "validate the configuration and the policy, and exit", 0,
 	    XO_CHECK),
@@ -311,6 +316,9 @@ xsmuxd_set(void *ctx, const struct opt_def *o, enum opt_pass pass,
 		return 0;
 	case XO_CONFIG:
 		x->x_config = arg;
+		return 0;
+	case XO_METRICS:
+		x->x_metrics_addr = arg;
 		return 0;
 	case XO_HELP:
 		xsmuxd_usage(stdout);
@@ -512,6 +520,23 @@ xsmuxd_listen(struct xsmuxd *x)
 }
 
 static void
+xsmuxd_metrics(struct xsmuxd *x)
+{
+	int	err;
+
+	if (x->x_metrics_addr == NULL)
+		return;
+	x->x_metrics = metrics_new(x->x_base, x->x_router, x->x_metrics_addr,
+	    &err);
+	if (x->x_metrics == NULL) {
+		errno = -err;
+		fatal("--metrics %s: cannot serve metrics there",
+		    x->x_metrics_addr);
+	}
+	log_info("metrics on %s", x->x_metrics_addr);
+}
+
+static void
 xsmuxd_upstream(struct xsmuxd *x)
 {
 	char		 buf[4200];
@@ -620,6 +645,7 @@ main(int argc, char **argv)
 	xsmuxd_gate(&x);
 	router_set_gate(x.x_router, x.x_gate);
 	xsmuxd_listen(&x);
+	xsmuxd_metrics(&x);
 	xsmuxd_upstream(&x);
 	sigterm = evsignal_new(x.x_base, SIGTERM, xsmuxd_signal, &x);
 	sigint = evsignal_new(x.x_base, SIGINT, xsmuxd_signal, &x);
@@ -634,6 +660,7 @@ main(int argc, char **argv)
 	event_base_dispatch(x.x_base);
 	for (i = 0; i < x.x_nlisten; i++)
 		listener_free(x.x_ls[i]);
+	metrics_free(x.x_metrics);
 	router_free(x.x_router);
 	gate_free(x.x_gate);
 	upstream_free(x.x_up);
