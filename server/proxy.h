@@ -393,6 +393,16 @@ void		 session_push(struct session *);
 /* Free a closed session; the router calls it from its reaper. */
 void		 session_free(struct session *);
 
+/* control.c */
+struct control;
+typedef void	control_reload_fn(void *arg);
+/* Answer clients/stats/reload on path (mode 0600, root only).  NULL with
+ * *err (negative errno) on failure. */
+struct control	*control_new(struct event_base *, struct router *,
+		    const char *path, control_reload_fn *, void *arg,
+		    int *err);
+void		 control_free(struct control *);
+
 /* metrics.c */
 struct metrics;
 /* Serve GET /metrics on addr ("unix:PATH" or "HOST:PORT").  NULL with

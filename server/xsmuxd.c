@@ -34,6 +34,7 @@
 
 #define XSMUXD_LISTEN_DEFAULT	"/run/xsmux/socket"
 #define XSMUXD_MODE_DEFAULT	0660
+#define XSMUXD_CONTROL_DEFAULT	"/run/xsmux/control"
 #define XSMUXD_MAX_LISTEN	16
 #define XSMUXD_DRAIN_MS		2000	/* shutdown: wait for upstream */
 #define XSMUXD_DRAIN_TICK_MS	10
@@ -54,6 +55,9 @@ struct xsmuxd {
 	bool		 x_check;	/* --check-config */
 	const char	*x_config;	/* --config file, or NULL */
 	const char	*x_metrics_addr; /* --metrics, or NULL */
+	const char	*x_control_path; /* --control, or NULL: default */
+	struct control	*x_control;	/* owned */
+	bool		 x_default_socket; /* default or systemd's listeners */
 	struct metrics	*x_metrics;	/* owned */
 	bool		 x_listen_argv;	/* --listen given on the command line */
 	struct opt_strings x_strings;	/* owned: the file's values */
@@ -73,6 +77,7 @@ enum xsmuxd_opt {
 	XO_LOG_LEVEL, XO_READY_FD, XO_MAX_INFLIGHT, XO_MAX_WATCHES, XO_MAX_TX,
 	XO_MAX_QUEUED, XO_STALL, XO_PARTIAL, XO_POLICY, XO_AUDIT_LOG, XO_AUDIT,
 	XO_CHECK, XO_DOMID, XO_CONFIG, XO_HELP, XO_VERSION, XO_LOG, XO_METRICS,
+	XO_CONTROL,
 };
 
 static opt_set_fn xsmuxd_set;
@@ -135,6 +140,10 @@ static const struct opt_def xsmuxd_opts[] = {
 	XO("metrics", 0, 0, "ADDR",
 	    "serve Prometheus metrics on unix:PATH or HOST:PORT (default off)",
 	    0, XO_METRICS),
+	XO("control", 0, 0, "PATH",
+	    "control socket for xsmux clients/stats/reload, root only (default "
+	    XSMUXD_CONTROL_DEFAULT " with the default or systemd's socket; "
+	    "\"none\": off)", 0, XO_CONTROL),
 	XO("check-config", 0, OPT_CMDLINE | OPT_NOARG, NULL,
 	    "validate the configuration and the policy, and exit", 0,
 	    XO_CHECK),
@@ -316,6 +325,9 @@ xsmuxd_set(void *ctx, const struct opt_def *o, enum opt_pass pass,
 		return 0;
 	case XO_CONFIG:
 		x->x_config = arg;
+		return 0;
+	case XO_CONTROL:
+		x->x_control_path = arg;
 		return 0;
 	case XO_METRICS:
 		x->x_metrics_addr = arg;
@@ -501,9 +513,12 @@ xsmuxd_listen(struct xsmuxd *x)
 	size_t	i;
 	int	err;
 
-	if (xsmuxd_listen_activated(x) > 0)
+	if (xsmuxd_listen_activated(x) > 0) {
+		x->x_default_socket = true;
 		return;
+	}
 	if (x->x_nlisten == 0) {
+		x->x_default_socket = true;
 		x->x_listen[x->x_nlisten++] = XSMUXD_LISTEN_DEFAULT;
 		if (mkdir("/run/xsmux", 0755) != 0 && errno != EEXIST)
 			fatal("cannot create /run/xsmux for the default socket");
@@ -596,15 +611,43 @@ xsmuxd_check(struct xsmuxd *x)
 	exit(0);
 }
 
+/* SIGHUP or `xsmux reload`: the policy again, the audit log reopened. */
 static void
-xsmuxd_sighup(evutil_socket_t sig, short ev, void *arg)
+xsmuxd_reload(void *arg)
 {
 	struct xsmuxd	*x = arg;
 
-	log_info("SIGHUP: reloading the policy and reopening the audit log");
+	log_info("reloading the policy and reopening the audit log");
 	svc_reloading();
 	gate_reload(x->x_gate);
 	svc_ready();
+}
+
+static void
+xsmuxd_sighup(evutil_socket_t sig, short ev, void *arg)
+{
+	xsmuxd_reload(arg);
+}
+
+/* The control socket: --control, else the default beside the default
+ * socket; "none" turns it off. */
+static void
+xsmuxd_control(struct xsmuxd *x)
+{
+	const char	*path = x->x_control_path;
+	int		 err;
+
+	if (path == NULL && x->x_default_socket)
+		path = XSMUXD_CONTROL_DEFAULT;
+	if (path == NULL || strcmp(path, "none") == 0)
+		return;
+	x->x_control = control_new(x->x_base, x->x_router, path,
+	    xsmuxd_reload, x, &err);
+	if (x->x_control == NULL) {
+		errno = -err;
+		fatal("cannot make the control socket %s", path);
+	}
+	log_info("control socket %s", path);
 }
 
 static void
@@ -646,6 +689,7 @@ main(int argc, char **argv)
 	router_set_gate(x.x_router, x.x_gate);
 	xsmuxd_listen(&x);
 	xsmuxd_metrics(&x);
+	xsmuxd_control(&x);
 	xsmuxd_upstream(&x);
 	sigterm = evsignal_new(x.x_base, SIGTERM, xsmuxd_signal, &x);
 	sigint = evsignal_new(x.x_base, SIGINT, xsmuxd_signal, &x);
@@ -661,6 +705,7 @@ main(int argc, char **argv)
 	for (i = 0; i < x.x_nlisten; i++)
 		listener_free(x.x_ls[i]);
 	metrics_free(x.x_metrics);
+	control_free(x.x_control);
 	router_free(x.x_router);
 	gate_free(x.x_gate);
 	upstream_free(x.x_up);

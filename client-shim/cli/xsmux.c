@@ -2,6 +2,7 @@
  * xsmux.c: the xsmux command-line tool: options, dispatch, errors.
  *
  *	xsmux [--socket PATH | --xenbus PATH] [--json] COMMAND [ARG...]
+ *	xsmux [--control PATH] [--json] clients|stats|reload
  *
  * Without --socket or --xenbus the library's resolution applies
  * (XENSTORED_PATH, XENSTORED_RUNDIR, the default socket, the XenBus
@@ -73,6 +74,11 @@ cli_help(FILE *f)
 	    "COMMAND [ARG...]\n\ncommands:\n");
 	for (i = 0; i < CLI_NCMDS; i++)
 		fprintf(f, "  %s\n", cli_cmds[i].usage);
+	fprintf(f, "\nxsmuxd's control socket ([--control PATH], default "
+	    "$XSMUX_CONTROL or\n/run/xsmux/control, root only):\n"
+	    "  clients\t\tevery connected client and what it holds\n"
+	    "  stats\t\t\tcounters\n  reload\t\tre-read the policy, "
+	    "reopen the audit log\n");
 	fprintf(f, "\nexit codes: 0 ok, 1 no such node, 2 usage or invalid "
 	    "input,\n  3 cannot connect, connection lost or bad reply, "
 	    "4 other XenStore error\n");
@@ -115,6 +121,7 @@ cli_connect(struct cli *c, const char *sock, const char *xenbus)
 struct cli_opts {
 	const char	*sock;		/* --socket */
 	const char	*xenbus;	/* --xenbus */
+	const char	*control;	/* --control */
 };
 
 /* Global options; -1 to go on, or an exit code. */
@@ -125,13 +132,14 @@ cli_options(struct cli *c, struct cli_opts *o, int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "xenbus", required_argument, NULL, 'x' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "control", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int	ch;
 
-	while ((ch = getopt_long(argc, argv, "+s:x:jhV", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+s:x:c:jhV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			o->sock = optarg;
@@ -141,6 +149,9 @@ cli_options(struct cli *c, struct cli_opts *o, int argc, char **argv)
 			break;
 		case 'j':
 			c->json = true;
+			break;
+		case 'c':
+			o->control = optarg;
 			break;
 		case 'h':
 			cli_help(stdout);
@@ -160,7 +171,7 @@ int
 main(int argc, char **argv)
 {
 	struct cli		 c = { NULL, false, NULL };
-	struct cli_opts		 o = { NULL, NULL };
+	struct cli_opts		 o = { NULL, NULL, NULL };
 	const struct cli_cmd	*cmd;
 	int			 rc;
 
@@ -168,6 +179,10 @@ main(int argc, char **argv)
 		return rc;
 	argc -= optind;
 	argv += optind;
+	if (argc >= 1 && cmd_is_control(argv[0])) {
+		c.cmd = argv[0];
+		return cmd_control(&c, o.control, argc, argv);
+	}
 	if (argc < 1 || (cmd = cli_find(argv[0])) == NULL) {
 		if (argc >= 1)
 			fprintf(stderr, "xsmux: unknown command %s\n", argv[0]);
