@@ -28,6 +28,7 @@
 
 #include "log.h"
 #include "proxy.h"
+#include "service.h"
 #include "wire.h"
 
 #include "store.h"
@@ -178,6 +179,7 @@ upstream_up(struct upstream *up)
 	up->up_ok = true;
 	up->up_backoff_ms = PX_BACKOFF_MIN_MS;
 	log_info("%s: connected to %s", __func__, up->up_spec);
+	svc_status("upstream %s connected", up->up_spec);
 	router_upstream_up(up->up_router);
 }
 
@@ -220,6 +222,8 @@ upstream_lost(struct upstream *up, const char *why)
 	evbuffer_drain(up->up_out, evbuffer_get_length(up->up_out));
 	if (was) {
 		log_warnx("%s: %s: %s", __func__, up->up_spec, why);
+		svc_status("upstream %s lost (%s); reconnecting", up->up_spec,
+		    why);
 		router_upstream_down(up->up_router);
 	}
 	upstream_schedule(up);
