@@ -51,6 +51,7 @@ struct xsmuxd {
 	unsigned	 x_audit_classes;
 	bool		 x_check;	/* --check-config */
 	uint32_t	 x_domid;	/* --domid: upstream's domain */
+	bool		 x_domid_given;	/* --domid was given */
 	struct gate	*x_gate;	/* owned */
 	struct event_base *x_base;	/* owned */
 	struct router	*x_router;	/* owned */
@@ -119,9 +120,10 @@ xsmuxd_usage(FILE *f)
 "                           control features refused errors events\n"
 "                           connections\n"
 "      --check-config       validate the policy and exit\n"
-"      --domid N            the upstream connection's domain (default 0):\n"
-"                           policy judges relative paths under\n"
-"                           /local/domain/N\n"
+"      --domid N            the upstream connection's domain: policy\n"
+"                           and audit resolve relative paths under\n"
+"                           /local/domain/N (default: a xenbus upstream's\n"
+"                           \"domid\" node, otherwise 0)\n"
 "  -h, --help               this text\n"
 "  -V, --version            print the version\n",
 	    XSMUXD_LISTEN_DEFAULT, XSMUXD_MODE_DEFAULT, PX_INFLIGHT_DEFAULT,
@@ -243,7 +245,9 @@ xsmuxd_option(struct xsmuxd *x, int c, const char *arg)
 		x->x_check = true;
 		break;
 	case OPT_DOMID:
-		x->x_domid = (uint32_t)xsmuxd_number("domid", arg, 0, 32751);
+		x->x_domid = (uint32_t)xsmuxd_number("domid", arg, 0,
+		    PX_DOMID_MAX);
+		x->x_domid_given = true;
 		break;
 	default:
 		xsmuxd_limit(x, c, arg);
@@ -408,6 +412,15 @@ xsmuxd_upstream(struct xsmuxd *x)
 	if ((x->x_up = upstream_new(x->x_base, x->x_router, spec)) == NULL)
 		fatal("--upstream %s", spec);
 	log_info("%s: upstream %s", __func__, spec);
+	if (x->x_domid_given)
+		log_info("%s: --domid %u: relative paths resolve under %s",
+		    __func__, x->x_domid, gate_home(x->x_gate));
+	else if (strncmp(spec, "xenbus:", 7) == 0)
+		upstream_learn_domid(x->x_up, x->x_gate);
+	else
+		log_info("%s: relative paths resolve under %s, as upstream "
+		    "resolves a socket client's", __func__,
+		    gate_home(x->x_gate));
 	router_set_upstream(x->x_router, x->x_up);
 	upstream_start(x->x_up);
 }
