@@ -50,6 +50,14 @@
 #define PX_OUT_LOW		XS_PROXY_OUT_LOW /* ... until they drain */
 #define PX_BACKOFF_MIN_MS	50	/* upstream reconnect backoff */
 #define PX_BACKOFF_MAX_MS	2000
+#define PX_DOMID_MAX		32751	/* DOMID_FIRST_RESERVED - 1 */
+#define PX_XENBUS_RETRY_MS	1	/* none: a xenbus write(2) that could
+					   not be made now; the device never
+					   signals writability, and takes
+					   a write synchronously */
+#define PX_DOMID_PROBE_MS	2000	/* none: a guest's answer to the
+					   "domid" read at connect; one
+					   round trip, 0.5-3 ms on Xen */
 
 /* Per-client bounds (DESIGN.md invariant 7). */
 struct px_limits {
@@ -417,9 +425,10 @@ struct upstream	*upstream_new(struct event_base *, struct router *,
 /* A test transport: whole messages over a given bufferevent. */
 struct upstream	*upstream_new_bev(struct event_base *, struct router *,
 		    struct bufferevent *);
-/* A test xenbus transport over an existing fd (e.g. SOCK_SEQPACKET). */
+/* A test xenbus transport over an existing fd (e.g. SOCK_SEQPACKET);
+ * with g, it learns the domid into g first (upstream_learn_domid). */
 struct upstream	*upstream_new_xenbus_fd(struct event_base *,
-		    struct router *, int fd);
+		    struct router *, int fd, struct gate *g);
 void		 upstream_attach_bev(struct upstream *, struct bufferevent *);
 void		 upstream_start(struct upstream *);
 void		 upstream_free(struct upstream *);
@@ -427,6 +436,7 @@ int		 upstream_send(struct upstream *, const struct xsp_hdr *,
 		    const void *body);
 size_t		 upstream_pending(struct upstream *);
 void		 upstream_flush(struct upstream *);
+void		 upstream_learn_domid(struct upstream *, struct gate *);
 const char	*upstream_describe(struct upstream *);
 
 #endif /* XSMUX_PROXY_H */

@@ -62,6 +62,7 @@ struct xsmuxd {
 	bool		 x_listen_argv;	/* --listen given on the command line */
 	struct opt_strings x_strings;	/* owned: the file's values */
 	uint32_t	 x_domid;	/* --domid: upstream's domain */
+	bool		 x_domid_given;	/* --domid was given */
 	struct gate	*x_gate;	/* owned */
 	struct event_base *x_base;	/* owned */
 	struct router	*x_router;	/* owned */
@@ -148,8 +149,9 @@ static const struct opt_def xsmuxd_opts[] = {
 	    "validate the configuration and the policy, and exit", 0,
 	    XO_CHECK),
 	XO("domid", 0, 0, "N",
-	    "the upstream connection's domain (default 0): policy judges "
-	    "relative paths under /local/domain/N", 0, XO_DOMID),
+	    "the upstream connection's domain: policy and audit resolve "
+	    "relative paths under /local/domain/N (default: a xenbus "
+	    "upstream's \"domid\" node, otherwise 0)", 0, XO_DOMID),
 	XO("help", 'h', OPT_CMDLINE | OPT_NOARG, NULL, "this text", 0,
 	    XO_HELP),
 	XO("version", 'V', OPT_CMDLINE | OPT_NOARG, NULL, "print the version",
@@ -322,6 +324,7 @@ xsmuxd_set(void *ctx, const struct opt_def *o, enum opt_pass pass,
 		if (xsmuxd_number(arg, 0, 32751, &v, err, errlen) != 0)
 			return -1;
 		x->x_domid = (uint32_t)v;
+		x->x_domid_given = true;
 		return 0;
 	case XO_CONFIG:
 		x->x_config = arg;
