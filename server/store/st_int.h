@@ -75,6 +75,8 @@ struct st_acc {
 	bool		 a_exact;
 	struct st_perm	*a_operms;	/* owned: perms before SET_PERMS */
 	unsigned	 a_noperms;
+	size_t		 a_mem;		/* bytes of a_node charged to the
+					   transaction's domain */
 };
 
 /* Node-count change of one domain inside a transaction. */
@@ -88,6 +90,7 @@ struct st_tx {
 	struct store_conn *t_conn;	/* not owned: the owner */
 	uint32_t	 t_id;
 	uint64_t	 t_gen;		/* global generation at start */
+	unsigned	 t_keypfx;	/* strlen("<t_gen>/") of its keys */
 	struct st_htab	 t_acc;		/* st_acc by name; owned via t_accq */
 	TAILQ_HEAD(, st_acc) t_accq;	/* owned entries */
 	unsigned	 t_nacc;
@@ -125,6 +128,11 @@ struct st_domain {
 	unsigned	 d_features;	/* GET/SET_FEATURE */
 	unsigned	 d_quota[STORE_Q_COUNT]; /* UINT32_MAX = global */
 	unsigned	 d_nconns;	/* connections acting as it */
+	long		 d_mem;		/* bytes as 4.17 counts them: owned
+					   records, its transactions' copies,
+					   watches, queued output */
+	unsigned	 d_ntx;		/* open transactions of its conns */
+	unsigned	 d_outstanding;	/* replies queued, not yet sent */
 	uint32_t	*d_holders;	/* owned: domains whose SET_TARGET
 					   named this one, latest last */
 	unsigned	 d_nholders;
@@ -134,6 +142,8 @@ struct store_conn {
 	TAILQ_ENTRY(store_conn) c_entry; /* in s_conns, creation order */
 	struct store	*c_store;	/* not owned */
 	uint32_t	 c_id;		/* domid */
+	struct st_domain *c_dom;	/* not owned: c_id's struct (domain
+					   structs live as long as the store) */
 	uint64_t	 c_seq;		/* creation order */
 	store_out_fn	*c_out;
 	void		*c_arg;
@@ -147,6 +157,9 @@ struct store_conn {
 	struct st_tx	*c_tx;		/* transaction of the current request */
 	const struct xsp_msg *c_req;	/* request being handled, or NULL */
 	bool		 c_replied;
+	size_t		 c_outq;	/* bytes handed to c_out, not yet
+					   returned by store_conn_sent */
+	unsigned	 c_outrep;	/* replies among them */
 };
 
 /* An event sent while handling the current request (duplicate check). */
@@ -253,6 +266,8 @@ struct st_tx	*st_tx_find(struct store_conn *, uint32_t id);
 struct st_acc	*st_tx_acc(struct st_tx *, const char *name);
 int		 st_tx_access(struct store_conn *, const char *name,
 		    const struct st_node *main, struct st_acc **out);
+int		 st_tx_copy(struct st_tx *, struct st_acc *, struct st_node *n,
+		    bool check);
 void		 st_tx_delta(struct st_tx *, uint32_t domid, int nodes);
 int		 st_tx_nodes(const struct st_tx *, uint32_t domid);
 void		 st_tx_free(struct st_tx *);
@@ -283,6 +298,8 @@ int		 st_dom_introduce(struct store *, uint32_t domid);
 void		 st_dom_nodes_add(struct store_conn *, uint32_t domid, int n);
 int		 st_dom_nodes(struct store_conn *);
 unsigned	 st_quota(const struct store_conn *, enum store_quota q);
+void		 st_mem_add(struct store *, uint32_t domid, long bytes);
+bool		 st_mem_over(struct store *, uint32_t domid, long bytes);
 bool		 st_quota_over(const struct store_conn *, enum store_quota q,
 		    unsigned long val);
 void		 st_dom_free_all(struct store *);

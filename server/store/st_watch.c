@@ -46,13 +46,20 @@ st_wb_insert(struct store *s, struct st_watch *w)
 	return 0;
 }
 
+/* What a watch costs its domain's memory, as 4.17 counts it. */
+static long
+st_watch_cost(const char *node, const char *token)
+{
+	return (long)(strlen(node) + strlen(token));
+}
+
 /* Unlink and free w (it must be on its connection's list). */
 static void
 st_watch_del(struct store_conn *c, struct st_watch *w)
 {
 	struct store		*s = c->c_store;
 	struct st_wbucket	*b = st_wb_find(s, w->w_node);
-	struct st_domain	*d = st_dom_find(s, c->c_id);
+	struct st_domain	*d = c->c_dom;
 
 	if (b != NULL) {
 		TAILQ_REMOVE(&b->wb_list, w, w_ientry);
@@ -65,8 +72,9 @@ st_watch_del(struct store_conn *c, struct st_watch *w)
 	TAILQ_REMOVE(&c->c_watches, w, w_centry);
 	c->c_nwatches--;
 	s->s_nwatches--;
-	if (d != NULL && d->d_watches > 0)
+	if (d->d_watches > 0)
 		d->d_watches--;
+	st_mem_add(s, c->c_id, -st_watch_cost(w->w_node, w->w_token));
 	free(w->w_node);
 	free(w->w_token);
 	free(w);
@@ -358,9 +366,13 @@ st_watch_add(struct store_conn *c, char *node, const char *token,
     bool relative, int depth)
 {
 	struct store		*s = c->c_store;
-	struct st_domain	*d = st_dom_find(s, c->c_id);
+	struct st_domain	*d = c->c_dom;
 	struct st_watch		*w;
 
+	if (st_mem_over(s, c->c_id, st_watch_cost(node, token))) {
+		free(node);
+		return ENOMEM;
+	}
 	if ((w = calloc(1, sizeof(*w))) == NULL ||
 	    (w->w_token = strdup(token)) == NULL) {
 		free(w);
@@ -383,8 +395,8 @@ st_watch_add(struct store_conn *c, char *node, const char *token,
 	TAILQ_INSERT_TAIL(&c->c_watches, w, w_centry);
 	c->c_nwatches++;
 	s->s_nwatches++;
-	if (d != NULL)
-		d->d_watches++;
+	d->d_watches++;
+	st_mem_add(s, c->c_id, st_watch_cost(w->w_node, w->w_token));
 	st_ack(c);
 	st_event(c, w->w_node + w->w_prefix, w->w_token);
 	return 0;
@@ -405,7 +417,6 @@ st_watch_find(struct store_conn *c, const char *node, const char *token)
 int
 st_op_watch(struct store_conn *c, const struct xsp_msg *m)
 {
-	struct st_domain	*d;
 	const char		*v[3] = { NULL, NULL, NULL };
 	unsigned		 n;
 	char			*node;
@@ -423,9 +434,7 @@ st_op_watch(struct store_conn *c, const struct xsp_msg *m)
 		free(node);
 		return EEXIST;
 	}
-	d = st_dom_find(c->c_store, c->c_id);
-	if (st_quota_over(c, STORE_Q_WATCHES, d != NULL ? d->d_watches :
-	    c->c_nwatches)) {
+	if (st_quota_over(c, STORE_Q_WATCHES, c->c_dom->d_watches)) {
 		free(node);
 		return E2BIG;
 	}

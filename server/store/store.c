@@ -17,6 +17,8 @@
 
 #define ST_OPF_PRIV	0x1	/* dom0 only (XS_FLAG_PRIV) */
 #define ST_OPF_NOTX	0x2	/* tx_id ignored (XS_FLAG_NOTID) */
+#define ST_REPLY_SMALL	16	/* 4.17's DEFAULT_BUFFER_SIZE: replies up
+				   to it are never refused for memory */
 
 static void	st_sent_clear(struct store *);
 
@@ -123,10 +125,10 @@ st_setup(struct store *s)
 	int				 i;
 
 	s->s_gen = 1;
-	if (st_manual_node(s, "/", "tool") != 0 ||
+	if ((d = st_dom_get(s, 0)) == NULL ||
+	    st_manual_node(s, "/", "tool") != 0 ||
 	    st_manual_node(s, "/tool", "xenstored") != 0 ||
-	    st_manual_node(s, "/tool/xenstored", NULL) != 0 ||
-	    (d = st_dom_get(s, 0)) == NULL)
+	    st_manual_node(s, "/tool/xenstored", NULL) != 0)
 		return -ENOMEM;
 	d->d_introduced = true;
 	d->d_nodes = 3;
@@ -212,6 +214,7 @@ store_conn_new(struct store *s, uint32_t domid, store_out_fn *out, void *arg)
 	d->d_nconns++;
 	c->c_store = s;
 	c->c_id = domid;
+	c->c_dom = d;
 	c->c_seq = s->s_conn_seq++;
 	c->c_out = out;
 	c->c_arg = arg;
@@ -230,8 +233,11 @@ store_conn_free(struct store_conn *c)
 		return;
 	st_tx_end_all(c);
 	st_watch_del_all(c);
-	if ((d = st_dom_find(c->c_store, c->c_id)) != NULL && d->d_nconns > 0)
+	d = c->c_dom;
+	if (d->d_nconns > 0)
 		d->d_nconns--;
+	d->d_mem -= (long)c->c_outq;	/* the caller drops what is queued */
+	d->d_outstanding -= c->c_outrep;
 	TAILQ_REMOVE(&c->c_store->s_conns, c, c_entry);
 	free(c->c_label);
 	free(c);
@@ -274,6 +280,71 @@ int
 store_conn_unprivileged(const struct store_conn *c)
 {
 	return !st_privileged(c);
+}
+
+/* Whether c's output is counted as its domain's memory (not dom0's). */
+static bool
+st_counts_output(const struct store_conn *c)
+{
+	return c->c_id != 0;
+}
+
+void
+store_conn_sent(struct store_conn *c, const uint8_t *msg, size_t len)
+{
+	struct xsp_hdr	h;
+
+	if (!st_counts_output(c) || len > c->c_outq)
+		return;
+	c->c_outq -= len;
+	c->c_dom->d_mem -= (long)len;
+	if (xsp_decode_hdr(msg, len, &h) == XSP_HDR_LEN &&
+	    h.type != XSP_WATCH_EVENT && c->c_outrep > 0) {
+		c->c_outrep--;
+		c->c_dom->d_outstanding--;
+	}
+}
+
+/*
+ * 4.17's domain_can_read: a guest's requests wait while its domain has
+ * quota-outstanding replies unsent or uses its whole memory quota.
+ */
+bool
+store_conn_can_read(const struct store_conn *c)
+{
+	const struct st_domain	*d = c->c_dom;
+	unsigned		 lim;
+
+	if (st_privileged(c))
+		return true;
+	lim = st_quota(c, STORE_Q_OUTSTANDING);
+	if (lim != 0 && d->d_outstanding >= lim)
+		return false;
+	lim = st_quota(c, STORE_Q_MEMORY);
+	return lim == 0 || d->d_mem < (long)lim;
+}
+
+size_t
+store_domain_memory(struct store *s, uint32_t domid)
+{
+	const struct st_domain	*d = st_dom_find(s, domid);
+
+	return d != NULL && d->d_mem > 0 ? (size_t)d->d_mem : 0;
+}
+
+/* Hand a message to c's owner, counting it while it is queued. */
+static void
+st_emit(struct store_conn *c, const uint8_t *msg, size_t len, bool reply)
+{
+	if (st_counts_output(c)) {
+		c->c_outq += len;
+		c->c_dom->d_mem += (long)len;
+		if (reply) {
+			c->c_outrep++;
+			c->c_dom->d_outstanding++;
+		}
+	}
+	c->c_out(c->c_arg, msg, len);
 }
 
 /* Type check, privilege, transaction: then the handler. */
@@ -328,6 +399,13 @@ st_reply(struct store_conn *c, uint32_t type, const void *body, size_t len)
 		body = "E2BIG";
 		len = sizeof("E2BIG");
 	}
+	/* 4.17 checks the quota for replies past its 16-byte buffer. */
+	if (len > ST_REPLY_SMALL &&
+	    st_mem_over(c->c_store, c->c_id, (long)(XSP_HDR_LEN + len))) {
+		type = XSP_ERROR;
+		body = "ENOMEM";
+		len = sizeof("ENOMEM");
+	}
 	h.type = type;
 	h.req_id = c->c_req->hdr.req_id;
 	h.tx_id = c->c_req->hdr.tx_id;
@@ -336,7 +414,7 @@ st_reply(struct store_conn *c, uint32_t type, const void *body, size_t len)
 	if (len > 0)
 		memcpy(buf + XSP_HDR_LEN, body, len);
 	c->c_replied = true;
-	c->c_out(c->c_arg, buf, XSP_HDR_LEN + len);
+	st_emit(c, buf, XSP_HDR_LEN + len, true);
 }
 
 void
@@ -462,10 +540,13 @@ st_event(struct store_conn *c, const char *path, const char *token)
 	xsp_put_hdr(buf, &h);
 	memcpy(buf + XSP_HDR_LEN, path, pl);
 	memcpy(buf + XSP_HDR_LEN + pl, token, tl);
+	/* Over the domain's memory quota: dropped, as 4.17 drops it. */
+	if (st_mem_over(c->c_store, c->c_id, (long)(XSP_HDR_LEN + pl + tl)))
+		return;
 	if (path[0] != '@' &&
 	    st_sent_dup(c->c_store, c, buf + XSP_HDR_LEN, pl + tl))
 		return;
-	c->c_out(c->c_arg, buf, XSP_HDR_LEN + pl + tl);
+	st_emit(c, buf, XSP_HDR_LEN + pl + tl, false);
 }
 
 void
