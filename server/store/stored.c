@@ -101,6 +101,8 @@ struct sd_client {
 	evutil_socket_t		 cl_fd;		/* the bufferevent's */
 	struct event		*cl_wev;	/* owned: writable */
 	struct event		*cl_timer;	/* owned: next event timeout */
+	struct event		*cl_hup;	/* owned: peer closed, watched
+					   while its input is not read */
 	STAILQ_HEAD(, sd_msg)	 cl_outq;	/* owned: unwritten output */
 	size_t			 cl_outlen;	/* bytes in cl_outq */
 	uint64_t		 cl_id;
@@ -176,6 +178,19 @@ sd_msg_done(struct sd_client *cl, struct sd_msg *m)
 	sd_kick();
 }
 
+/* Reading cl's input off (the peer's hang-up is still seen) or on. */
+static void
+sd_reading(struct sd_client *cl, bool on)
+{
+	if (on) {
+		event_del(cl->cl_hup);
+		bufferevent_enable(cl->cl_bev, EV_READ);
+	} else {
+		bufferevent_disable(cl->cl_bev, EV_READ);
+		event_add(cl->cl_hup, NULL);
+	}
+}
+
 static void
 sd_set_stalled(struct sd_client *cl, bool on)
 {
@@ -183,6 +198,16 @@ sd_set_stalled(struct sd_client *cl, bool on)
 		return;
 	cl->cl_stalled = on;
 	sd_nstalled += on ? 1 : (unsigned)-1;
+	sd_reading(cl, !on);
+}
+
+/* The peer hung up while its input was not being read. */
+static void sd_client_close(struct sd_client *);
+
+static void
+sd_hup(evutil_socket_t fd, short ev, void *arg)
+{
+	sd_client_close(arg);
 }
 
 static void
@@ -211,6 +236,7 @@ sd_client_close(struct sd_client *cl)
 		cl->cl_sock->so_nconns--;
 	event_free(cl->cl_wev);
 	event_free(cl->cl_timer);
+	event_free(cl->cl_hup);
 	bufferevent_free(cl->cl_bev);
 	free(cl);
 	sd_kick();
@@ -286,7 +312,7 @@ static void
 sd_resume(struct sd_client *cl)
 {
 	cl->cl_paused = false;
-	bufferevent_enable(cl->cl_bev, EV_READ);
+	sd_reading(cl, true);
 	sd_read(cl->cl_bev, cl);
 }
 
@@ -434,16 +460,10 @@ sd_may_read(struct sd_client *cl)
 	if (cl->cl_doomed || cl->cl_paused)
 		return false;
 	if (!cl->cl_guest || store_conn_can_read(cl->cl_conn)) {
-		if (cl->cl_stalled) {
-			sd_set_stalled(cl, false);
-			bufferevent_enable(cl->cl_bev, EV_READ);
-		}
+		sd_set_stalled(cl, false);
 		return true;
 	}
-	if (!cl->cl_stalled) {
-		sd_set_stalled(cl, true);
-		bufferevent_disable(cl->cl_bev, EV_READ);
-	}
+	sd_set_stalled(cl, true);
 	return false;
 }
 
@@ -469,7 +489,7 @@ sd_read(struct bufferevent *bev, void *arg)
 		wire_consume(in, &m);
 		if (!cl->cl_guest && cl->cl_outlen > SD_OUT_HIGH) {
 			cl->cl_paused = true;
-			bufferevent_disable(bev, EV_READ);
+			sd_reading(cl, false);
 		}
 	}
 	sd_kick();
@@ -517,12 +537,16 @@ sd_client_new(struct sd_socket *so, evutil_socket_t fd)
 	    (cl->cl_wev = event_new(sd_base, fd, EV_WRITE | EV_PERSIST,
 	    sd_writable, cl)) == NULL ||
 	    (cl->cl_timer = evtimer_new(sd_base, sd_timeout, cl)) == NULL ||
+	    (cl->cl_hup = event_new(sd_base, fd, EV_CLOSED, sd_hup,
+	    cl)) == NULL ||
 	    (cl->cl_conn = store_conn_new(sd_store, so->so_domid, sd_out,
 	    cl)) == NULL) {
 		if (cl->cl_wev != NULL)
 			event_free(cl->cl_wev);
 		if (cl->cl_timer != NULL)
 			event_free(cl->cl_timer);
+		if (cl->cl_hup != NULL)
+			event_free(cl->cl_hup);
 		if (cl->cl_bev != NULL)
 			bufferevent_free(cl->cl_bev);
 		free(cl);
