@@ -243,8 +243,10 @@ unsigned	 st_perm_for(const struct store_conn *, const struct st_perm *,
 bool		 st_privileged(const struct store_conn *);
 
 /* st_tree.c: the tree operations */
-int		 st_canon(struct store_conn *, const char *in, bool special,
-		    char **out);
+#define ST_NAME_BUF	(sizeof("/local/domain/4294967295/") + XSP_PAYLOAD_MAX)
+int		 st_canon_buf(struct store_conn *, const char *in,
+		    char buf[ST_NAME_BUF], const char **out);
+int		 st_canon(struct store_conn *, const char *in, char **out);
 int		 st_get_node(struct store_conn *, const char *name,
 		    unsigned perm, const struct st_node **out);
 int		 st_create_node(struct store_conn *, const char *name,

@@ -18,13 +18,13 @@ int
 st_op_read(struct store_conn *c, const struct xsp_msg *m)
 {
 	const struct st_node	*n;
-	char			*name;
+	const char		*name;
+	char			 buf[ST_NAME_BUF];
 	int			 r;
 
-	if ((r = st_canon(c, st_onearg(m), false, &name)) != 0)
+	if ((r = st_canon_buf(c, st_onearg(m), buf, &name)) != 0)
 		return r;
 	r = st_get_node(c, name, ST_PERM_READ, &n);
-	free(name);
 	if (r == 0)
 		st_reply(c, XSP_READ, n->n_data, n->n_datalen);
 	return r;
@@ -34,13 +34,13 @@ int
 st_op_directory(struct store_conn *c, const struct xsp_msg *m)
 {
 	const struct st_node	*n;
-	char			*name;
+	const char		*name;
+	char			 buf[ST_NAME_BUF];
 	int			 r;
 
-	if ((r = st_canon(c, st_onearg(m), false, &name)) != 0)
+	if ((r = st_canon_buf(c, st_onearg(m), buf, &name)) != 0)
 		return r;
 	r = st_get_node(c, name, ST_PERM_READ, &n);
-	free(name);
 	if (r == 0)
 		st_reply(c, XSP_DIRECTORY, n->n_children, n->n_childlen);
 	return r;
@@ -92,7 +92,7 @@ st_op_directory_part(struct store_conn *c, const struct xsp_msg *m)
 	if (xsp_count_strings(m->body, m->hdr.len) != 2)
 		return EINVAL;
 	st_strings(m, v, 2);
-	if ((r = st_canon(c, v[0], false, &name)) != 0)
+	if ((r = st_canon(c, v[0], &name)) != 0)
 		return r;
 	r = st_get_node(c, name, ST_PERM_READ, &n);
 	free(name);
@@ -152,7 +152,7 @@ st_op_write(struct store_conn *c, const struct xsp_msg *m)
 		return EINVAL;
 	path = (const char *)m->body;
 	off = strlen(path) + 1;
-	if ((r = st_canon(c, path, false, &name)) != 0)
+	if ((r = st_canon(c, path, &name)) != 0)
 		return r;
 	r = st_write_value(c, name, m->body + off, m->hdr.len - off, false,
 	    &p, &np);
@@ -173,7 +173,7 @@ st_op_mkdir(struct store_conn *c, const struct xsp_msg *m)
 	char		*name;
 	int		 r;
 
-	if ((r = st_canon(c, st_onearg(m), false, &name)) != 0)
+	if ((r = st_canon(c, st_onearg(m), &name)) != 0)
 		return r;
 	r = st_write_value(c, name, NULL, 0, true, &p, &np);
 	if (r == 0)
@@ -192,7 +192,7 @@ st_op_rm(struct store_conn *c, const struct xsp_msg *m)
 	char			*name, *parent;
 	int			 r, err;
 
-	if ((r = st_canon(c, st_onearg(m), false, &name)) != 0)
+	if ((r = st_canon(c, st_onearg(m), &name)) != 0)
 		return r;
 	r = st_get_node(c, name, ST_PERM_WRITE, &n);
 	if (r == ENOENT) {
@@ -225,7 +225,7 @@ st_op_get_perms(struct store_conn *c, const struct xsp_msg *m)
 	unsigned		 i;
 	int			 r;
 
-	if ((r = st_canon(c, st_onearg(m), false, &name)) != 0)
+	if ((r = st_canon(c, st_onearg(m), &name)) != 0)
 		return r;
 	r = st_get_node(c, name, ST_PERM_READ, &n);
 	free(name);
@@ -343,7 +343,7 @@ st_op_set_perms(struct store_conn *c, const struct xsp_msg *m)
 		r = st_set_special(c, path, p, np);
 		goto out;
 	}
-	if ((r = st_canon(c, path, false, &name)) != 0)
+	if ((r = st_canon(c, path, &name)) != 0)
 		goto out;
 	r = st_get_node(c, name, ST_PERM_WRITE | ST_PERM_OWNER, &n);
 	if (r == 0)

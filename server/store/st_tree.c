@@ -19,56 +19,79 @@
 
 #include "st_int.h"
 
+/*
+ * xenstored's is_valid_nodename: protocol/'s node-path rules, and the
+ * path-max quota on what follows "/local/domain/<domid>/".
+ */
 static bool
-st_valid_chars(const char *p)
+st_valid_name(const struct store *s, const char *name, size_t len)
 {
-	return strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789-/_@") == strlen(p);
+	unsigned	max = s->s_quota[STORE_Q_PATH_MAX];
+
+	if (name[0] != '/' || xsp_path_shape(name, len) != 0)
+		return false;
+	return max == 0 || len <= max ||
+	    len <= xsp_local_prefix(name, len) + max;
 }
 
-/* xenstored's is_valid_nodename, with '@' allowed first when special. */
-static bool
-st_valid_name(const struct store *s, const char *name, bool special)
+/* "/local/domain/<domid>/" + rel (rlen bytes and its NUL) into buf. */
+static size_t
+st_home_path(char *buf, uint32_t domid, const char *rel, size_t rlen)
 {
-	unsigned	domid;
-	int		off = 0;
-	size_t		len = strlen(name);
+	static const char	 pre[] = "/local/domain/";
+	char			 digits[10], *q = buf + sizeof(pre) - 1;
+	size_t			 nd = 0;
 
-	if (name[0] != '/' && !(special && name[0] == '@'))
-		return false;
-	if (len > 1 && name[len - 1] == '/')
-		return false;
-	if (strstr(name, "//") != NULL)
-		return false;
-	if (sscanf(name, "/local/domain/%5u/%n", &domid, &off) != 1)
-		off = 0;
-	if (s->s_quota[STORE_Q_PATH_MAX] != 0 &&
-	    len > (size_t)off + s->s_quota[STORE_Q_PATH_MAX])
-		return false;
-	return st_valid_chars(name);
+	do {
+		digits[nd++] = (char)('0' + domid % 10);
+		domid /= 10;
+	} while (domid != 0);
+	memcpy(buf, pre, sizeof(pre) - 1);
+	while (nd > 0)
+		*q++ = digits[--nd];
+	*q++ = '/';
+	memcpy(q, rel, rlen + 1);
+	return (size_t)(q - buf) + rlen;
 }
 
-/* Resolve `in` against the connection's domain path and check it. */
+/*
+ * Resolve `in` against the connection's domain path and check it,
+ * without allocating: *out is `in` itself if absolute, else buf.
+ */
 int
-st_canon(struct store_conn *c, const char *in, bool special, char **out)
+st_canon_buf(struct store_conn *c, const char *in, char buf[ST_NAME_BUF],
+    const char **out)
 {
-	char	*name;
+	size_t	len;
 
 	*out = NULL;
 	if (in == NULL)
 		return EINVAL;
-	if (in[0] == '/' || in[0] == '@')
-		name = strdup(in);
-	else if (asprintf(&name, "/local/domain/%u/%s", c->c_id, in) == -1)
-		name = NULL;
-	if (name == NULL)
-		return ENOMEM;
-	if (!st_valid_name(c->c_store, name, special)) {
-		free(name);
+	len = strlen(in);
+	if (len > XSP_PAYLOAD_MAX)
 		return EINVAL;
+	if (in[0] != '/' && in[0] != '@') {
+		len = st_home_path(buf, c->c_id, in, len);
+		in = buf;
 	}
-	*out = name;
+	if (!st_valid_name(c->c_store, in, len))
+		return EINVAL;
+	*out = in;
 	return 0;
+}
+
+/* The same, into a new string (the caller frees it). */
+int
+st_canon(struct store_conn *c, const char *in, char **out)
+{
+	char		 buf[ST_NAME_BUF];
+	const char	*name;
+	int		 r;
+
+	*out = NULL;
+	if ((r = st_canon_buf(c, in, buf, &name)) != 0)
+		return r;
+	return (*out = strdup(name)) == NULL ? ENOMEM : 0;
 }
 
 /* What the nearest existing ancestor lets c do (xenstored's ask_parents). */

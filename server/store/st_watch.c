@@ -339,7 +339,7 @@ st_watch_path(struct store_conn *c, const char *path, char **node,
 		return (*node = strdup(path)) == NULL ? ENOMEM : 0;
 	}
 	*relative = path[0] != '/';
-	return st_canon(c, path, false, node);
+	return st_canon(c, path, node);
 }
 
 /* A depth argument: decimal, 0 or more; -1 if absent. */

@@ -467,6 +467,42 @@ sd_may_read(struct sd_client *cl)
 	return false;
 }
 
+/*
+ * Hand the whole requests in the input's first chunk to the engine,
+ * decoded in place, and drain them at once.  Returns the bytes used, or
+ * -1 after closing the client (a bad header).
+ */
+static ssize_t
+sd_read_chunk(struct sd_client *cl, struct evbuffer *in)
+{
+	struct evbuffer_iovec	 v;
+	struct xsp_msg		 m;
+	const uint8_t		*p;
+	size_t			 off = 0;
+	ssize_t			 r = 0;
+
+	if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+		return 0;
+	p = v.iov_base;
+	while (sd_may_read(cl) &&
+	    (r = xsp_decode(p + off, v.iov_len - off, &m)) > 0) {
+		store_conn_request(cl->cl_conn, &m);
+		off += (size_t)r;
+		if (!cl->cl_guest && cl->cl_outlen > SD_OUT_HIGH) {
+			cl->cl_paused = true;
+			sd_reading(cl, false);
+		}
+	}
+	if (r < 0 && r != XSP_PARTIAL) {
+		log_warnx("%s: client %llu: %s, closing", __func__,
+		    (unsigned long long)cl->cl_id, xsp_status_str((int)r));
+		sd_client_close(cl);
+		return -1;
+	}
+	evbuffer_drain(in, off);
+	return (ssize_t)off;
+}
+
 /* Hand every whole buffered request to the engine, in order. */
 static void
 sd_read(struct bufferevent *bev, void *arg)
@@ -474,9 +510,15 @@ sd_read(struct bufferevent *bev, void *arg)
 	struct sd_client	*cl = arg;
 	struct evbuffer		*in = bufferevent_get_input(bev);
 	struct xsp_msg		 m;
+	ssize_t			 n;
 	int			 r;
 
 	while (sd_may_read(cl)) {
+		if ((n = sd_read_chunk(cl, in)) < 0)
+			return;
+		if (n > 0)
+			continue;
+		/* A request across chunks, or not whole yet. */
 		if ((r = wire_peek(in, &m)) == 0)
 			break;
 		if (r < 0) {
