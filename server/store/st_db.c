@@ -28,21 +28,21 @@ st_db_main_get(const struct store *s, const char *name)
 static uint32_t
 st_db_owner(const struct st_node *n)
 {
-	return n->n_nperms > 0 ? n->n_perms[0].p_id : 0;
+	return n->n_nperms > 0 ? n->n_perm[0].p_id : 0;
 }
 
 static long
 st_db_cost(const struct st_node *n)
 {
-	return (long)(st_node_size(n) + strlen(n->n_name));
+	return (long)(st_node_size(n) + strlen(st_node_name(n)));
 }
 
 /* Replace (or add) a main record; takes ownership of n. */
 void
 st_db_main_put(struct store *s, struct st_node *n)
 {
-	st_db_main_del(s, n->n_name);
-	st_htab_add(&s->s_nodes, &n->n_he, n->n_name);
+	st_db_main_del(s, st_node_name(n));
+	st_htab_add(&s->s_nodes, &n->n_he, st_node_name(n));
 	st_mem_add(s, st_db_owner(n), st_db_cost(n));
 }
 
@@ -66,7 +66,7 @@ st_db_main_del(struct store *s, const char *name)
 static bool
 st_db_main_over(struct store *s, const struct st_node *n)
 {
-	const struct st_node	*o = st_db_main_get(s, n->n_name);
+	const struct st_node	*o = st_db_main_get(s, st_node_name(n));
 	uint32_t		 id = st_db_owner(n);
 	long			 cost = st_db_cost(n);
 
@@ -108,7 +108,7 @@ st_db_write(struct store_conn *c, struct st_node *n, bool noquota)
 	int		 r;
 
 	n->n_gen = s->s_gen++;
-	if (c->c_tx != NULL && (r = st_tx_access(c, n->n_name, n, &a)) != 0) {
+	if (c->c_tx != NULL && (r = st_tx_access(c, st_node_name(n), n, &a)) != 0) {
 		st_node_free(n);
 		return r;
 	}

@@ -267,7 +267,7 @@ st_owned(struct store *s, const char *name, uint32_t domid,
 
 	if (n == NULL)
 		return;
-	if (n->n_nperms > 0 && n->n_perms[0].p_id == domid &&
+	if (n->n_nperms > 0 && n->n_perm[0].p_id == domid &&
 	    strcmp(name, "/") != 0) {
 		if (nm->nm_n == nm->nm_cap) {
 			nm->nm_cap = nm->nm_cap ? nm->nm_cap * 2 : 16;
@@ -281,8 +281,8 @@ st_owned(struct store *s, const char *name, uint32_t domid,
 		return;
 	}
 	for (off = 0; off < n->n_childlen;
-	    off += strlen(n->n_children + off) + 1) {
-		if ((child = st_child_name(name, n->n_children + off)) == NULL)
+	    off += strlen(st_node_children(n) + off) + 1) {
+		if ((child = st_child_name(name, st_node_children(n) + off)) == NULL)
 			return;
 		st_owned(s, child, domid, nm);
 		free(child);

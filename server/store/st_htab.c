@@ -85,7 +85,7 @@ st_htab_find(const struct st_htab *t, const char *key)
 	uint32_t	 h = st_hash(key);
 
 	for (he = t->h_slots[h & (t->h_size - 1)]; he != NULL; he = he->he_next)
-		if (he->he_hash == h && strcmp(he->he_key, key) == 0)
+		if (he->he_hash == h && strcmp(st_hent_key(he), key) == 0)
 			return he;
 	return NULL;
 }
@@ -117,7 +117,7 @@ st_htab_add(struct st_htab *t, struct st_hent *he, const char *key)
 
 	if (t->h_count >= t->h_size)
 		st_htab_grow(t);
-	he->he_key = key;
+	he->he_keyoff = (uint32_t)(key - (const char *)he);
 	he->he_hash = st_hash(key);
 	slot = &t->h_slots[he->he_hash & (t->h_size - 1)];
 	he->he_next = *slot;

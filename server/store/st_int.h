@@ -30,12 +30,21 @@
 #define ST_PERM_WRITE	0x2
 #define ST_PERM_OWNER	0x4
 
-/* An intrusive hash table entry, keyed by a NUL-terminated string. */
+/*
+ * An intrusive hash table entry, keyed by a NUL-terminated string that
+ * lives inside the same allocation, after the entry (so 32 bits locate it).
+ */
 struct st_hent {
 	struct st_hent	*he_next;	/* chain */
-	const char	*he_key;	/* not owned: points into the entry */
 	uint32_t	 he_hash;
+	uint32_t	 he_keyoff;	/* key at (char *)he + he_keyoff */
 };
+
+static inline const char *
+st_hent_key(const struct st_hent *he)
+{
+	return (const char *)he + he->he_keyoff;
+}
 
 struct st_htab {
 	struct st_hent	**h_slots;	/* owned array; entries not owned */
@@ -48,24 +57,45 @@ struct st_perm {
 	uint8_t		 p_mode;	/* XSP_PERM_* */
 };
 
-/* One node record. */
+/*
+ * One node record, in one allocation as xenstored's TDB record is:
+ * this header, the permissions, the value, the children's names, then
+ * the node's own name and its NUL (the hash key).  A record in a table is
+ * never changed; the st_node_set_* functions rebuild a record (so they
+ * take a struct st_node **) before it goes in.  Example: "/a/b" = "xy",
+ * owner n5, no children: 32 + 8 + 2 + 0 + 5 bytes.
+ */
 struct st_node {
-	struct st_hent	 n_he;		/* key: n_name */
-	char		*n_name;	/* owned: full path */
+	struct st_hent	 n_he;		/* key: the name, inline */
 	uint64_t	 n_gen;		/* generation of its last change */
-	struct st_perm	*n_perms;	/* owned: [0] owner, then the ACL */
-	unsigned	 n_nperms;
-	uint8_t		*n_data;	/* owned; NULL when n_datalen is 0 */
-	size_t		 n_datalen;
-	char		*n_children;	/* owned: "a\0b\0"; NULL when empty */
-	size_t		 n_childlen;
+	uint32_t	 n_childlen;	/* bytes of "a\0b\0" */
+	uint16_t	 n_datalen;	/* <= XSP_PAYLOAD_MAX */
+	uint16_t	 n_nperms;
+	struct st_perm	 n_perm[];	/* [0] owner, then the ACL */
 };
+
+static inline const uint8_t *
+st_node_data(const struct st_node *n)
+{
+	return (const uint8_t *)(n->n_perm + n->n_nperms);
+}
+
+static inline const char *
+st_node_children(const struct st_node *n)
+{
+	return (const char *)st_node_data(n) + n->n_datalen;
+}
+
+static inline const char *
+st_node_name(const struct st_node *n)
+{
+	return st_node_children(n) + n->n_childlen;
+}
 
 /* A node a transaction has touched (xenstored's accessed_node). */
 struct st_acc {
 	struct st_hent	 a_he;		/* key: a_name */
 	TAILQ_ENTRY(st_acc) a_entry;	/* in t_accq, first-access order */
-	char		*a_name;	/* owned */
 	struct st_node	*a_node;	/* owned: the transaction's copy, or
 					   NULL if absent in this view */
 	uint64_t	 a_gen;		/* main generation at first read */
@@ -77,6 +107,7 @@ struct st_acc {
 	unsigned	 a_noperms;
 	size_t		 a_mem;		/* bytes of a_node charged to the
 					   transaction's domain */
+	char		 a_name[];	/* the path, in the same allocation */
 };
 
 /* Node-count change of one domain inside a transaction. */
@@ -113,8 +144,8 @@ struct st_watch {
 /* The watch index: every watch on one path. */
 struct st_wbucket {
 	struct st_hent	 wb_he;		/* key: wb_path */
-	char		*wb_path;	/* owned */
 	TAILQ_HEAD(, st_watch) wb_list;	/* not owned (see c_watches) */
+	char		 wb_path[];	/* in the same allocation */
 };
 
 struct st_domain {
@@ -215,12 +246,15 @@ void		 st_htab_walk(struct st_htab *,
 
 /* st_node.c */
 struct st_node	*st_node_new(const char *name);
+struct st_node	*st_node_make(const char *name, const struct st_perm *,
+		    unsigned np, const void *data, size_t dlen,
+		    const char *child);
 struct st_node	*st_node_dup(const struct st_node *);
 void		 st_node_free(struct st_node *);
-int		 st_node_set_data(struct st_node *, const void *, size_t);
-int		 st_node_set_perms(struct st_node *, const struct st_perm *,
+int		 st_node_set_data(struct st_node **, const void *, size_t);
+int		 st_node_set_perms(struct st_node **, const struct st_perm *,
 		    unsigned);
-int		 st_node_add_child(struct st_node *, const char *base);
+int		 st_node_add_child(struct st_node **, const char *base);
 int		 st_node_del_child(struct st_node *, const char *base);
 size_t		 st_node_size(const struct st_node *);
 char		*st_parent_name(const char *name);

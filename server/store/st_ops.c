@@ -26,7 +26,7 @@ st_op_read(struct store_conn *c, const struct xsp_msg *m)
 		return r;
 	r = st_get_node(c, name, ST_PERM_READ, &n);
 	if (r == 0)
-		st_reply(c, XSP_READ, n->n_data, n->n_datalen);
+		st_reply(c, XSP_READ, st_node_data(n), n->n_datalen);
 	return r;
 }
 
@@ -42,7 +42,7 @@ st_op_directory(struct store_conn *c, const struct xsp_msg *m)
 		return r;
 	r = st_get_node(c, name, ST_PERM_READ, &n);
 	if (r == 0)
-		st_reply(c, XSP_DIRECTORY, n->n_children, n->n_childlen);
+		st_reply(c, XSP_DIRECTORY, st_node_children(n), n->n_childlen);
 	return r;
 }
 
@@ -64,7 +64,7 @@ st_dirpart_reply(struct store_conn *c, const struct st_node *n, unsigned off)
 		return;
 	}
 	maxlen = XSP_PAYLOAD_MAX - genlen - 1;
-	child = n->n_children + off;
+	child = st_node_children(n) + off;
 	while (len + strlen(child) < maxlen) {
 		len += strlen(child) + 1;
 		child += strlen(child) + 1;
@@ -74,7 +74,7 @@ st_dirpart_reply(struct store_conn *c, const struct st_node *n, unsigned off)
 	if ((buf = malloc(genlen + len + 1)) == NULL)
 		return;
 	memcpy(buf, gen, genlen);
-	memcpy(buf + genlen, n->n_children + off, len);
+	memcpy(buf + genlen, st_node_children(n) + off, len);
 	if (off + len == n->n_childlen)
 		buf[genlen + len++] = '\0';
 	st_reply(c, XSP_DIRECTORY_PART, buf, genlen + len);
@@ -109,7 +109,7 @@ st_modify_data(struct store_conn *c, const struct st_node *n,
 	struct st_node	*copy;
 
 	if ((copy = st_node_dup(n)) == NULL ||
-	    st_node_set_data(copy, data, len) != 0) {
+	    st_node_set_data(&copy, data, len) != 0) {
 		st_node_free(copy);
 		return ENOMEM;
 	}
@@ -134,7 +134,7 @@ st_write_value(struct store_conn *c, const char *name, const void *data,
 	if ((*p = malloc((n->n_nperms + 1) * sizeof(**p))) == NULL)
 		return ENOMEM;
 	*np = n->n_nperms;
-	memcpy(*p, n->n_perms, *np * sizeof(**p));
+	memcpy(*p, n->n_perm, *np * sizeof(**p));
 	return st_modify_data(c, n, data, len);
 }
 
@@ -235,8 +235,8 @@ st_op_get_perms(struct store_conn *c, const struct xsp_msg *m)
 		return ENOMEM;
 	for (i = 0; i < n->n_nperms; i++)
 		len += (size_t)sprintf(buf + len, "%c%d",	/* as 4.17 */
-		    st_perm_chars[n->n_perms[i].p_mode & 3],
-		    (int)n->n_perms[i].p_id) + 1;
+		    st_perm_chars[n->n_perm[i].p_mode & 3],
+		    (int)n->n_perm[i].p_id) + 1;
 	st_reply(c, XSP_GET_PERMS, buf, len);
 	free(buf);
 	return 0;
@@ -271,13 +271,13 @@ st_apply_perms(struct store_conn *c, const char *name,
 	unsigned	 nold = n->n_nperms;
 	int		 r;
 
-	if (!st_privileged(c) && p[0].p_id != n->n_perms[0].p_id)
+	if (!st_privileged(c) && p[0].p_id != n->n_perm[0].p_id)
 		return EPERM;
 	if ((old = malloc((nold + 1) * sizeof(*old))) == NULL)
 		return ENOMEM;
-	memcpy(old, n->n_perms, nold * sizeof(*old));
+	memcpy(old, n->n_perm, nold * sizeof(*old));
 	if ((copy = st_node_dup(n)) == NULL ||
-	    st_node_set_perms(copy, p, np) != 0) {
+	    st_node_set_perms(&copy, p, np) != 0) {
 		st_node_free(copy);
 		free(old);
 		return ENOMEM;

@@ -113,7 +113,7 @@ st_ask_parents(struct store_conn *c, const char *name)
 			break;
 	}
 	free(cur);
-	return n == NULL ? 0 : st_perm_for(c, n->n_perms, n->n_nperms);
+	return n == NULL ? 0 : st_perm_for(c, n->n_perm, n->n_nperms);
 }
 
 /*
@@ -128,7 +128,7 @@ st_get_node(struct store_conn *c, const char *name, unsigned perm,
 	int			 err;
 
 	n = st_db_read(c, name, &err);
-	if (n != NULL && (st_perm_for(c, n->n_perms, n->n_nperms) & perm) !=
+	if (n != NULL && (st_perm_for(c, n->n_perm, n->n_nperms) & perm) !=
 	    perm) {
 		err = EACCES;
 		n = NULL;
@@ -195,11 +195,10 @@ st_build(struct store_conn *c, char **names, unsigned nn,
 	unsigned	i;
 
 	for (i = 0; i < nn; i++) {
-		if ((nodes[i] = st_node_new(names[i])) == NULL ||
-		    st_node_set_perms(nodes[i], perms, np) != 0 ||
-		    (i == 0 && st_node_set_data(nodes[i], data, len) != 0) ||
-		    (i > 0 && st_node_add_child(nodes[i],
-		    st_basename(names[i - 1])) != 0))
+		nodes[i] = st_node_make(names[i], perms, np, i == 0 ? data :
+		    NULL, i == 0 ? len : 0, i > 0 ? st_basename(names[i - 1]) :
+		    NULL);
+		if (nodes[i] == NULL)
 			return ENOMEM;
 	}
 	return 0;
@@ -260,9 +259,9 @@ st_create_node(struct store_conn *c, const char *name, const void *data,
 	if ((p = malloc((np + 1) * sizeof(*p))) == NULL ||
 	    (nodes = calloc(nn, sizeof(*nodes))) == NULL ||
 	    (top = st_node_dup(anc)) == NULL ||
-	    st_node_add_child(top, st_basename(names[nn - 1])) != 0)
+	    st_node_add_child(&top, st_basename(names[nn - 1])) != 0)
 		goto out;
-	memcpy(p, anc->n_perms, np * sizeof(*p));
+	memcpy(p, anc->n_perm, np * sizeof(*p));
 	if (!st_privileged(c) && np > 0)
 		p[0].p_id = c->c_id;
 	if ((r = st_build(c, names, nn, p, np, data, len, nodes)) != 0)
@@ -312,13 +311,13 @@ st_delete_one(struct store_conn *c, const struct st_node *n, bool exact)
 	int		 r;
 
 	p = malloc((np + 1) * sizeof(*p));
-	name = strdup(n->n_name);
+	name = strdup(st_node_name(n));
 	if (p == NULL || name == NULL) {
 		free(p);
 		free(name);
 		return ENOMEM;
 	}
-	memcpy(p, n->n_perms, np * sizeof(*p));
+	memcpy(p, n->n_perm, np * sizeof(*p));
 	if ((r = st_db_delete(c, name)) == 0) {
 		st_dom_nodes_add(c, np > 0 ? p[0].p_id : 0, -1);
 		st_fire(c, name, p, np, exact, NULL, 0);
@@ -349,7 +348,7 @@ st_rm_walk(struct store_conn *c, const char *name, const char *root)
 	if ((kids = malloc(len + 1)) == NULL)
 		return ENOMEM;
 	if (len > 0)
-		memcpy(kids, n->n_children, len);
+		memcpy(kids, st_node_children(n), len);
 	for (off = 0; off < len && r == 0; off += strlen(kids + off) + 1) {
 		if ((child = st_child_name(name, kids + off)) == NULL) {
 			r = ENOMEM;

@@ -78,7 +78,6 @@ st_acc_free(struct st_tx *t, struct st_acc *a)
 {
 	(void)st_tx_copy(t, a, NULL, false);
 	free(a->a_operms);
-	free(a->a_name);
 	free(a);
 }
 
@@ -101,9 +100,11 @@ st_tx_access(struct store_conn *c, const char *name,
 		t->t_fail = true;	/* as 4.17: the commit will fail */
 		return ENOSPC;
 	}
-	if ((a = calloc(1, sizeof(*a))) == NULL ||
-	    (a->a_name = strdup(name)) == NULL)
-		goto nomem;
+	if ((a = calloc(1, sizeof(*a) + strlen(name) + 1)) == NULL) {
+		t->t_fail = true;
+		return ENOMEM;
+	}
+	memcpy(a->a_name, name, strlen(name) + 1);
 	if (wnode == NULL) {
 		m = st_db_main_get(c->c_store, name);
 		a->a_check = true;
@@ -118,7 +119,7 @@ st_tx_access(struct store_conn *c, const char *name,
 			    sizeof(*a->a_operms));
 			if (a->a_operms == NULL)
 				goto nomem;
-			memcpy(a->a_operms, m->n_perms, m->n_nperms *
+			memcpy(a->a_operms, m->n_perm, m->n_nperms *
 			    sizeof(*a->a_operms));
 			a->a_noperms = m->n_nperms;
 		}

@@ -32,13 +32,12 @@ static int
 st_wb_insert(struct store *s, struct st_watch *w)
 {
 	struct st_wbucket	*b = st_wb_find(s, w->w_node);
+	size_t			 len = strlen(w->w_node) + 1;
 
 	if (b == NULL) {
-		if ((b = calloc(1, sizeof(*b))) == NULL ||
-		    (b->wb_path = strdup(w->w_node)) == NULL) {
-			free(b);
+		if ((b = calloc(1, sizeof(*b) + len)) == NULL)
 			return ENOMEM;
-		}
+		memcpy(b->wb_path, w->w_node, len);
 		TAILQ_INIT(&b->wb_list);
 		st_htab_add(&s->s_windex, &b->wb_he, b->wb_path);
 	}
@@ -65,7 +64,6 @@ st_watch_del(struct store_conn *c, struct st_watch *w)
 		TAILQ_REMOVE(&b->wb_list, w, w_ientry);
 		if (TAILQ_EMPTY(&b->wb_list)) {
 			st_htab_del(&s->s_windex, &b->wb_he);
-			free(b->wb_path);
 			free(b);
 		}
 	}
@@ -183,7 +181,7 @@ st_permitted(struct store_conn *c, const char *name, const struct st_perm *p,
 	if (p == NULL) {
 		if ((n = st_db_main_get(c->c_store, name)) == NULL)
 			return false;
-		p = n->n_perms;
+		p = n->n_perm;
 		np = n->n_nperms;
 	}
 	if (st_perm_for(c, p, np) & ST_PERM_READ)
@@ -191,7 +189,7 @@ st_permitted(struct store_conn *c, const char *name, const struct st_perm *p,
 	if ((parent = st_parent_name(name)) == NULL)
 		return false;
 	n = st_db_main_get(c->c_store, parent);
-	ok = n != NULL && (st_perm_for(c, n->n_perms, n->n_nperms) &
+	ok = n != NULL && (st_perm_for(c, n->n_perm, n->n_nperms) &
 	    ST_PERM_READ);
 	free(parent);
 	return ok;

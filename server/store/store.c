@@ -104,12 +104,8 @@ st_manual_node(struct store *s, const char *name, const char *child)
 	static const struct st_perm	 p = { 0, XSP_PERM_NONE };
 	struct st_node			*n;
 
-	if ((n = st_node_new(name)) == NULL ||
-	    st_node_set_perms(n, &p, 1) != 0 ||
-	    (child != NULL && st_node_add_child(n, child) != 0)) {
-		st_node_free(n);
+	if ((n = st_node_make(name, &p, 1, NULL, 0, child)) == NULL)
 		return -ENOMEM;
-	}
 	n->n_gen = s->s_gen++;
 	st_db_main_put(s, n);
 	return 0;
