@@ -54,17 +54,17 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <event2/listener.h>
-
+#include "defaults.h"
+#include "listener.h"
 #include "log.h"
 #include "store.h"
 #include "util.h"
 #include "wire.h"
 
 /* Dom0 clients' output watermarks (guests are held to their quota). */
-#define SD_OUT_HIGH	(1024 * 1024)		/* stop reading above */
-#define SD_OUT_LOW	(256 * 1024)		/* resume below */
-#define SD_OUT_MAX	(64 * 1024 * 1024)	/* disconnect above */
+#define SD_OUT_HIGH	XS_STORE_OUT_HIGH	/* stop reading above */
+#define SD_OUT_LOW	XS_STORE_OUT_LOW	/* resume below */
+#define SD_OUT_MAX	XS_STORE_OUT_MAX	/* disconnect above */
 #define SD_MAX_SOCKETS	32
 /*
  * Connections at once on one domain socket.  A real guest has one ring
@@ -77,10 +77,13 @@
 #define SD_EVENT_TIMEOUT_MS	20000
 #define SD_WRITEV_MAX	64			/* iovecs per writev */
 
+struct sd;
+
 struct sd_socket {
 	char			*so_path;	/* not owned: argv */
 	uint32_t		 so_domid;
-	struct evconnlistener	*so_lev;	/* owned */
+	struct listener		*so_ls;		/* owned */
+	struct sd		*so_sd;		/* not owned: the daemon */
 	unsigned		 so_nconns;	/* its clients now */
 };
 
@@ -95,6 +98,7 @@ struct sd_msg {
 
 struct sd_client {
 	struct sd_client	*cl_next;	/* in sd_clients */
+	struct sd		*cl_sd;		/* not owned: the daemon */
 	struct sd_socket	*cl_sock;	/* not owned: accepted on */
 	struct bufferevent	*cl_bev;	/* owned; input only */
 	struct store_conn	*cl_conn;	/* owned */
@@ -112,18 +116,20 @@ struct sd_client {
 	bool			 cl_doomed;	/* close from the loop */
 };
 
-static struct event_base	*sd_base;
-static struct store		*sd_store;
-static struct sd_socket		 sd_sockets[SD_MAX_SOCKETS];
-static unsigned			 sd_nsockets;
-static struct sd_client		*sd_clients;
-static uint64_t			 sd_next_id;
-static struct event		*sd_accept_timer;
-static struct event		*sd_reaper;
-static struct event		*sd_unstaller;	/* retry stalled guests */
-static unsigned			 sd_nstalled;
-static unsigned			 sd_domain_conns = SD_DOMAIN_CONNS;
-static unsigned			 sd_event_timeout = SD_EVENT_TIMEOUT_MS;
+/* The daemon: one, made by main. */
+struct sd {
+	struct event_base	*sd_base;	/* owned */
+	struct store		*sd_store;	/* owned */
+	struct sd_socket	 sd_sockets[SD_MAX_SOCKETS];
+	unsigned		 sd_nsockets;
+	struct sd_client	*sd_clients;	/* owned: every client */
+	uint64_t		 sd_next_id;
+	struct event		*sd_reaper;	/* owned: closes doomed clients */
+	struct event		*sd_unstaller;	/* owned: retries stalled guests */
+	unsigned		 sd_nstalled;	/* clients with cl_stalled */
+	unsigned		 sd_domain_conns; /* per domain socket */
+	unsigned		 sd_event_timeout; /* ms, 0 = never */
+};
 
 static void
 sd_usage(FILE *f)
@@ -161,10 +167,10 @@ sd_now_ms(void)
 
 /* Something may have given memory back: retry stalled guests soon. */
 static void
-sd_kick(void)
+sd_kick(struct sd *sd)
 {
-	if (sd_nstalled > 0)
-		event_active(sd_unstaller, EV_TIMEOUT, 0);
+	if (sd->sd_nstalled > 0)
+		event_active(sd->sd_unstaller, EV_TIMEOUT, 0);
 }
 
 /* Unqueue and free m, handing it back to the engine. */
@@ -175,7 +181,7 @@ sd_msg_done(struct sd_client *cl, struct sd_msg *m)
 	cl->cl_outlen -= m->m_len - m->m_off;
 	store_conn_sent(cl->cl_conn, m->m_data, m->m_len);
 	free(m);
-	sd_kick();
+	sd_kick(cl->cl_sd);
 }
 
 /* Reading cl's input off (the peer's hang-up is still seen) or on. */
@@ -197,7 +203,7 @@ sd_set_stalled(struct sd_client *cl, bool on)
 	if (cl->cl_stalled == on)
 		return;
 	cl->cl_stalled = on;
-	sd_nstalled += on ? 1 : (unsigned)-1;
+	cl->cl_sd->sd_nstalled += on ? 1 : (unsigned)-1;
 	sd_reading(cl, !on);
 }
 
@@ -213,12 +219,13 @@ sd_hup(evutil_socket_t fd, short ev, void *arg)
 static void
 sd_client_close(struct sd_client *cl)
 {
+	struct sd		 *sd = cl->cl_sd;
 	struct sd_client	**pp;
 	struct sd_msg		 *m;
 	bool			  trim = cl->cl_guest ||
 				    cl->cl_outlen >= SD_OUT_LOW;
 
-	for (pp = &sd_clients; *pp != NULL; pp = &(*pp)->cl_next) {
+	for (pp = &sd->sd_clients; *pp != NULL; pp = &(*pp)->cl_next) {
 		if (*pp == cl) {
 			*pp = cl->cl_next;
 			break;
@@ -239,7 +246,7 @@ sd_client_close(struct sd_client *cl)
 	event_free(cl->cl_hup);
 	bufferevent_free(cl->cl_bev);
 	free(cl);
-	sd_kick();
+	sd_kick(sd);
 	/*
 	 * What a guest (or a slow dom0 reader) made us hold is freed now:
 	 * give the heap back to the system, not only to malloc.
@@ -257,7 +264,7 @@ sd_doom(struct sd_client *cl, const char *why)
 	log_warnx("%s: client %llu %s, closing", __func__,
 	    (unsigned long long)cl->cl_id, why);
 	cl->cl_doomed = true;
-	event_active(sd_reaper, EV_TIMEOUT, 0);
+	event_active(cl->cl_sd->sd_reaper, EV_TIMEOUT, 0);
 }
 
 /* Arm the event timer for the first queued message with a deadline. */
@@ -389,10 +396,10 @@ sd_enqueue(struct sd_client *cl, const uint8_t *msg, size_t len,
 	m->m_len = len;
 	m->m_off = off;
 	m->m_deadline = 0;
-	if (cl->cl_guest && sd_event_timeout != 0 &&
+	if (cl->cl_guest && cl->cl_sd->sd_event_timeout != 0 &&
 	    xsp_decode_hdr(msg, len, &h) == XSP_HDR_LEN &&
 	    h.type == XSP_WATCH_EVENT)
-		m->m_deadline = sd_now_ms() + sd_event_timeout;
+		m->m_deadline = sd_now_ms() + cl->cl_sd->sd_event_timeout;
 	STAILQ_INSERT_TAIL(&cl->cl_outq, m, m_entry);
 	cl->cl_outlen += len - off;
 	event_add(cl->cl_wev, NULL);
@@ -436,9 +443,10 @@ sd_out(void *arg, const uint8_t *msg, size_t len)
 static void
 sd_reap(evutil_socket_t fd, short ev, void *arg)
 {
+	struct sd		*sd = arg;
 	struct sd_client	*cl, *next;
 
-	for (cl = sd_clients; cl != NULL; cl = next) {
+	for (cl = sd->sd_clients; cl != NULL; cl = next) {
 		next = cl->cl_next;
 		if (cl->cl_doomed)
 			sd_client_close(cl);
@@ -534,16 +542,18 @@ sd_read(struct bufferevent *bev, void *arg)
 			sd_reading(cl, false);
 		}
 	}
-	sd_kick();
+	sd_kick(cl->cl_sd);
 }
 
 /* Retry every stalled guest (memory may have been given back). */
 static void
 sd_unstall(evutil_socket_t fd, short ev, void *arg)
 {
+	struct sd		*sd = arg;
 	struct sd_client	*cl, *next;
 
-	for (cl = sd_clients; cl != NULL && sd_nstalled > 0; cl = next) {
+	for (cl = sd->sd_clients; cl != NULL && sd->sd_nstalled > 0;
+	    cl = next) {
 		next = cl->cl_next;
 		if (cl->cl_stalled && store_conn_can_read(cl->cl_conn))
 			sd_read(cl->cl_bev, cl);
@@ -561,7 +571,7 @@ sd_event(struct bufferevent *bev, short what, void *arg)
 
 /* A new client's parts; NULL (fd closed) on failure. */
 static struct sd_client *
-sd_client_new(struct sd_socket *so, evutil_socket_t fd)
+sd_client_new(struct sd *sd, struct sd_socket *so, evutil_socket_t fd)
 {
 	struct sd_client	*cl;
 
@@ -570,18 +580,20 @@ sd_client_new(struct sd_socket *so, evutil_socket_t fd)
 		return NULL;
 	}
 	STAILQ_INIT(&cl->cl_outq);
+	cl->cl_sd = sd;
 	cl->cl_fd = fd;
 	cl->cl_guest = so->so_domid != 0;
-	if ((cl->cl_bev = bufferevent_socket_new(sd_base, fd,
+	if ((cl->cl_bev = bufferevent_socket_new(sd->sd_base, fd,
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
 		evutil_closesocket(fd);
 	if (cl->cl_bev == NULL ||
-	    (cl->cl_wev = event_new(sd_base, fd, EV_WRITE | EV_PERSIST,
+	    (cl->cl_wev = event_new(sd->sd_base, fd, EV_WRITE | EV_PERSIST,
 	    sd_writable, cl)) == NULL ||
-	    (cl->cl_timer = evtimer_new(sd_base, sd_timeout, cl)) == NULL ||
-	    (cl->cl_hup = event_new(sd_base, fd, EV_CLOSED, sd_hup,
+	    (cl->cl_timer = evtimer_new(sd->sd_base, sd_timeout, cl)) ==
+	    NULL ||
+	    (cl->cl_hup = event_new(sd->sd_base, fd, EV_CLOSED, sd_hup,
 	    cl)) == NULL ||
-	    (cl->cl_conn = store_conn_new(sd_store, so->so_domid, sd_out,
+	    (cl->cl_conn = store_conn_new(sd->sd_store, so->so_domid, sd_out,
 	    cl)) == NULL) {
 		if (cl->cl_wev != NULL)
 			event_free(cl->cl_wev);
@@ -600,31 +612,31 @@ sd_client_new(struct sd_socket *so, evutil_socket_t fd)
 }
 
 static void
-sd_accept(struct evconnlistener *lev, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
+sd_accept(void *arg, evutil_socket_t fd, struct listener *ls)
 {
 	struct sd_socket	*so = arg;
+	struct sd		*sd = so->so_sd;
 	struct sd_client	*cl;
 	struct ucred		 cred;
 	socklen_t		 len = sizeof(cred);
 	char			 label[64] = "";
 
-	if (so->so_domid != 0 && so->so_nconns >= sd_domain_conns) {
+	if (so->so_domid != 0 && so->so_nconns >= sd->sd_domain_conns) {
 		log_warnx("%s: %s: domain %u has %u connections, refused",
 		    __func__, so->so_path, so->so_domid, so->so_nconns);
 		evutil_closesocket(fd);
 		return;
 	}
-	if ((cl = sd_client_new(so, fd)) == NULL) {
+	if ((cl = sd_client_new(sd, so, fd)) == NULL) {
 		log_warnx("%s: out of memory", __func__);
 		return;
 	}
-	cl->cl_id = sd_next_id++;
+	cl->cl_id = sd->sd_next_id++;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
 		snprintf(label, sizeof(label), "pid %ld", (long)cred.pid);
 	store_conn_set_info(cl->cl_conn, label, sd_queued);
-	cl->cl_next = sd_clients;
-	sd_clients = cl;
+	cl->cl_next = sd->sd_clients;
+	sd->sd_clients = cl;
 	bufferevent_setcb(cl->cl_bev, sd_read, NULL, sd_event, cl);
 	bufferevent_enable(cl->cl_bev, EV_READ);
 	log_debug("%s: client %llu on %s (domain %u, %s)", __func__,
@@ -632,35 +644,12 @@ sd_accept(struct evconnlistener *lev, evutil_socket_t fd,
 }
 
 static void
-sd_accept_resume(evutil_socket_t fd, short ev, void *arg)
-{
-	unsigned	i;
-
-	for (i = 0; i < sd_nsockets; i++)
-		evconnlistener_enable(sd_sockets[i].so_lev);
-}
-
-/* EMFILE/ENFILE: stop accepting for a second. */
-static void
-sd_accept_error(struct evconnlistener *lev, void *arg)
-{
-	struct timeval	one = { 1, 0 };
-	int		err = EVUTIL_SOCKET_ERROR();
-	unsigned	i;
-
-	log_warnx("%s: accept: %s", __func__, strerror(err));
-	if (err != EMFILE && err != ENFILE)
-		return;
-	for (i = 0; i < sd_nsockets; i++)
-		evconnlistener_disable(sd_sockets[i].so_lev);
-	evtimer_add(sd_accept_timer, &one);
-}
-
-static void
 sd_signal(evutil_socket_t sig, short ev, void *arg)
 {
+	struct sd	*sd = arg;
+
 	log_info("%s: signal %d, exiting", __func__, (int)sig);
-	event_base_loopbreak(sd_base);
+	event_base_loopbreak(sd->sd_base);
 }
 
 static void
@@ -670,20 +659,38 @@ sd_log(void *arg, const char *line)
 }
 
 static int
-sd_add_socket(char *path, uint32_t domid)
+sd_add_socket(struct sd *sd, char *path, uint32_t domid)
 {
-	if (sd_nsockets == SD_MAX_SOCKETS) {
+	struct sd_socket	*so;
+
+	if (sd->sd_nsockets == SD_MAX_SOCKETS) {
 		fprintf(stderr, "xsmux-stored: too many sockets\n");
 		return -1;
 	}
-	sd_sockets[sd_nsockets].so_path = path;
-	sd_sockets[sd_nsockets++].so_domid = domid;
+	so = &sd->sd_sockets[sd->sd_nsockets++];
+	so->so_path = path;
+	so->so_domid = domid;
+	so->so_sd = sd;
+	return 0;
+}
+
+/* "watch-event=SEC", as xenstored's --timeout. */
+static int
+sd_parse_timeout(struct sd *sd, const char *arg)
+{
+	static const char	 key[] = "watch-event=";
+	unsigned long		 v;
+
+	if (strncmp(arg, key, sizeof(key) - 1) != 0 ||
+	    util_parse_uint(arg + sizeof(key) - 1, 0, 86400, &v) != 0)
+		return -1;
+	sd->sd_event_timeout = (unsigned)v * 1000;
 	return 0;
 }
 
 /* "ID:PATH", ID an unprivileged domid. */
 static int
-sd_parse_domsock(char *arg)
+sd_parse_domsock(struct sd *sd, char *arg)
 {
 	char		*colon = strchr(arg, ':');
 	unsigned long	 id;
@@ -693,7 +700,7 @@ sd_parse_domsock(char *arg)
 	*colon = '\0';
 	if (util_parse_uint(arg, 1, 0x7fef, &id) != 0)
 		return -1;
-	return sd_add_socket(colon + 1, (uint32_t)id);
+	return sd_add_socket(sd, colon + 1, (uint32_t)id);
 }
 
 static int
@@ -719,20 +726,6 @@ sd_parse_quota_arg(struct store_config *cfg, char *arg)
 	return sd_parse_quota(cfg, arg, eq + 1);
 }
 
-/* "watch-event=SEC", as xenstored's --timeout. */
-static int
-sd_parse_timeout(const char *arg)
-{
-	static const char	 key[] = "watch-event=";
-	unsigned long		 v;
-
-	if (strncmp(arg, key, sizeof(key) - 1) != 0 ||
-	    util_parse_uint(arg + sizeof(key) - 1, 0, 86400, &v) != 0)
-		return -1;
-	sd_event_timeout = (unsigned)v * 1000;
-	return 0;
-}
-
 static const struct option sd_longopts[] = {
 	{ "listen",		required_argument, NULL, 'l' },
 	{ "domain-socket",	required_argument, NULL, 'd' },
@@ -753,7 +746,7 @@ static const struct option sd_longopts[] = {
 
 /* Parse argv; returns -1 on a usage error, 1 for --help/--version. */
 static int
-sd_parse_args(int argc, char **argv, struct store_config *cfg,
+sd_parse_args(struct sd *sd, int argc, char **argv, struct store_config *cfg,
     int *ready_fd, bool *verbose)
 {
 	static const char *const alias[128] = {
@@ -767,10 +760,10 @@ sd_parse_args(int argc, char **argv, struct store_config *cfg,
 	    "l:d:r:Q:E:W:t:S:A:w:C:vhV", sd_longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'l':
-			r = sd_add_socket(optarg, 0);
+			r = sd_add_socket(sd, optarg, 0);
 			break;
 		case 'd':
-			r = sd_parse_domsock(optarg);
+			r = sd_parse_domsock(sd, optarg);
 			break;
 		case 'r':
 			r = util_parse_uint(optarg, 0, 65535, &v) != 0 ? -1 : 0;
@@ -783,11 +776,11 @@ sd_parse_args(int argc, char **argv, struct store_config *cfg,
 			r = sd_parse_quota(cfg, alias[ch], optarg);
 			break;
 		case 'w':
-			r = sd_parse_timeout(optarg);
+			r = sd_parse_timeout(sd, optarg);
 			break;
 		case 'C':
 			r = util_parse_uint(optarg, 1, 1024, &v) != 0 ? -1 : 0;
-			sd_domain_conns = (unsigned)v;
+			sd->sd_domain_conns = (unsigned)v;
 			break;
 		case 'v':
 			*verbose = true;
@@ -802,7 +795,7 @@ sd_parse_args(int argc, char **argv, struct store_config *cfg,
 			r = -1;
 		}
 	}
-	if (r == 0 && (optind != argc || sd_nsockets == 0))
+	if (r == 0 && (optind != argc || sd->sd_nsockets == 0))
 		r = -1;
 	if (r != 0)
 		sd_usage(stderr);
@@ -835,18 +828,18 @@ sd_setup_req(struct store_conn *c, uint32_t type, const char *body,
  * /local/domain/<id>, owned by it, as a toolstack would make it.
  */
 static void
-sd_setup_domains(void)
+sd_setup_domains(struct sd *sd)
 {
 	struct store_conn	*c;
 	char			 buf[64];
 	unsigned		 i;
 	int			 n;
 
-	if ((c = store_conn_new(sd_store, 0, sd_setup_out,
+	if ((c = store_conn_new(sd->sd_store, 0, sd_setup_out,
 	    (void *)"domain set-up")) == NULL)
 		fatalx("%s: out of memory", __func__);
-	for (i = 0; i < sd_nsockets; i++) {
-		uint32_t id = sd_sockets[i].so_domid;
+	for (i = 0; i < sd->sd_nsockets; i++) {
+		uint32_t id = sd->sd_sockets[i].so_domid;
 
 		if (id == 0)
 			continue;
@@ -861,27 +854,22 @@ sd_setup_domains(void)
 }
 
 static int
-sd_listen_all(void)
+sd_listen_all(struct sd *sd)
 {
 	struct sd_socket	*so;
 	unsigned		 i;
-	int			 fd;
+	int			 err;
 
-	for (i = 0; i < sd_nsockets; i++) {
-		so = &sd_sockets[i];
-		if ((fd = util_listen_unix(so->so_path, 0666, (gid_t)-1)) < 0) {
+	for (i = 0; i < sd->sd_nsockets; i++) {
+		so = &sd->sd_sockets[i];
+		so->so_ls = listener_new(sd->sd_base, so->so_path, 0666,
+		    (gid_t)-1, sd_accept, so, &err);
+		if (so->so_ls == NULL) {
 			log_warnx("%s: %s: %s%s", __func__, so->so_path,
-			    strerror(-fd), fd == -EADDRINUSE ?
+			    strerror(-err), err == -EADDRINUSE ?
 			    " (another daemon serves it)" : "");
 			return -1;
 		}
-		so->so_lev = evconnlistener_new(sd_base, sd_accept, so,
-		    LEV_OPT_CLOSE_ON_FREE, -1, fd);
-		if (so->so_lev == NULL) {
-			close(fd);
-			return -1;
-		}
-		evconnlistener_set_error_cb(so->so_lev, sd_accept_error);
 		log_info("%s: listening on %s (domain %u)", __func__,
 		    so->so_path, so->so_domid);
 	}
@@ -889,61 +877,58 @@ sd_listen_all(void)
 }
 
 static void
-sd_shutdown(void)
+sd_shutdown(struct sd *sd)
 {
 	unsigned	i;
 
-	while (sd_clients != NULL)
-		sd_client_close(sd_clients);
-	for (i = 0; i < sd_nsockets; i++) {
-		if (sd_sockets[i].so_lev == NULL)
-			continue;
-		evconnlistener_free(sd_sockets[i].so_lev);
-		unlink(sd_sockets[i].so_path);
-	}
-	store_free(sd_store);
+	while (sd->sd_clients != NULL)
+		sd_client_close(sd->sd_clients);
+	for (i = 0; i < sd->sd_nsockets; i++)
+		listener_free(sd->sd_sockets[i].so_ls);
+	store_free(sd->sd_store);
 }
 
 int
 main(int argc, char **argv)
 {
+	static struct sd	 sd;
 	struct store_config	 cfg;
 	struct event		*sigterm, *sigint;
 	int			 ready_fd = -1, r;
 	bool			 verbose = false;
 
 	store_config_default(&cfg);
-	if ((r = sd_parse_args(argc, argv, &cfg, &ready_fd, &verbose)) != 0)
+	sd.sd_domain_conns = SD_DOMAIN_CONNS;
+	sd.sd_event_timeout = SD_EVENT_TIMEOUT_MS;
+	if ((r = sd_parse_args(&sd, argc, argv, &cfg, &ready_fd,
+	    &verbose)) != 0)
 		return r > 0 ? 0 : 2;
 	log_init("xsmux-stored", verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO, 0);
 	signal(SIGPIPE, SIG_IGN);
-	if ((sd_base = event_base_new()) == NULL ||
-	    (sd_store = store_new(&cfg)) == NULL)
+	if ((sd.sd_base = event_base_new()) == NULL ||
+	    (sd.sd_store = store_new(&cfg)) == NULL)
 		fatalx("%s: out of memory", __func__);
-	store_set_log(sd_store, sd_log, NULL);
-	sd_setup_domains();
-	sd_accept_timer = evtimer_new(sd_base, sd_accept_resume, NULL);
-	sd_reaper = event_new(sd_base, -1, 0, sd_reap, NULL);
-	sd_unstaller = event_new(sd_base, -1, 0, sd_unstall, NULL);
-	sigterm = evsignal_new(sd_base, SIGTERM, sd_signal, NULL);
-	sigint = evsignal_new(sd_base, SIGINT, sd_signal, NULL);
-	if (sd_accept_timer == NULL || sd_reaper == NULL ||
-	    sd_unstaller == NULL || sigterm == NULL ||
-	    sigint == NULL || evsignal_add(sigterm, NULL) != 0 ||
-	    evsignal_add(sigint, NULL) != 0)
+	store_set_log(sd.sd_store, sd_log, NULL);
+	sd_setup_domains(&sd);
+	sd.sd_reaper = event_new(sd.sd_base, -1, 0, sd_reap, &sd);
+	sd.sd_unstaller = event_new(sd.sd_base, -1, 0, sd_unstall, &sd);
+	sigterm = evsignal_new(sd.sd_base, SIGTERM, sd_signal, &sd);
+	sigint = evsignal_new(sd.sd_base, SIGINT, sd_signal, &sd);
+	if (sd.sd_reaper == NULL || sd.sd_unstaller == NULL ||
+	    sigterm == NULL || sigint == NULL ||
+	    evsignal_add(sigterm, NULL) != 0 || evsignal_add(sigint, NULL) != 0)
 		fatalx("%s: cannot set up events", __func__);
-	if (sd_listen_all() != 0) {
-		sd_shutdown();
+	if (sd_listen_all(&sd) != 0) {
+		sd_shutdown(&sd);
 		return 1;
 	}
 	util_ready_notify(ready_fd);
-	event_base_dispatch(sd_base);
-	sd_shutdown();
+	event_base_dispatch(sd.sd_base);
+	sd_shutdown(&sd);
 	event_free(sigterm);
 	event_free(sigint);
-	event_free(sd_accept_timer);
-	event_free(sd_reaper);
-	event_free(sd_unstaller);
-	event_base_free(sd_base);
+	event_free(sd.sd_reaper);
+	event_free(sd.sd_unstaller);
+	event_base_free(sd.sd_base);
 	return 0;
 }
