@@ -21,6 +21,7 @@
 				   to it are never refused for memory */
 
 static void	st_sent_clear(struct store *);
+static void	st_reply_error(struct store_conn *, int err);
 
 typedef int st_handler(struct store_conn *, const struct xsp_msg *);
 
@@ -362,8 +363,7 @@ st_dispatch(struct store_conn *c, const struct xsp_msg *m)
 void
 store_conn_request(struct store_conn *c, const struct xsp_msg *m)
 {
-	const char	*name;
-	int		 r;
+	int	r;
 
 	c->c_req = m;
 	c->c_replied = false;
@@ -372,45 +372,56 @@ store_conn_request(struct store_conn *c, const struct xsp_msg *m)
 	r = st_dispatch(c, m);
 	if (r == 0 && !c->c_replied)
 		r = ENOMEM;		/* a handler could not build its reply */
-	if (r != 0) {
-		name = xsp_err_name(r);
-		st_reply(c, XSP_ERROR, name, strlen(name) + 1);
-	}
+	if (r != 0)
+		st_reply_error(c, r);
 	c->c_tx = NULL;
 	c->c_req = NULL;
 	st_sent_clear(c->c_store);
 }
 
-/* Reply to the current request; E2BIG instead if it would not fit. */
+/*
+ * Reply to the current request (protocol's builders): E2BIG instead if it
+ * would not fit, ENOMEM if it would take a guest to its memory quota.
+ */
 void
 st_reply(struct store_conn *c, uint32_t type, const void *body, size_t len)
 {
-	uint8_t		buf[XSP_MSG_MAX];
-	struct xsp_hdr	h;
+	uint8_t		 buf[XSP_MSG_MAX];
+	uint32_t	 id, tx;
+	ssize_t		 n;
 
 	if (c->c_req == NULL || c->c_replied)
 		return;
-	if (len > XSP_PAYLOAD_MAX) {
-		type = XSP_ERROR;
-		body = "E2BIG";
-		len = sizeof("E2BIG");
-	}
+	id = c->c_req->hdr.req_id;
+	tx = c->c_req->hdr.tx_id;
 	/* 4.17 checks the quota for replies past its 16-byte buffer. */
-	if (len > ST_REPLY_SMALL &&
-	    st_mem_over(c->c_store, c->c_id, (long)(XSP_HDR_LEN + len))) {
-		type = XSP_ERROR;
-		body = "ENOMEM";
-		len = sizeof("ENOMEM");
-	}
-	h.type = type;
-	h.req_id = c->c_req->hdr.req_id;
-	h.tx_id = c->c_req->hdr.tx_id;
-	h.len = (uint32_t)len;
-	xsp_put_hdr(buf, &h);
-	if (len > 0)
-		memcpy(buf + XSP_HDR_LEN, body, len);
+	if (len > ST_REPLY_SMALL && len <= XSP_PAYLOAD_MAX &&
+	    st_mem_over(c->c_store, c->c_id, (long)(XSP_HDR_LEN + len)))
+		n = xsp_build_error(buf, sizeof(buf), id, tx, ENOMEM);
+	else if ((n = xsp_build(buf, sizeof(buf), type, id, tx, body,
+	    len)) < 0)
+		n = xsp_build_error(buf, sizeof(buf), id, tx, E2BIG);
+	if (n < 0)
+		return;
 	c->c_replied = true;
-	st_emit(c, buf, XSP_HDR_LEN + len, true);
+	st_emit(c, buf, (size_t)n, true);
+}
+
+/* The ERROR reply for errno err. */
+static void
+st_reply_error(struct store_conn *c, int err)
+{
+	uint8_t	buf[64];
+	ssize_t	n;
+
+	if (c->c_replied)
+		return;
+	n = xsp_build_error(buf, sizeof(buf), c->c_req->hdr.req_id,
+	    c->c_req->hdr.tx_id, err);
+	if (n < 0)
+		return;
+	c->c_replied = true;
+	st_emit(c, buf, (size_t)n, true);
 }
 
 void
@@ -526,23 +537,18 @@ st_sent_dup(struct store *s, const struct store_conn *c, const uint8_t *msg,
 void
 st_event(struct store_conn *c, const char *path, const char *token)
 {
-	uint8_t		buf[XSP_MSG_MAX];
-	struct xsp_hdr	h = { XSP_WATCH_EVENT, 0, 0, 0 };
-	size_t		pl = strlen(path) + 1, tl = strlen(token) + 1;
+	uint8_t	buf[XSP_MSG_MAX];
+	ssize_t	n = xsp_build_event(buf, sizeof(buf), path, token);
 
-	if (pl + tl > XSP_PAYLOAD_MAX)
+	if (n < 0)
 		return;
-	h.len = (uint32_t)(pl + tl);
-	xsp_put_hdr(buf, &h);
-	memcpy(buf + XSP_HDR_LEN, path, pl);
-	memcpy(buf + XSP_HDR_LEN + pl, token, tl);
 	/* Over the domain's memory quota: dropped, as 4.17 drops it. */
-	if (st_mem_over(c->c_store, c->c_id, (long)(XSP_HDR_LEN + pl + tl)))
+	if (st_mem_over(c->c_store, c->c_id, (long)n))
 		return;
-	if (path[0] != '@' &&
-	    st_sent_dup(c->c_store, c, buf + XSP_HDR_LEN, pl + tl))
+	if (path[0] != '@' && st_sent_dup(c->c_store, c, buf + XSP_HDR_LEN,
+	    (size_t)n - XSP_HDR_LEN))
 		return;
-	st_emit(c, buf, XSP_HDR_LEN + pl + tl, false);
+	st_emit(c, buf, (size_t)n, false);
 }
 
 void
