@@ -270,7 +270,8 @@ gate_path(const struct gate *g, const struct xsp_msg *m,
 	size_t			 off = 0, len;
 
 	gr->gr_path[0] = '\0';
-	if (op == NULL || !(op->flags & (XSP_OPF_PATH | XSP_OPF_WPATH)) ||
+	if (op == NULL || !(op->flags & (XSP_OPF_PATH | XSP_OPF_WPATH |
+	    XSP_OPF_SPATH)) ||
 	    (p = xsp_next_string(m->body, m->hdr.len, &off, &len)) == NULL)
 		return 0;
 	if (m->hdr.type == XSP_WRITE)

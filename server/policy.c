@@ -47,29 +47,12 @@ policy_class_name(enum pol_class c)
 int
 policy_class(uint32_t type)
 {
-	switch (type) {
-	case XSP_READ: case XSP_DIRECTORY: case XSP_DIRECTORY_PART:
-	case XSP_GET_PERMS: case XSP_GET_DOMAIN_PATH:
-		return POL_READ;
-	case XSP_WRITE: case XSP_MKDIR: case XSP_RM:
-		return POL_WRITE;
-	case XSP_WATCH: case XSP_UNWATCH:
-		return POL_WATCH;
-	case XSP_TRANSACTION_START: case XSP_TRANSACTION_END:
-		return POL_TRANSACTION;
-	case XSP_SET_PERMS:
-		return POL_SETPERMS;
-	case XSP_INTRODUCE: case XSP_RELEASE: case XSP_RESUME:
-	case XSP_SET_TARGET: case XSP_IS_DOMAIN_INTRODUCED:
-		return POL_DOMAIN;
-	case XSP_CONTROL:
-		return POL_CONTROL;
-	case XSP_GET_FEATURE: case XSP_SET_FEATURE: case XSP_GET_QUOTA:
-	case XSP_SET_QUOTA:
-		return POL_FEATURES;
-	default:
+	const struct xsp_op	*op = xsp_op(type);
+
+	if (op == NULL || op->cls == XSP_CLASS_NONE ||
+	    op->cls == XSP_CLASS_FREE)
 		return -1;
-	}
+	return op->cls - 1;
 }
 
 static bool

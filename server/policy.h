@@ -26,18 +26,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Operation classes, as they appear in `allow =`. */
+#include "xsp.h"
+
+/*
+ * Operation classes, as they appear in `allow =`.  Which type is in which
+ * class is protocol/'s operation table (struct xsp_op, cls).
+ */
 enum pol_class {
-	POL_READ,		/* READ DIRECTORY DIRECTORY_PART GET_PERMS
-				   GET_DOMAIN_PATH */
-	POL_WRITE,		/* WRITE MKDIR RM */
-	POL_WATCH,		/* WATCH UNWATCH (RESET_WATCHES is free) */
-	POL_TRANSACTION,	/* TRANSACTION_START TRANSACTION_END */
-	POL_SETPERMS,		/* SET_PERMS */
-	POL_DOMAIN,		/* INTRODUCE RELEASE RESUME SET_TARGET
-				   IS_DOMAIN_INTRODUCED */
-	POL_CONTROL,		/* CONTROL */
-	POL_FEATURES,		/* GET/SET_FEATURE GET/SET_QUOTA */
+	POL_READ = XSP_CLASS_READ - 1,	/* READ DIRECTORY DIRECTORY_PART
+					   GET_PERMS GET_DOMAIN_PATH */
+	POL_WRITE = XSP_CLASS_WRITE - 1,	/* WRITE MKDIR RM */
+	POL_WATCH = XSP_CLASS_WATCH - 1,	/* WATCH UNWATCH
+						   (RESET_WATCHES is free) */
+	POL_TRANSACTION = XSP_CLASS_TRANSACTION - 1,
+					/* TRANSACTION_START/END */
+	POL_SETPERMS = XSP_CLASS_SETPERMS - 1,	/* SET_PERMS */
+	POL_DOMAIN = XSP_CLASS_DOMAIN - 1,	/* INTRODUCE RELEASE RESUME
+						   SET_TARGET
+						   IS_DOMAIN_INTRODUCED */
+	POL_CONTROL = XSP_CLASS_CONTROL - 1,	/* CONTROL */
+	POL_FEATURES = XSP_CLASS_FEATURES - 1,	/* GET/SET_FEATURE
+						   GET/SET_QUOTA */
 	POL_NCLASS
 };
 #define POL_BIT(c)	(1u << (c))
@@ -116,7 +125,8 @@ const struct pol_rule *policy_match(const struct policy *,
 	    const struct pol_ident *);
 /* Is that listener read-only? */
 bool	policy_listener_ro(const struct policy *, const char *listener);
-/* The class of a message type, or -1 for types outside every class. */
+/* The class of a message type (from xsp_op), or -1 for types outside
+ * every class (RESET_WATCHES is always allowed). */
 int	policy_class(uint32_t type);
 /* Name of a class as written in files ("set-perms"). */
 const char *policy_class_name(enum pol_class);

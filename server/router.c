@@ -603,19 +603,15 @@ router_dispatch(struct router *r, struct session *s, const struct xsp_msg *m,
 }
 
 /*
- * Arguments that do not have their type's shape (DESIGN.md invariant 6):
- * never forwarded.  xenstored 4.17 answers a single-path request with a
- * stray argument by a stale errno, or aborts if the connection watches
- * something (tests/oracle/NOTES.md).  More arguments than
- * XSP_MAX_ARGS (SET_PERMS, CONTROL) are not malformed.
+ * Requests that are not whole and well-formed (DESIGN.md invariant 6):
+ * never forwarded, answered as xenstored 4.17 means to.  4.17 answers
+ * some of them with a stale errno, or not at all, and then aborts on the
+ * connection's next message (protocol/xsp_check.c).  0 or an errno.
  */
-static bool
-router_malformed(const struct xsp_msg *m)
+static int
+router_check(const struct xsp_msg *m)
 {
-	struct xsp_args	a;
-
-	return xsp_split_args(m->hdr.type, m->body, m->hdr.len, &a) ==
-	    -EINVAL;
+	return -xsp_request_check(m->hdr.type, m->body, m->hdr.len);
 }
 
 /*
@@ -644,8 +640,8 @@ router_request(struct router *r, struct session *s, const struct xsp_msg *m)
 		    m->hdr.type != XSP_TRANSACTION_END)
 			err = EAGAIN;
 	}
-	if (err == 0 && router_malformed(m))
-		err = EINVAL;
+	if (err == 0)
+		err = router_check(m);
 	if (err != 0)
 		router_error_local(r, s, m, err);
 	else
