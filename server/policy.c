@@ -212,6 +212,8 @@ pol_rule_key(struct pol_parse *st, struct pol_rule *r, const char *name,
 		return pol_each(st, r, value, pol_add_prefix, &r->pr_write);
 	if (strcmp(name, "special-watches") == 0)
 		return pol_bool(st, value, &r->pr_special);
+	if (strcmp(name, "special-perms") == 0)
+		return pol_bool(st, value, &r->pr_special_perms);
 	if (strcmp(name, "max-requests") == 0 ||
 	    strcmp(name, "max-watches") == 0 ||
 	    strcmp(name, "max-transactions") == 0 ||
@@ -452,6 +454,31 @@ pol_special_ok(const struct pol_rule *rule)
 	return rule->pr_special || (rule->pr_allow & POL_BIT(POL_DOMAIN));
 }
 
+/*
+ * A request naming an `@` path (its class already allowed).  Watching the
+ * two special nodes is what special-watches grants; reading or setting
+ * their permissions (which decides who sees domain events) is domain
+ * management and needs special-perms; nothing else may name an `@` path.
+ * An `@` name that is no special node is refused here for a watch, and
+ * left to the request check (EINVAL) where special-perms allows it.
+ */
+static int
+pol_decide_special(const struct pol_rule *rule, uint32_t type,
+    const char *path)
+{
+	switch (type) {
+	case XSP_WATCH:
+	case XSP_UNWATCH:
+		return xsp_special_node(path, strlen(path)) &&
+		    pol_special_ok(rule) ? 0 : -EACCES;
+	case XSP_GET_PERMS:
+	case XSP_SET_PERMS:
+		return rule->pr_special_perms ? 0 : -EACCES;
+	default:
+		return -EACCES;
+	}
+}
+
 int
 policy_decide(const struct pol_rule *rule, bool read_only, uint32_t type,
     const char *path)
@@ -469,7 +496,7 @@ policy_decide(const struct pol_rule *rule, bool read_only, uint32_t type,
 	if (path == NULL)
 		return 0;
 	if (path[0] == '@')
-		return pol_special_ok(rule) ? 0 : -EACCES;
+		return pol_decide_special(rule, type, path);
 	switch (cls) {
 	case POL_READ:
 	case POL_WATCH:

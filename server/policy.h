@@ -83,7 +83,9 @@ struct pol_rule {
 	unsigned	 pr_allow;	/* POL_BIT()s */
 	struct pol_prefixes pr_read;	/* empty: everywhere */
 	struct pol_prefixes pr_write;	/* empty: everywhere */
-	bool		 pr_special;	/* @introduceDomain/@releaseDomain */
+	bool		 pr_special;	/* may watch @introduceDomain and
+					   @releaseDomain */
+	bool		 pr_special_perms; /* may GET/SET_PERMS them */
 	struct pol_limits pr_limits;
 };
 

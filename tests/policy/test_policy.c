@@ -240,6 +240,77 @@ Test(policy, special_watches_need_a_grant)
 	    0);
 }
 
+/*
+ * Every op class x {the special nodes, `@` names that are none} x rules
+ * with and without each grant.  special-watches (or the domain class)
+ * lets a rule WATCH/UNWATCH the two special nodes only; special-perms
+ * lets it GET/SET_PERMS `@` paths (the request check then refuses names
+ * that are no special node, EINVAL); nothing else names an `@` path.
+ */
+Test(policy, special_paths_matrix)
+{
+	static const uint32_t ops[] = { XSP_READ, XSP_DIRECTORY,
+	    XSP_DIRECTORY_PART, XSP_WRITE, XSP_MKDIR, XSP_RM, XSP_WATCH,
+	    XSP_UNWATCH, XSP_GET_PERMS, XSP_SET_PERMS };
+	static const char *const paths[] = { "@introduceDomain",
+	    "@releaseDomain", "@x", "@releaseDomain/5", "@" };
+	/* Per rule: the ops allowed on the named nodes, and on other @. */
+	static const struct {
+		uid_t		 uid;
+		const char	*named;
+		const char	*other;
+	} want[] = {
+		{ 1, "WATCH UNWATCH", "" },		/* all */
+		{ 2, "WATCH UNWATCH", "" },		/* the issue's rule */
+		{ 3, "GET_PERMS SET_PERMS", "GET_PERMS SET_PERMS" },
+		{ 4, "WATCH UNWATCH", "" },		/* watch, domain */
+		{ 5, "", "" },				/* grants, no class */
+		{ 6, "WATCH UNWATCH GET_PERMS SET_PERMS",
+		    "GET_PERMS SET_PERMS" },		/* all, special-perms */
+		{ 7, "", "" },				/* read write watch */
+	};
+	const struct pol_rule	*r;
+	const char		*list;
+	char			 word[32];
+	size_t			 i, o, p;
+	bool			 allowed;
+
+	load("[rule:all]\nuid = 1\nallow = all\n"
+	    "[rule:issue]\nuid = 2\nallow = read, watch, set-perms, write\n"
+	    "write = /local/domain/5/data\nspecial-watches = yes\n"
+	    "[rule:perms]\nuid = 3\nallow = read, set-perms\n"
+	    "special-perms = yes\n"
+	    "[rule:domain]\nuid = 4\nallow = watch, domain\n"
+	    "[rule:noclass]\nuid = 5\nallow = transaction\n"
+	    "special-perms = yes\nspecial-watches = yes\n"
+	    "[rule:everything]\nuid = 6\nallow = all\nspecial-perms = yes\n"
+	    "[rule:plain]\nuid = 7\nallow = read, write, watch, set-perms\n");
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		r = who(want[i].uid, 100, NULL, 0, NULL);
+		cr_assert_not_null(r);
+		for (o = 0; o < sizeof(ops) / sizeof(ops[0]); o++) {
+			for (p = 0; p < sizeof(paths) / sizeof(paths[0]); p++) {
+				list = xsp_special_node(paths[p],
+				    strlen(paths[p])) ? want[i].named :
+				    want[i].other;
+				snprintf(word, sizeof(word), "%s",
+				    xsp_type_name(ops[o]));
+				allowed = false;
+				for (const char *q = list; (q = strstr(q,
+				    word)) != NULL; q += strlen(word))
+					if ((q == list || q[-1] == ' ') &&
+					    (q[strlen(word)] == ' ' ||
+					    q[strlen(word)] == '\0'))
+						allowed = true;
+				cr_expect_eq(policy_decide(r, false, ops[o],
+				    paths[p]), allowed ? 0 : -EACCES,
+				    "rule %s, %s %s", r->pr_name, word,
+				    paths[p]);
+			}
+		}
+	}
+}
+
 Test(policy, read_only_listener_leaves_reads)
 {
 	const struct pol_rule *r;
