@@ -462,51 +462,76 @@ pol_special_ok(const struct pol_rule *rule)
  * An `@` name that is no special node is refused here for a watch, and
  * left to the request check (EINVAL) where special-perms allows it.
  */
-static int
-pol_decide_special(const struct pol_rule *rule, uint32_t type,
-    const char *path)
+static const char *
+pol_special_why(const struct pol_rule *rule, uint32_t type, const char *path)
 {
 	switch (type) {
 	case XSP_WATCH:
 	case XSP_UNWATCH:
-		return xsp_special_node(path, strlen(path)) &&
-		    pol_special_ok(rule) ? 0 : -EACCES;
+		if (!xsp_special_node(path, strlen(path)))
+			return "not a special path";
+		return pol_special_ok(rule) ? NULL :
+		    "special path needs special-watches";
 	case XSP_GET_PERMS:
 	case XSP_SET_PERMS:
-		return rule->pr_special_perms ? 0 : -EACCES;
+		return rule->pr_special_perms ? NULL :
+		    "special path needs special-perms";
 	default:
-		return -EACCES;
+		return "no such request on an @ path";
 	}
+}
+
+/* Why rule refuses the request, or NULL if it allows it. */
+static const char *
+pol_why(const struct pol_rule *rule, bool read_only, uint32_t type,
+    const char *path)
+{
+	int	cls;
+
+	if (type == XSP_RESET_WATCHES)
+		return NULL;
+	if (rule == NULL)
+		return "no rule matches";
+	if ((cls = policy_class(type)) < 0)
+		return "no class allows this type";
+	if (!(rule->pr_allow & POL_BIT(cls)))
+		return "class not allowed";
+	if (read_only && !(POL_READONLY_MASK & POL_BIT(cls)))
+		return "read-only listener";
+	if (path == NULL)
+		return NULL;
+	if (path[0] == '@')
+		return pol_special_why(rule, type, path);
+	switch (cls) {
+	case POL_READ:
+	case POL_WATCH:
+		return pol_prefixed(&rule->pr_read, path) ? NULL :
+		    "outside the read prefixes";
+	case POL_WRITE:
+	case POL_SETPERMS:
+		return pol_prefixed(&rule->pr_write, path) ? NULL :
+		    "outside the write prefixes";
+	default:
+		return NULL;
+	}
+}
+
+int
+policy_judge(const struct pol_rule *rule, bool read_only, uint32_t type,
+    const char *path, const char **why)
+{
+	const char	*w = pol_why(rule, read_only, type, path);
+
+	if (why != NULL)
+		*why = w;
+	return w == NULL ? 0 : -EACCES;
 }
 
 int
 policy_decide(const struct pol_rule *rule, bool read_only, uint32_t type,
     const char *path)
 {
-	unsigned	allow;
-	int		cls;
-
-	if (type == XSP_RESET_WATCHES)
-		return 0;
-	if (rule == NULL || (cls = policy_class(type)) < 0)
-		return -EACCES;
-	allow = rule->pr_allow & (read_only ? POL_READONLY_MASK : POL_ALL);
-	if (!(allow & POL_BIT(cls)))
-		return -EACCES;
-	if (path == NULL)
-		return 0;
-	if (path[0] == '@')
-		return pol_decide_special(rule, type, path);
-	switch (cls) {
-	case POL_READ:
-	case POL_WATCH:
-		return pol_prefixed(&rule->pr_read, path) ? 0 : -EACCES;
-	case POL_WRITE:
-	case POL_SETPERMS:
-		return pol_prefixed(&rule->pr_write, path) ? 0 : -EACCES;
-	default:
-		return 0;
-	}
+	return policy_judge(rule, read_only, type, path, NULL);
 }
 
 bool

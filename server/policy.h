@@ -140,6 +140,10 @@ const char *policy_class_name(enum pol_class);
  */
 int	policy_decide(const struct pol_rule *rule, bool read_only,
 	    uint32_t type, const char *path);
+/* The same, saying why a refusal is one in *why (a constant string;
+ * NULL when allowed).  why may be NULL. */
+int	policy_judge(const struct pol_rule *rule, bool read_only,
+	    uint32_t type, const char *path, const char **why);
 /* May a client under rule see a watch event for canonical path? */
 bool	policy_event_visible(const struct pol_rule *rule, const char *path);
 
