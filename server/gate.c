@@ -92,10 +92,13 @@ gate_load_policy(struct gate *g, const char *file, char *err, size_t errlen)
 {
 	struct policy	*p;
 	char		*copy;
+	size_t		 i;
 	int		 r;
 
 	if ((r = policy_load(file, &p, err, errlen)) != 0)
 		return r;
+	for (i = 0; i < p->p_nwarn; i++)
+		log_warnx("%s: %s", __func__, p->p_warn[i]);
 	if ((copy = strdup(file)) == NULL) {
 		policy_free(p);
 		return -ENOMEM;

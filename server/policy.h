@@ -76,6 +76,7 @@ struct pol_prefixes {
 
 struct pol_rule {
 	char		*pr_name;	/* owned: the part after "rule:" */
+	int		 pr_line;	/* where its section starts */
 	long		 pr_uid;	/* -1: any */
 	long		 pr_gid;	/* primary gid, -1: any */
 	long		 pr_group;	/* primary or supplementary, -1: any */
@@ -100,6 +101,10 @@ struct policy {
 	size_t		 p_nrules;
 	struct pol_listener *p_listeners; /* owned array */
 	size_t		 p_nlisteners;
+	char		**p_warn;	/* owned, each owned: "file:line: ..."
+					   for what parses but is likely a
+					   mistake */
+	size_t		 p_nwarn;
 };
 
 /* Who a client is, as the session learned at accept. */
@@ -113,7 +118,10 @@ struct pol_ident {
 
 /*
  * Read and validate a policy file.  Returns 0 with *out set, or -errno
- * with a message naming the file and line in err.
+ * with a message naming the file and line in err.  A section named twice
+ * is an error; a rule that allows nothing, a rule an earlier one always
+ * shadows, and a file without rules are warnings (p_warn): they parse, as
+ * a deny-all rule may be meant, but the caller shows them.
  */
 int	policy_load(const char *path, struct policy **out, char *err,
 	    size_t errlen);

@@ -538,6 +538,60 @@ Test(gate, check_config)
 	cr_expect(strstr(out, "bad.conf:4") != NULL, "%s", out);
 }
 
+/* The shipped example passes as it is; a rule named twice does not. */
+Test(gate, check_config_example_and_duplicates)
+{
+	char		 out[2048], bad[160];
+	const char	*example[] = { "@BUILD@/server/xsmuxd",
+	    "--check-config", "--policy",
+	    "@SRC@/deploy/policy.conf.example", NULL };
+	const char	*dup[] = { "@BUILD@/server/xsmuxd", "--check-config",
+	    "--policy", bad, NULL };
+	int		 status;
+
+	cr_assert_eq(xh_run(example, NULL, NULL, out, sizeof(out), &status),
+	    0);
+	cr_expect_eq(status, 0, "%s", out);
+	cr_expect(strstr(out, "OK, 4 rules, 1 listeners, 0 warnings") != NULL,
+	    "%s", out);
+	snprintf(bad, sizeof(bad), "%s/dup.conf", cfgdir);
+	write_file(bad, "[rule:root]\nuid = 0\nallow = all\n"
+	    "[rule:root]\nuid = 0\nallow = read\n[rule:late]\nuid = 0\n"
+	    "allow = read\n");
+	cr_assert_eq(xh_run(dup, NULL, NULL, out, sizeof(out), &status), 0);
+	cr_expect_neq(status, 0);
+	cr_expect(strstr(out, "dup.conf:4: [rule:root] again (first at line "
+	    "1)") != NULL, "%s", out);
+	write_file(bad, "[rule:root]\nuid = 0\nallow = all\n[rule:late]\n"
+	    "uid = 0\nallow = read\n");
+	cr_assert_eq(xh_run(dup, NULL, NULL, out, sizeof(out), &status), 0);
+	unlink(bad);
+	cr_expect_eq(status, 0, "%s", out);
+	cr_expect(strstr(out, "warning: ") != NULL && strstr(out,
+	    "dup.conf:4: rule late can never match") != NULL, "%s", out);
+}
+
+/* An open socket and no policy: a clear warning at start-up. */
+Test(gate, open_socket_without_policy_warns)
+{
+	static struct xh_daemon	 open_d;
+	const char		*argv[] = { "@BUILD@/server/xsmuxd", "--listen",
+	    "@SOCK@", "--mode", "0666", "--upstream", "embedded", NULL };
+	char			 log[4096] = "";
+	FILE			*f;
+	size_t			 n;
+
+	cr_assert_eq(xh_start(&open_d, argv), 0, "%s", open_d.xd_err);
+	cr_assert_not_null(f = fopen(open_d.xd_log, "r"));
+	n = fread(log, 1, sizeof(log) - 1, f);
+	fclose(f);
+	log[n] = '\0';
+	cr_expect_eq(xh_stop(&open_d), 0, "%s", open_d.xd_err);
+	cr_expect(strstr(log, "0666 lets users other than root connect, and "
+	    "there is no --policy: each such client acts as dom0") != NULL,
+	    "%s", log);
+}
+
 /* A rule's limits replace the daemon's for its clients. */
 Test(gate, rule_limits)
 {
