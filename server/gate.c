@@ -38,6 +38,7 @@ struct gate {
 	unsigned	 g_gen;		/* bumped by every policy (re)load */
 	struct px_limits g_lim;		/* the daemon's own bounds */
 	char		 g_home[32];	/* base of relative paths */
+	uint32_t	 g_domid;	/* the upstream connection's domain */
 };
 
 static uint64_t
@@ -66,8 +67,15 @@ gate_new(const struct px_limits *lim)
 void
 gate_set_domid(struct gate *g, uint32_t domid)
 {
+	g->g_domid = domid;
 	snprintf(g->g_home, sizeof(g->g_home), "/local/domain/%" PRIu32,
 	    domid);
+}
+
+uint32_t
+gate_domid(const struct gate *g)
+{
+	return g->g_domid;
 }
 
 const char *

@@ -245,6 +245,7 @@ void		 gate_reload(struct gate *);
  * judged under its /local/domain/<domid>. */
 void		 gate_set_domid(struct gate *, uint32_t domid);
 const char	*gate_home(const struct gate *);
+uint32_t	 gate_domid(const struct gate *);
 void		 gate_session_new(struct gate *, struct session *);
 void		 gate_session_gone(struct gate *, struct session *,
 		    const char *why);

@@ -642,12 +642,20 @@ router_dispatch(struct router *r, struct session *s, const struct xsp_msg *m,
  * Requests that are not whole and well-formed (DESIGN.md invariant 6):
  * never forwarded, answered as xenstored 4.17 means to.  4.17 answers
  * some of them with a stale errno, or not at all, and then aborts on the
- * connection's next message (protocol/xsp_check.c).  0 or an errno.
+ * connection's next message (protocol/xsp_check.c).  From a guest's
+ * connection (--domid), 4.17 also fails SET_PERMS of a special node that
+ * way unless the guest owns it, which the proxy cannot see: refused
+ * EACCES here, what 4.17 means to answer.  0 or an errno.
  */
 static int
-router_check(const struct xsp_msg *m)
+router_check(struct router *r, const struct xsp_msg *m)
 {
-	return -xsp_request_check(m->hdr.type, m->body, m->hdr.len);
+	int	err = -xsp_request_check(m->hdr.type, m->body, m->hdr.len);
+
+	if (err == 0 && m->hdr.type == XSP_SET_PERMS && m->hdr.len > 0 &&
+	    m->body[0] == '@' && gate_domid(r->r_gate) != 0)
+		err = EACCES;
+	return err;
 }
 
 /*
@@ -677,7 +685,7 @@ router_request(struct router *r, struct session *s, const struct xsp_msg *m)
 			err = EAGAIN;
 	}
 	if (err == 0)
-		err = router_check(m);
+		err = router_check(r, m);
 	if (err != 0)
 		router_error_local(r, s, m, err);
 	else
