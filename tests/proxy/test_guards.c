@@ -29,19 +29,12 @@ TestSuite(guards, .fini = pxh_fini, .timeout = 120);
 
 #define GB(s)	(s), sizeof(s) - 1
 
-static void
-gd_open(struct xh_conn *c, const char *sock)
-{
-	cr_assert_eq(xh_open(c, sock), 0, "connect %s", sock);
-}
-
+/* A raw request whose reply must carry the client's own ids. */
 static void
 gd_raw(struct xh_conn *c, uint32_t type, uint32_t req, uint32_t tx,
     const void *body, size_t len, struct xh_msg *m)
 {
-	cr_assert_eq(pxh_send(c, type, req, tx, body, len), 0);
-	cr_assert_eq(xh_reply(c, m, GD_IO_MS), 0, "no reply to type %u",
-	    type);
+	pxh_raw(c, type, req, tx, body, len, m);
 	cr_assert_eq(m->hdr.req_id, req);
 	cr_assert_eq(m->hdr.tx_id, tx);
 }
@@ -55,16 +48,6 @@ gd_watch(struct xh_conn *c, const char *path, const char *token)
 	cr_assert_eq(xh_req(c, XSP_WATCH, 0, &m, path, token, NULL), 0);
 	cr_assert_eq(m.hdr.type, XSP_WATCH, "%s", m.body);
 	cr_assert_eq(xh_event(c, &m, GD_IO_MS), 0);
-}
-
-static uint32_t
-gd_tx_start(struct xh_conn *c)
-{
-	struct xh_msg	m;
-
-	cr_assert_eq(xh_req(c, XSP_TRANSACTION_START, 0, &m, "", NULL), 0);
-	cr_assert_eq(m.hdr.type, XSP_TRANSACTION_START, "%s", m.body);
-	return (uint32_t)strtoul(m.body, NULL, 10);
 }
 
 /* The oracle still runs (not a zombie, not gone). */
@@ -129,13 +112,13 @@ Test(guards, requests_4_17_leaves_unanswered_are_answered_here)
 	size_t		i;
 
 	pxh_start(PXH_XENSTORED, NULL);
-	gd_open(&b, pxh.p_px.xd_sock);
-	gd_open(&h, pxh.p_px.xd_sock);
+	pxh_open(&b, pxh.p_px.xd_sock);
+	pxh_open(&h, pxh.p_px.xd_sock);
 	cr_assert_eq(xh_req(&b, XSP_MKDIR, 0, &m, "/by", NULL), 0);
 	gd_watch(&b, "/by", "by");
 	cr_assert_eq(xh_req(&b, XSP_READ, 0, &m, "/by", NULL), 0);
 	cr_assert_eq(b.xc_evcount, 0);
-	tx = gd_tx_start(&b);
+	tx = pxh_tx_start(&b);
 	gd_watch(&h, "/w", "t");
 	for (i = 0; i < sizeof(gd_hazards) / sizeof(gd_hazards[0]); i++) {
 		gd_raw(&h, gd_hazards[i].type, 100 + (uint32_t)i, 0,
@@ -184,8 +167,8 @@ Test(guards, answers_equal_a_direct_connection)
 	struct xh_msg	m;
 
 	pxh_start(PXH_XENSTORED, NULL);
-	gd_open(&d, pxh.p_up.xd_sock);
-	gd_open(&p, pxh.p_px.xd_sock);
+	pxh_open(&d, pxh.p_up.xd_sock);
+	pxh_open(&p, pxh.p_px.xd_sock);
 	gd_same(&d, &p, XSP_TRANSACTION_START, 0, GB("/a"), false);
 	gd_same(&d, &p, XSP_TRANSACTION_START, 0, GB("a\0b\0"), false);
 	gd_same(&d, &p, XSP_RESET_WATCHES, 0, GB("/a"), true);
