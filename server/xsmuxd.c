@@ -591,12 +591,33 @@ xsmuxd_gate(struct xsmuxd *x)
 		fatalx("--audit-log %s: %s", x->x_audit, strerror(-r));
 }
 
+/*
+ * Without a policy every client has the upstream connection's access: on
+ * xenstored's socket, dom0's.  Say so loudly if the socket lets anyone but
+ * root in (other users by its mode, or a --group other than root's).
+ */
+static void
+xsmuxd_warn_open(const struct xsmuxd *x)
+{
+	bool	others = (x->x_mode & 0007) != 0;
+	bool	group = (x->x_mode & 0070) != 0 && x->x_gid != (gid_t)-1 &&
+		    x->x_gid != 0;
+
+	if (x->x_policy != NULL || (!others && !group))
+		return;
+	log_warnx("%s: the socket mode %04o%s lets users other than root "
+	    "connect, and there is no --policy: each such client acts as "
+	    "dom0, with all of XenStore", __func__, (unsigned)x->x_mode,
+	    group && !others ? " and --group" : "");
+}
+
 /* --check-config: say whether the policy is good, and exit. */
 static void
 xsmuxd_check(struct xsmuxd *x)
 {
 	struct policy	*p;
 	char		 err[512];
+	size_t		 i;
 
 	if (x->x_config != NULL)
 		printf("%s: OK\n", x->x_config);
@@ -608,8 +629,10 @@ xsmuxd_check(struct xsmuxd *x)
 		fprintf(stderr, "xsmuxd: %s\n", err);
 		exit(1);
 	}
-	printf("%s: OK, %zu rules, %zu listeners\n", x->x_policy,
-	    p->p_nrules, p->p_nlisteners);
+	for (i = 0; i < p->p_nwarn; i++)
+		printf("warning: %s\n", p->p_warn[i]);
+	printf("%s: OK, %zu rules, %zu listeners, %zu warnings\n",
+	    x->x_policy, p->p_nrules, p->p_nlisteners, p->p_nwarn);
 	policy_free(p);
 	exit(0);
 }
@@ -689,6 +712,7 @@ main(int argc, char **argv)
 	    (x.x_router = router_new(x.x_base, &x.x_lim)) == NULL)
 		fatalx("out of memory");
 	xsmuxd_gate(&x);
+	xsmuxd_warn_open(&x);
 	router_set_gate(x.x_router, x.x_gate);
 	xsmuxd_listen(&x);
 	xsmuxd_metrics(&x);
