@@ -49,7 +49,8 @@ listener_resumecb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct listener	*ls = arg;
 
-	evconnlistener_enable(ls->ls_lev);
+	if (quota_may_accept(router_quota(ls->ls_router)))
+		evconnlistener_enable(ls->ls_lev);
 }
 
 static void
@@ -109,6 +110,7 @@ listener_new(struct event_base *base, struct router *r, const char *path,
 		return NULL;
 	}
 	evconnlistener_set_error_cb(ls->ls_lev, listener_errorcb);
+	quota_listener_add(router_quota(r), ls->ls_lev);
 	log_info("%s: listening on %s", __func__, path);
 	return ls;
 }
@@ -128,8 +130,10 @@ listener_free(struct listener *ls)
 
 	if (ls == NULL)
 		return;
-	if (ls->ls_lev != NULL)
+	if (ls->ls_lev != NULL) {
+		quota_listener_remove(router_quota(ls->ls_router), ls->ls_lev);
 		evconnlistener_free(ls->ls_lev);
+	}
 	if (ls->ls_resume != NULL)
 		event_free(ls->ls_resume);
 	/* Remove the socket file only if it is still ours. */

@@ -104,3 +104,27 @@ fatalx(const char *fmt, ...)
 	LOG_BODY(LOG_LEVEL_ERROR, 0);
 	exit(1);
 }
+
+bool
+log_rate_ok(struct log_rate *lr, unsigned burst, uint64_t window_us,
+    unsigned *dropped)
+{
+	struct timespec	ts;
+	uint64_t	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	if (lr->lr_window_us == 0 || now - lr->lr_window_us >= window_us) {
+		lr->lr_window_us = now;
+		lr->lr_count = 0;
+	}
+	if (lr->lr_count >= burst) {
+		lr->lr_dropped++;
+		return false;
+	}
+	lr->lr_count++;
+	if (dropped != NULL)
+		*dropped = lr->lr_dropped;
+	lr->lr_dropped = 0;
+	return true;
+}

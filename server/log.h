@@ -9,6 +9,8 @@
 #define XSMUX_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 enum log_level {
 	LOG_LEVEL_ERROR = 0,
@@ -31,5 +33,19 @@ void	fatal(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 void	fatalx(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
+
+/*
+ * Rate limiting for messages a client or a flapping peer can provoke: at
+ * most `burst` lines per `window_us`.  log_rate_ok says whether a line may
+ * go out now; when it may, *dropped (if not NULL) is how many were held
+ * back since the last line that went out, for the caller to mention.
+ */
+struct log_rate {
+	uint64_t	lr_window_us;	/* start of the current window */
+	unsigned	lr_count;	/* lines let out in it */
+	unsigned	lr_dropped;	/* lines held back since the last one */
+};
+bool	log_rate_ok(struct log_rate *, unsigned burst, uint64_t window_us,
+	    unsigned *dropped);
 
 #endif /* XSMUX_LOG_H */

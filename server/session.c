@@ -105,6 +105,7 @@ session_new(struct router *r, struct bufferevent *bev, const char *listener)
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 	log_debug("%s: client %u pid %ld uid %ld", __func__, s->se_id,
 	    (long)s->se_pid, (long)s->se_uid);
+	quota_session_new(s);	/* may close s */
 	return s;
 }
 
@@ -112,6 +113,7 @@ session_new(struct router *r, struct bufferevent *bev, const char *listener)
 void
 session_free(struct session *s)
 {
+	quota_session_free(s);
 	event_free(s->se_partial);
 	event_free(s->se_ratewait);
 	evbuffer_free(s->se_stage);
@@ -128,6 +130,7 @@ session_close(struct session *s, const char *why)
 	s->se_flags |= SE_DEAD;
 	log_debug("%s: client %u: %s", __func__, s->se_id, why);
 	gate_session_gone(router_gate(s->se_router), s, why);
+	quota_session_close(s);
 	evtimer_del(s->se_partial);
 	evtimer_del(s->se_ratewait);
 	bufferevent_disable(s->se_bev, EV_READ | EV_WRITE);
@@ -213,6 +216,8 @@ session_check(struct session *s)
 		session_close(s, "queue bound");
 		return;
 	}
+	if (quota_output(s) != 0)
+		return;
 	if (out > PX_OUT_HIGH && !(s->se_flags & SE_PAUSE_OUT))
 		session_pause(s, SE_PAUSE_OUT);
 }

@@ -13,13 +13,16 @@
  *
  * When the connection is lost the router is told (requests in flight
  * fail, transactions are lost) and a new one is tried after a backoff
- * that doubles from PX_BACKOFF_MIN_MS to PX_BACKOFF_MAX_MS.
+ * that doubles from PX_BACKOFF_MIN_MS to PX_BACKOFF_MAX_MS.  Every failed
+ * attempt is logged at warn level with its errno and the next delay (at
+ * most PX_LOG_BURST lines per PX_LOG_WINDOW_US, then a count).
  */
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -54,6 +57,7 @@ struct upstream {
 	struct event	*up_kick;	/* owned: embedded turn */
 	struct event	*up_retry;	/* owned: reconnect timer */
 	unsigned	 up_backoff_ms;
+	struct log_rate	 up_lrate;	/* connect failures logged */
 #ifdef XSMUX_HAVE_STORE
 	struct store	*up_store;	/* owned: embedded */
 	struct store_conn *up_sconn;	/* owned: embedded */
@@ -208,9 +212,27 @@ upstream_schedule(struct upstream *up)
 		up->up_backoff_ms = PX_BACKOFF_MAX_MS;
 }
 
-/* The connection is gone or broken: free it, tell the router, retry. */
+/* A connection attempt failed (err: its errno, 0 if none applies). */
 static void
-upstream_lost(struct upstream *up, const char *why)
+upstream_failed(struct upstream *up, const char *why, int err)
+{
+	unsigned	dropped;
+	char		more[48] = "";
+
+	if (!log_rate_ok(&up->up_lrate, PX_LOG_BURST, PX_LOG_WINDOW_US,
+	    &dropped))
+		return;
+	if (dropped > 0)
+		snprintf(more, sizeof(more), " (%u failures not logged)",
+		    dropped);
+	log_warnx("%s: connect to %s: %s (errno %d); next try in %u ms%s",
+	    __func__, up->up_spec, why, err, up->up_backoff_ms, more);
+}
+
+/* The connection is gone or broken: free it, tell the router, retry.
+ * err: the errno of a failed attempt (0: none, or not an attempt). */
+static void
+upstream_lost_err(struct upstream *up, const char *why, int err)
 {
 	bool	was = up->up_ok;
 
@@ -233,8 +255,15 @@ upstream_lost(struct upstream *up, const char *why)
 	if (was) {
 		log_warnx("%s: %s: %s", __func__, up->up_spec, why);
 		router_upstream_down(up->up_router);
-	}
+	} else if (up->up_kind != UP_BEV)
+		upstream_failed(up, why, err);
 	upstream_schedule(up);
+}
+
+static void
+upstream_lost(struct upstream *up, const char *why)
+{
+	upstream_lost_err(up, why, 0);
 }
 
 static void
@@ -248,11 +277,14 @@ upstream_eventcb(struct bufferevent *bev, short what, void *arg)
 {
 	struct upstream	*up = arg;
 
+	int		 err = EVUTIL_SOCKET_ERROR();
+
 	if (what & BEV_EVENT_CONNECTED)
 		upstream_up(up);
 	else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-		upstream_lost(up, (what & BEV_EVENT_EOF) ? "closed" :
-		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		upstream_lost_err(up, (what & BEV_EVENT_EOF) ? "closed" :
+		    evutil_socket_error_to_string(err),
+		    (what & BEV_EVENT_EOF) ? 0 : err);
 }
 
 static void
@@ -268,6 +300,7 @@ upstream_connect_unix(struct upstream *up)
 {
 	struct sockaddr_un	 sun;
 	struct bufferevent	*bev;
+	int			 err;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -277,14 +310,16 @@ upstream_connect_unix(struct upstream *up)
 	bev = bufferevent_socket_new(up->up_base, -1,
 	    BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL) {
-		upstream_schedule(up);
+		upstream_lost_err(up, "out of memory", ENOMEM);
 		return;
 	}
 	upstream_attach(up, bev);
+	errno = 0;
 	if (bufferevent_socket_connect(bev, (struct sockaddr *)&sun,
 	    sizeof(sun)) != 0) {
-		log_debug("%s: %s: connect failed", __func__, up->up_path);
-		upstream_lost(up, "connect failed");
+		err = errno;
+		upstream_lost_err(up, err != 0 ? strerror(err) :
+		    "connect failed", err);
 	}
 }
 
@@ -349,9 +384,7 @@ upstream_connect_xenbus(struct upstream *up)
 
 	fd = open(up->up_path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	if (fd == -1) {
-		log_debug("%s: %s: %s", __func__, up->up_path,
-		    strerror(errno));
-		upstream_schedule(up);
+		upstream_lost_err(up, strerror(errno), errno);
 		return;
 	}
 	if (upstream_xb_attach(up, fd) != 0) {

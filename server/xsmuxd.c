@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -65,7 +66,36 @@ enum {
 	OPT_READY_FD = 256, OPT_LOG_LEVEL, OPT_MAX_INFLIGHT, OPT_MAX_WATCHES,
 	OPT_MAX_TX, OPT_MAX_QUEUED, OPT_STALL, OPT_PARTIAL, OPT_POLICY,
 	OPT_AUDIT_LOG, OPT_AUDIT, OPT_CHECK, OPT_DOMID,
+	OPT_BOUND = 512,	/* + index in xsmuxd_bounds */
 };
+
+/* Aggregate bounds (quota.c): option, field of struct px_limits, range. */
+static const struct xsmuxd_bound {
+	const char	*b_name;
+	size_t		 b_off;
+	bool		 b_size;	/* a size_t field, else unsigned */
+	unsigned long	 b_min, b_max;
+	const char	*b_help;
+} xsmuxd_bounds[] = {
+#define XB(f)	offsetof(struct px_limits, f)
+	{ "max-uid-connections", XB(lim_uid_conns), false, 1, 1 << 20,
+	    "connections per uid" },
+	{ "max-uid-watches", XB(lim_uid_watches), false, 0, 1 << 20,
+	    "watches per uid, over its connections" },
+	{ "max-uid-transactions", XB(lim_uid_transactions), false, 0, 1 << 20,
+	    "transactions per uid" },
+	{ "max-uid-queued", XB(lim_uid_queued), true, XSP_MSG_MAX, 1UL << 32,
+	    "bytes queued toward one uid's clients" },
+	{ "max-clients", XB(lim_clients), false, 1, 1 << 24, "clients" },
+	{ "max-upstream-watches", XB(lim_up_watches), false, 0, 1 << 20,
+	    "watches set upstream" },
+	{ "max-total-queued", XB(lim_total_queued), true, XSP_MSG_MAX,
+	    1UL << 34, "bytes queued toward all clients" },
+	{ "fd-reserve", XB(lim_fd_reserve), false, 4, 1 << 16,
+	    "descriptors accept leaves free" },
+#undef XB
+};
+#define XSMUXD_NBOUNDS	(sizeof(xsmuxd_bounds) / sizeof(xsmuxd_bounds[0]))
 
 static const struct option xsmuxd_longopts[] = {
 	{ "listen",		required_argument, NULL, 'l' },
@@ -87,10 +117,40 @@ static const struct option xsmuxd_longopts[] = {
 	{ "audit",		required_argument, NULL, OPT_AUDIT },
 	{ "check-config",	no_argument,	   NULL, OPT_CHECK },
 	{ "domid",		required_argument, NULL, OPT_DOMID },
+	{ "max-uid-connections", required_argument, NULL, OPT_BOUND + 0 },
+	{ "max-uid-watches",	required_argument, NULL, OPT_BOUND + 1 },
+	{ "max-uid-transactions", required_argument, NULL, OPT_BOUND + 2 },
+	{ "max-uid-queued",	required_argument, NULL, OPT_BOUND + 3 },
+	{ "max-clients",	required_argument, NULL, OPT_BOUND + 4 },
+	{ "max-upstream-watches", required_argument, NULL, OPT_BOUND + 5 },
+	{ "max-total-queued",	required_argument, NULL, OPT_BOUND + 6 },
+	{ "fd-reserve",		required_argument, NULL, OPT_BOUND + 7 },
 	{ "help",		no_argument,	   NULL, 'h' },
 	{ "version",		no_argument,	   NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
 };
+
+static unsigned long
+xsmuxd_bound_get(const struct px_limits *l, const struct xsmuxd_bound *b)
+{
+	const char	*f = (const char *)l + b->b_off;
+
+	return b->b_size ? *(const size_t *)(const void *)f :
+	    *(const unsigned *)(const void *)f;
+}
+
+static void
+xsmuxd_usage_bounds(FILE *f)
+{
+	struct px_limits	l;
+	size_t			i;
+
+	quota_defaults(&l);
+	for (i = 0; i < XSMUXD_NBOUNDS; i++)
+		fprintf(f, "      --%s N\n%27s%s (default %lu)\n",
+		    xsmuxd_bounds[i].b_name, "", xsmuxd_bounds[i].b_help,
+		    xsmuxd_bound_get(&l, &xsmuxd_bounds[i]));
+}
 
 static void
 xsmuxd_usage(FILE *f)
@@ -127,6 +187,7 @@ xsmuxd_usage(FILE *f)
 	    XSMUXD_LISTEN_DEFAULT, XSMUXD_MODE_DEFAULT, PX_INFLIGHT_DEFAULT,
 	    PX_WATCHES_DEFAULT, PX_TRANSACTIONS_DEFAULT, PX_QUEUED_DEFAULT,
 	    PX_STALL_MS_DEFAULT, PX_PARTIAL_MS_DEFAULT);
+	xsmuxd_usage_bounds(f);
 }
 
 static unsigned long
@@ -198,6 +259,18 @@ xsmuxd_limit(struct xsmuxd *x, int opt, const char *arg)
 }
 
 static void
+xsmuxd_bound(struct xsmuxd *x, const struct xsmuxd_bound *b, const char *arg)
+{
+	char		*f = (char *)&x->x_lim + b->b_off;
+	unsigned long	 v = xsmuxd_number(b->b_name, arg, b->b_min, b->b_max);
+
+	if (b->b_size)
+		*(size_t *)(void *)f = v;
+	else
+		*(unsigned *)(void *)f = (unsigned)v;
+}
+
+static void
 xsmuxd_option(struct xsmuxd *x, int c, const char *arg)
 {
 	switch (c) {
@@ -246,7 +319,10 @@ xsmuxd_option(struct xsmuxd *x, int c, const char *arg)
 		x->x_domid = (uint32_t)xsmuxd_number("domid", arg, 0, 32751);
 		break;
 	default:
-		xsmuxd_limit(x, c, arg);
+		if (c >= OPT_BOUND && c < OPT_BOUND + (int)XSMUXD_NBOUNDS)
+			xsmuxd_bound(x, &xsmuxd_bounds[c - OPT_BOUND], arg);
+		else
+			xsmuxd_limit(x, c, arg);
 		break;
 	}
 }
@@ -474,6 +550,7 @@ xsmuxd_defaults(struct xsmuxd *x)
 	x->x_lim.lim_queued = PX_QUEUED_DEFAULT;
 	x->x_lim.lim_stall_ms = PX_STALL_MS_DEFAULT;
 	x->x_lim.lim_partial_ms = PX_PARTIAL_MS_DEFAULT;
+	quota_defaults(&x->x_lim);
 	x->x_audit_classes = AUDIT_DEFAULT;
 }
 
