@@ -58,6 +58,7 @@
 
 #include <event2/buffer.h>
 
+#include "listener.h"
 #include "log.h"
 #include "proxy.h"
 
@@ -92,7 +93,7 @@ struct quota {
 	unsigned	 q_fds;		/* client descriptors open */
 	unsigned	 q_fd_base;	/* others, when last counted */
 	bool		 q_paused;	/* listeners stopped at the reserve */
-	struct evconnlistener *q_ls[QUOTA_MAX_LISTENERS]; /* not owned */
+	struct listener	*q_ls[QUOTA_MAX_LISTENERS]; /* not owned */
 	size_t		 q_nls;
 	struct log_rate	 q_rate[QK_NKINDS];
 };
@@ -229,10 +230,14 @@ quota_count_fds(void)
 	return n - 1;
 }
 
-/* Would accepting leave fewer than the reserve free?  Counted afresh
- * whenever the estimate comes near the limit. */
+/*
+ * Would accepting leave fewer than the reserve free?  With recount, the
+ * estimate is counted afresh whenever it comes near the limit; without
+ * (a client's descriptor is being closed, and is still open), the last
+ * count stands.
+ */
 static bool
-quota_fds_short(struct quota *q)
+quota_fds_short(struct quota *q, bool recount)
 {
 	struct rlimit	rl;
 	unsigned long	lim, need;
@@ -244,73 +249,57 @@ quota_fds_short(struct quota *q)
 	need = (unsigned long)q->q_lim.lim_fd_reserve + 1;
 	if (q->q_fd_base + q->q_fds + need < lim)
 		return false;
-	if ((n = quota_count_fds()) >= 0)
+	if (recount && (n = quota_count_fds()) >= 0)
 		q->q_fd_base = (unsigned)n > q->q_fds ? (unsigned)n - q->q_fds :
 		    0;
 	return q->q_fd_base + q->q_fds + need >= lim;
 }
 
-bool
-quota_may_accept(struct quota *q)
+/* The listeners' admission check: stop at the reserve (logged). */
+static bool
+quota_admit_fds(void *arg)
 {
-	return !quota_fds_short(q);
-}
+	struct quota	*q = arg;
+	struct rlimit	 rl;
+	unsigned	 dropped;
 
-static void
-quota_listeners(struct quota *q, bool on)
-{
-	size_t	i;
-
-	q->q_paused = !on;
-	for (i = 0; i < q->q_nls; i++) {
-		if (on)
-			evconnlistener_enable(q->q_ls[i]);
-		else
-			evconnlistener_disable(q->q_ls[i]);
-	}
+	if (!quota_fds_short(q, true))
+		return true;
+	if (!q->q_paused && getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    log_rate_ok(&q->q_rate[QK_FDS], PX_LOG_BURST, PX_LOG_WINDOW_US,
+	    &dropped))
+		log_warnx("%s: %u clients; accepting stops to keep %u of %lu "
+		    "descriptors free", __func__, q->q_fds,
+		    q->q_lim.lim_fd_reserve, (unsigned long)rl.rlim_cur);
+	q->q_paused = true;
+	return false;
 }
 
 void
-quota_listener_add(struct quota *q, struct evconnlistener *lev)
+quota_listener_add(struct quota *q, struct listener *ls)
 {
 	int	n;
 
 	if (q->q_nls == QUOTA_MAX_LISTENERS)
 		fatalx("%s: too many listeners", __func__);
-	q->q_ls[q->q_nls++] = lev;
+	q->q_ls[q->q_nls++] = ls;
+	listener_set_admit(ls, quota_admit_fds, q);
 	if ((n = quota_count_fds()) >= 0)
 		q->q_fd_base = (unsigned)n > q->q_fds ? (unsigned)n - q->q_fds :
 		    0;
 }
 
-void
-quota_listener_remove(struct quota *q, struct evconnlistener *lev)
+/* A client's descriptor is closed: accept again if there is room. */
+static void
+quota_fds_released(struct quota *q)
 {
 	size_t	i;
 
+	if (!q->q_paused || quota_fds_short(q, false))
+		return;
+	q->q_paused = false;
 	for (i = 0; i < q->q_nls; i++)
-		if (q->q_ls[i] == lev)
-			q->q_ls[i] = q->q_ls[--q->q_nls];
-}
-
-/* Stop accepting at the reserve; the log says so once per burst. */
-static void
-quota_check_fds(struct quota *q, struct session *s)
-{
-	struct rlimit	rl;
-	unsigned	dropped;
-
-	if (q->q_paused || !quota_fds_short(q))
-		return;
-	quota_listeners(q, false);
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || !log_rate_ok(
-	    &q->q_rate[QK_FDS], PX_LOG_BURST, PX_LOG_WINDOW_US, &dropped))
-		return;
-	log_warnx("%s: %u clients; accept stops to keep %u of %lu "
-	    "descriptors free", __func__, q->q_fds, q->q_lim.lim_fd_reserve,
-	    (unsigned long)rl.rlim_cur);
-	gate_limit(router_gate(s->se_router), s, "descriptors",
-	    q->q_fd_base + q->q_fds, (unsigned long)rl.rlim_cur, dropped);
+		listener_resume(q->q_ls[i]);
 }
 
 /* The reason a new session may not stay, or NULL. */
@@ -362,7 +351,6 @@ quota_session_new(struct session *s)
 	s->se_qcb[0] = evbuffer_add_cb(s->se_stage, quota_outcb, s);
 	s->se_qcb[1] = evbuffer_add_cb(bufferevent_get_output(s->se_bev),
 	    quota_outcb, s);
-	quota_check_fds(q, s);
 }
 
 static void
@@ -432,8 +420,7 @@ quota_session_free(struct session *s)
 		q->q_fds--;
 	if (++q->q_left >= PX_TRIM_SESSIONS)
 		quota_trim_soon(q);
-	if (q->q_paused && !quota_fds_short(q))
-		quota_listeners(q, true);
+	quota_fds_released(q);
 }
 
 static void
