@@ -411,6 +411,9 @@ quota_session_free(struct session *s)
 		evbuffer_remove_cb_entry(bufferevent_get_output(s->se_bev),
 		    s->se_qcb[1]);
 	if (s->se_qu != NULL) {
+		/* Starts still upstream: their replies find no session. */
+		s->se_qu->qu_txs -= s->se_ntx;
+		s->se_qu->qu_watches -= s->se_nwatches;
 		LIST_REMOVE(s, se_quent);
 		if (--s->se_qu->qu_conns == 0)
 			quota_user_free(q, s->se_qu);

@@ -532,3 +532,28 @@ Test(aggregate, uid_transactions_over_clients)
 	cr_assert(trecv(&env, env.fake, &t));
 	cr_expect_eq(t.hdr.type, XSP_TRANSACTION_START);
 }
+
+/* A client that leaves while its TRANSACTION_START is upstream gives its
+ * place back at once, though the reply finds nobody. */
+Test(aggregate, starting_transaction_of_a_departed_client)
+{
+	struct bufferevent	*a = tclient(&env), *b = tclient(&env);
+	struct tmsg		 t, s1, s2;
+
+	tsend(a, XSP_TRANSACTION_START, 1, 0, "", NULL);
+	cr_assert(trecv(&env, env.fake, &s1));
+	tsend(a, XSP_TRANSACTION_START, 2, 0, "", NULL);
+	cr_assert(trecv(&env, env.fake, &s2));
+	tclient_close(&env, a);
+	tsend_raw(env.fake, XSP_TRANSACTION_START, s1.hdr.req_id, 0, "8", 2);
+	tsend_raw(env.fake, XSP_TRANSACTION_START, s2.hdr.req_id, 0, "9", 2);
+	while (trecv(&env, env.fake, &t))
+		cr_expect_eq(t.hdr.type, XSP_TRANSACTION_END);
+	tsend(b, XSP_TRANSACTION_START, 3, 0, "", NULL);
+	cr_assert(trecv(&env, env.fake, &t), "the departed client's starts "
+	    "still count");
+	cr_expect_eq(t.hdr.type, XSP_TRANSACTION_START);
+	tsend(b, XSP_TRANSACTION_START, 4, 0, "", NULL);
+	cr_assert(trecv(&env, env.fake, &t));
+	cr_expect_eq(t.hdr.type, XSP_TRANSACTION_START);
+}
