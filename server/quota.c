@@ -230,6 +230,17 @@ quota_count_fds(void)
 	return n - 1;
 }
 
+/* Descriptors other than the clients', counted now. */
+static void
+quota_recount(struct quota *q)
+{
+	int	n;
+
+	if ((n = quota_count_fds()) >= 0)
+		q->q_fd_base = (unsigned)n > q->q_fds ? (unsigned)n - q->q_fds :
+		    0;
+}
+
 /*
  * Would accepting leave fewer than the reserve free?  With recount, the
  * estimate is counted afresh whenever it comes near the limit; without
@@ -241,7 +252,6 @@ quota_fds_short(struct quota *q, bool recount)
 {
 	struct rlimit	rl;
 	unsigned long	lim, need;
-	int		n;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
 		return false;
@@ -249,9 +259,8 @@ quota_fds_short(struct quota *q, bool recount)
 	need = (unsigned long)q->q_lim.lim_fd_reserve + 1;
 	if (q->q_fd_base + q->q_fds + need < lim)
 		return false;
-	if (recount && (n = quota_count_fds()) >= 0)
-		q->q_fd_base = (unsigned)n > q->q_fds ? (unsigned)n - q->q_fds :
-		    0;
+	if (recount)
+		quota_recount(q);
 	return q->q_fd_base + q->q_fds + need >= lim;
 }
 
@@ -278,15 +287,11 @@ quota_admit_fds(void *arg)
 void
 quota_listener_add(struct quota *q, struct listener *ls)
 {
-	int	n;
-
 	if (q->q_nls == QUOTA_MAX_LISTENERS)
 		fatalx("%s: too many listeners", __func__);
 	q->q_ls[q->q_nls++] = ls;
 	listener_set_admit(ls, quota_admit_fds, q);
-	if ((n = quota_count_fds()) >= 0)
-		q->q_fd_base = (unsigned)n > q->q_fds ? (unsigned)n - q->q_fds :
-		    0;
+	quota_recount(q);
 }
 
 /* A client's descriptor is closed: accept again if there is room. */
