@@ -86,13 +86,14 @@ bd_cut(struct xh_conn *c)
 	return xh_recv(c, &m, BD_IO_MS) == -ECONNRESET;
 }
 
-/* The proxy's log contains s (it is written before the reply that
- * follows the event, so no waiting is needed). */
+/* File path (the proxy's log, its audit log) contains s; both are
+ * written before the reply that follows the event, so no waiting is
+ * needed. */
 static bool
-bd_logged(const char *s)
+bd_file_has(const char *path, const char *s)
 {
 	static char	 buf[1 << 20];
-	FILE		*f = fopen(pxh.p_px.xd_log, "r");
+	FILE		*f = fopen(path, "r");
 	size_t		 n;
 
 	if (f == NULL)
@@ -101,6 +102,21 @@ bd_logged(const char *s)
 	fclose(f);
 	buf[n] = '\0';
 	return strstr(buf, s) != NULL;
+}
+
+static bool
+bd_logged(const char *s)
+{
+	return bd_file_has(pxh.p_px.xd_log, s);
+}
+
+static bool
+bd_audited(const char *s)
+{
+	char	path[XH_PATH_LEN + 8];
+
+	snprintf(path, sizeof(path), "%s/audit", pxh.p_px.xd_dir);
+	return bd_file_has(path, s);
 }
 
 /* Watches per uid hold over all its connections; others are not held. */
@@ -192,6 +208,11 @@ Test(bounds, connection_bounds)
 	cr_expect(bd_cut(&r[3]), "a ninth client kept");
 	cr_expect(bd_logged("uid-connections bound: 5 of 5"));
 	cr_expect(bd_logged("clients bound: 8 of 8"));
+	cr_expect(bd_audited("\"event\":\"limit\""), "no limit record");
+	cr_expect(bd_audited("\"limit\":\"uid-connections\",\"value\":5,"
+	    "\"bound\":5"));
+	cr_expect(bd_audited("\"reason\":\"uid connection bound\""),
+	    "the disconnect's reason not audited");
 	xh_close(&u[0]);
 	xh_close(&r[3]);
 	for (i = 0; i < 100; i++) {	/* freed from the loop: poll */
