@@ -16,8 +16,9 @@
  * closed at once; queued bytes past one cut the client with the most
  * queued, of that uid (or, for the proxy's bound, of the uid holding the
  * most), until the total is under the bound again: the clients that do not
- * read pay, the others feel nothing.  Each refusal is logged (at most
- * PX_LOG_BURST lines per PX_LOG_WINDOW_US for each kind) and audited.
+ * read pay, the others feel nothing.  Each refusal is logged and audited,
+ * once per PX_LOG_INTERVAL_SEC for each kind, with a count of the others
+ * (each refused request is also audited as an error, by the gate).
  *
  * Queued bytes are a session's staged output, its bufferevent's output and
  * the replies it holds (session_queued).  Evbuffer callbacks on the first
@@ -175,8 +176,7 @@ quota_refuse(struct session *s, enum quota_kind k, const char *limit,
 	unsigned	 dropped = 0;
 	char		 more[48] = "";
 
-	if (!log_rate_ok(&q->q_rate[k], PX_LOG_BURST, PX_LOG_WINDOW_US,
-	    &dropped))
+	if (!log_rate_ok(&q->q_rate[k], PX_LOG_INTERVAL_SEC, &dropped))
 		return;
 	if (dropped > 0)
 		snprintf(more, sizeof(more), " (%u more not logged)", dropped);
@@ -275,8 +275,7 @@ quota_admit_fds(void *arg)
 	if (!quota_fds_short(q, true))
 		return true;
 	if (!q->q_paused && getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
-	    log_rate_ok(&q->q_rate[QK_FDS], PX_LOG_BURST, PX_LOG_WINDOW_US,
-	    &dropped))
+	    log_rate_ok(&q->q_rate[QK_FDS], PX_LOG_INTERVAL_SEC, &dropped))
 		log_warnx("%s: %u clients; accepting stops to keep %u of %lu "
 		    "descriptors free", __func__, q->q_fds,
 		    q->q_lim.lim_fd_reserve, (unsigned long)rl.rlim_cur);
