@@ -143,6 +143,21 @@ sg_given_back(struct xh_conn *d0, long base_mem, long base_rss)
 	    rss - base_rss);
 }
 
+/* The guest leaves: its memory comes back; the others are still served. */
+static void
+sg_finish(struct xh_conn *g, unsigned n, struct xh_conn *d0,
+    struct xh_conn *g6, long base_mem, long base_rss)
+{
+	unsigned	i;
+
+	for (i = 0; i < n; i++)
+		xh_close(&g[i]);
+	sg_given_back(d0, base_mem, base_rss);
+	sg_others_served(d0, g6, 1);
+	xh_close(g6);
+	xh_close(d0);
+}
+
 Test(stored_guest, silent_watchers_cannot_inflate_the_daemon)
 {
 	struct xh_conn	d0, g6, g[16];
@@ -189,12 +204,7 @@ Test(stored_guest, silent_watchers_cannot_inflate_the_daemon)
 	    served, peak_mem, SG_QUOTA, (hwm - base_rss) / 1024);
 	cr_expect_lt(peak_mem, SG_QUOTA);
 	cr_expect_lt(hwm - base_rss, SG_BOUND, "peak RSS %+ld", hwm - base_rss);
-	for (i = 0; i < 16; i++)
-		xh_close(&g[i]);
-	sg_given_back(&d0, base_mem, base_rss);
-	sg_others_served(&d0, &g6, 1);
-	xh_close(&g6);
-	xh_close(&d0);
+	sg_finish(g, 16, &d0, &g6, base_mem, base_rss);
 }
 
 /* Send READ /data/n<k> in transaction tx; 0, or -1 if the socket is full. */
@@ -302,12 +312,7 @@ Test(stored_guest, readers_in_transactions_cannot_inflate_the_daemon)
 	cr_expect_lt(mem, SG_QUOTA + 4200);
 	cr_expect_lt(answered, 11 * 424, "some reads must wait");
 	cr_expect_lt(hwm - base_rss, SG_BOUND, "peak RSS %+ld", hwm - base_rss);
-	for (i = 0; i < 20; i++)
-		xh_close(&g[i]);
-	sg_given_back(&d0, base_mem, base_rss);
-	sg_others_served(&d0, &g6, 1);
-	xh_close(&g6);
-	xh_close(&d0);
+	sg_finish(g, 20, &d0, &g6, base_mem, base_rss);
 }
 
 /* A guest's unread events are dropped after the event timeout. */
