@@ -111,7 +111,7 @@ struct sd_client {
 	size_t			 cl_outlen;	/* bytes in cl_outq */
 	uint64_t		 cl_id;
 	bool			 cl_guest;	/* domid != 0: quotas apply */
-	bool			 cl_paused;	/* dom0: output over SD_OUT_HIGH */
+	bool			 cl_paused;	/* dom0: output past SD_OUT_HIGH */
 	bool			 cl_stalled;	/* guest: engine says wait */
 	bool			 cl_doomed;	/* close from the loop */
 };
@@ -125,7 +125,7 @@ struct sd {
 	struct sd_client	*sd_clients;	/* owned: every client */
 	uint64_t		 sd_next_id;
 	struct event		*sd_reaper;	/* owned: closes doomed clients */
-	struct event		*sd_unstaller;	/* owned: retries stalled guests */
+	struct event		*sd_unstaller;	/* owned: retries stalled ones */
 	unsigned		 sd_nstalled;	/* clients with cl_stalled */
 	unsigned		 sd_domain_conns; /* per domain socket */
 	unsigned		 sd_event_timeout; /* ms, 0 = never */

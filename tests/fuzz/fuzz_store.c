@@ -122,6 +122,20 @@ fs_count_node(struct st_hent *he, void *arg)
 		fc->mem += (long)(st_node_size(n) + strlen(st_node_name(n)));
 }
 
+/* A transaction's copies, charged to its domain. */
+static long
+fs_recount_tx(const struct st_tx *t)
+{
+	const struct st_acc	*a;
+	long			 mem = 0;
+
+	TAILQ_FOREACH(a, &t->t_accq, a_entry)
+		if (a->a_node != NULL)
+			mem += (long)(st_node_size(a->a_node) +
+			    strlen(a->a_name) + t->t_keypfx);
+	return mem;
+}
+
 static long
 fs_recount(struct store *s, uint32_t domid)
 {
@@ -129,19 +143,16 @@ fs_recount(struct store *s, uint32_t domid)
 	const struct store_conn	*c;
 	const struct st_watch	*w;
 	const struct st_tx	*t;
-	const struct st_acc	*a;
 
 	st_htab_walk(&s->s_nodes, fs_count_node, &fc);
 	TAILQ_FOREACH(c, &s->s_conns, c_entry) {
 		if (c->c_id != domid)
 			continue;
 		TAILQ_FOREACH(t, &c->c_txs, t_entry)
-			TAILQ_FOREACH(a, &t->t_accq, a_entry)
-				if (a->a_node != NULL)
-					fc.mem += (long)(st_node_size(a->a_node) +
-					    strlen(a->a_name) + t->t_keypfx);
+			fc.mem += fs_recount_tx(t);
 		TAILQ_FOREACH(w, &c->c_watches, w_centry)
-			fc.mem += (long)(strlen(w->w_node) + strlen(w->w_token));
+			fc.mem += (long)(strlen(w->w_node) +
+			    strlen(w->w_token));
 		if (domid != 0)
 			fc.mem += (long)c->c_outq;
 	}
@@ -196,7 +207,8 @@ fs_request(struct fs_conn *f, uint32_t type, uint32_t tx,
 	struct xsp_msg		 m = { { type, ++f->fc_reqid, tx,
 				    (uint32_t)len }, body };
 	long			 mem = c->c_dom->d_mem;
-	unsigned		 ntx = c->c_dom->d_ntx, nw = c->c_dom->d_watches;
+	unsigned		 ntx = c->c_dom->d_ntx;
+	unsigned		 nw = c->c_dom->d_watches;
 
 	if (!store_conn_can_read(c))
 		return;			/* xsmux-stored would wait */

@@ -247,7 +247,8 @@ sg_read_in_transactions(struct xh_conn *d0, struct xh_conn *g,
 				if (!full && sg_domain_memory(d0) >= SG_QUOTA)
 					full = true;
 				if (full) {
-					if (sg_send_read(&g[i], tx[i][t], k) < 0)
+					if (sg_send_read(&g[i], tx[i][t],
+					    k) < 0)
 						break;
 					continue;
 				}
