@@ -25,7 +25,20 @@
 
 #define SG_BIN		"@BUILD@/server/store/xsmux-stored"
 #define SG_QUOTA	(2560L * 1024)		/* 4.17's memory quota */
-#define SG_BOUND	(4 * SG_QUOTA)		/* what one guest may cost */
+/*
+ * What one guest may cost, and what may stay after it left.  Under
+ * AddressSanitizer (the daemon is built as this test is) every block
+ * carries redzones and freed memory sits in a quarantine instead of going
+ * back, so only a looser peak is checked there; the plain build checks
+ * both figures.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define SG_BOUND	(16 * SG_QUOTA)
+#define SG_LEFT		(64L * 1024 * 1024)
+#else
+#define SG_BOUND	(4 * SG_QUOTA)
+#define SG_LEFT		SG_QUOTA
+#endif
 #define SG_CONNS	8			/* per domain socket */
 
 static struct xh_daemon	sd;
@@ -139,7 +152,7 @@ sg_given_back(struct xh_conn *d0, long base_mem, long base_rss)
 	rss = sg_status("VmRSS");
 	fprintf(stderr, "stored_guest: after close: RSS %+ld KiB from start\n",
 	    (rss - base_rss) / 1024);
-	cr_expect_lt(rss - base_rss, SG_QUOTA, "RSS %+ld after close",
+	cr_expect_lt(rss - base_rss, SG_LEFT, "RSS %+ld after close",
 	    rss - base_rss);
 }
 
