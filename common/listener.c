@@ -31,7 +31,22 @@ struct listener {
 	ino_t		 ls_ino;
 	bool		 ls_adopted;	/* made by the service manager: never
 					   unlinked */
+	bool		 (*ls_admit)(void *); /* may it accept? NULL: yes */
+	void		*ls_admit_arg;	/* not owned */
+	bool		 ls_held;	/* stopped by ls_admit */
+	bool		 ls_stopped;	/* listener_stop: for good */
 };
+
+/* Accepting stops while the owner's admission check fails. */
+static bool
+listener_admitted(struct listener *ls)
+{
+	if (ls->ls_admit == NULL || ls->ls_admit(ls->ls_admit_arg))
+		return true;
+	ls->ls_held = true;
+	evconnlistener_disable(ls->ls_lev);
+	return false;
+}
 
 static void
 listener_acceptcb(struct evconnlistener *lev, evutil_socket_t fd,
@@ -40,6 +55,7 @@ listener_acceptcb(struct evconnlistener *lev, evutil_socket_t fd,
 	struct listener	*ls = arg;
 
 	ls->ls_cb(ls->ls_arg, fd, ls);
+	(void)listener_admitted(ls);
 }
 
 static void
@@ -47,7 +63,8 @@ listener_resumecb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct listener	*ls = arg;
 
-	evconnlistener_enable(ls->ls_lev);
+	if (listener_admitted(ls))
+		evconnlistener_enable(ls->ls_lev);
 }
 
 static void
@@ -74,7 +91,6 @@ listener_wrap(struct event_base *base, int fd, const char *path,
     bool adopted, listener_cb *cb, void *arg, int *err)
 {
 	struct listener	*ls;
-	struct stat	 st;
 
 	if ((ls = calloc(1, sizeof(*ls))) == NULL ||
 	    (ls->ls_path = strdup(path)) == NULL) {
@@ -86,10 +102,7 @@ listener_wrap(struct event_base *base, int fd, const char *path,
 	ls->ls_cb = cb;
 	ls->ls_arg = arg;
 	ls->ls_adopted = adopted;
-	if (stat(path, &st) == 0) {
-		ls->ls_dev = st.st_dev;
-		ls->ls_ino = st.st_ino;
-	}
+	util_file_id(path, &ls->ls_dev, &ls->ls_ino);
 	ls->ls_resume = evtimer_new(base, listener_resumecb, ls);
 	ls->ls_lev = evconnlistener_new(base, listener_acceptcb, ls,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
@@ -162,25 +175,40 @@ listener_adopt(struct event_base *base, int fd, listener_cb *cb, void *arg,
 void
 listener_stop(struct listener *ls)
 {
+	ls->ls_stopped = true;
 	evconnlistener_disable(ls->ls_lev);
 	evtimer_del(ls->ls_resume);
 }
 
 void
+listener_set_admit(struct listener *ls, bool (*admit)(void *), void *arg)
+{
+	ls->ls_admit = admit;
+	ls->ls_admit_arg = arg;
+}
+
+void
+listener_resume(struct listener *ls)
+{
+	if (!ls->ls_held || ls->ls_stopped ||
+	    evtimer_pending(ls->ls_resume, NULL))
+		return;
+	ls->ls_held = false;
+	if (listener_admitted(ls))
+		evconnlistener_enable(ls->ls_lev);
+}
+
+void
 listener_free(struct listener *ls)
 {
-	struct stat	st;
-
 	if (ls == NULL)
 		return;
 	if (ls->ls_lev != NULL)
 		evconnlistener_free(ls->ls_lev);
 	if (ls->ls_resume != NULL)
 		event_free(ls->ls_resume);
-	if (!ls->ls_adopted && stat(ls->ls_path, &st) == 0 &&
-	    st.st_dev == ls->ls_dev &&
-	    st.st_ino == ls->ls_ino)
-		unlink(ls->ls_path);
+	if (!ls->ls_adopted)
+		util_unlink_ours(ls->ls_path, ls->ls_dev, ls->ls_ino);
 	free(ls->ls_path);
 	free(ls);
 }

@@ -131,6 +131,8 @@ xsp_split_args(uint32_t type, const uint8_t *body, size_t len,
 	out->n = 0;
 	if ((op = xsp_op(type)) == NULL)
 		return -EINVAL;
+	if (op->flags & XSP_OPF_NOBODY)
+		return 0;
 	if (op->flags & XSP_OPF_VALUE)
 		return xsp_split_value(op, body, len, out);
 	/* Every string argument must end in a NUL. */

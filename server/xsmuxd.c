@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -34,6 +35,7 @@
 
 #define XSMUXD_LISTEN_DEFAULT	"/run/xsmux/socket"
 #define XSMUXD_MODE_DEFAULT	0660
+#define XSMUXD_CONTROL_DEFAULT	"/run/xsmux/control"
 #define XSMUXD_MAX_LISTEN	16
 #define XSMUXD_DRAIN_MS		2000	/* shutdown: wait for upstream */
 #define XSMUXD_DRAIN_TICK_MS	10
@@ -46,15 +48,22 @@ struct xsmuxd {
 	const char	*x_upstream;	/* NULL: resolve */
 	int		 x_ready_fd;
 	enum log_level	 x_level;
+	enum log_dest	 x_log;		/* --log */
 	struct px_limits x_lim;
 	const char	*x_policy;	/* --policy file, or NULL */
 	const char	*x_audit;	/* --audit-log destination, or NULL */
 	unsigned	 x_audit_classes;
 	bool		 x_check;	/* --check-config */
 	const char	*x_config;	/* --config file, or NULL */
+	const char	*x_metrics_addr; /* --metrics, or NULL */
+	const char	*x_control_path; /* --control, or NULL: default */
+	struct control	*x_control;	/* owned */
+	bool		 x_default_socket; /* default or systemd's listeners */
+	struct metrics	*x_metrics;	/* owned */
 	bool		 x_listen_argv;	/* --listen given on the command line */
 	struct opt_strings x_strings;	/* owned: the file's values */
 	uint32_t	 x_domid;	/* --domid: upstream's domain */
+	bool		 x_domid_given;	/* --domid was given */
 	struct gate	*x_gate;	/* owned */
 	struct event_base *x_base;	/* owned */
 	struct router	*x_router;	/* owned */
@@ -69,7 +78,10 @@ enum xsmuxd_opt {
 	XO_LISTEN, XO_MODE, XO_GROUP, XO_UPSTREAM, XO_FOREGROUND, XO_VERBOSE,
 	XO_LOG_LEVEL, XO_READY_FD, XO_MAX_INFLIGHT, XO_MAX_WATCHES, XO_MAX_TX,
 	XO_MAX_QUEUED, XO_STALL, XO_PARTIAL, XO_POLICY, XO_AUDIT_LOG, XO_AUDIT,
-	XO_CHECK, XO_DOMID, XO_CONFIG, XO_HELP, XO_VERSION,
+	XO_CHECK, XO_DOMID, XO_CONFIG, XO_HELP, XO_VERSION, XO_LOG, XO_METRICS,
+	XO_CONTROL,
+	XO_UID_CONNS, XO_UID_WATCHES, XO_UID_TX, XO_UID_QUEUED, XO_CLIENTS,
+	XO_UP_WATCHES, XO_TOTAL_QUEUED, XO_FD_RESERVE,
 };
 
 static opt_set_fn xsmuxd_set;
@@ -100,6 +112,8 @@ static const struct opt_def xsmuxd_opts[] = {
 	    XO_VERBOSE),
 	XO("log-level", 0, 0, "LEVEL", "error, warn, info (default) or debug",
 	    0, XO_LOG_LEVEL),
+	XO("log", 0, 0, "DEST", "stderr (default; the journal under systemd) "
+	    "or syslog", 0, XO_LOG),
 	XO("ready-fd", 0, OPT_CMDLINE, "N",
 	    "write \"ready\\n\" to fd N once listening", 0, XO_READY_FD),
 	XO("max-inflight", 0, 0, "N",
@@ -119,6 +133,29 @@ static const struct opt_def xsmuxd_opts[] = {
 	XO("partial-timeout", 0, 0, "MS",
 	    "to finish a started message (default %D)", PX_PARTIAL_MS_DEFAULT,
 	    XO_PARTIAL),
+	XO("max-uid-connections", 0, 0, "N",
+	    "connections per uid (default %D)", PX_UID_CONNS_DEFAULT,
+	    XO_UID_CONNS),
+	XO("max-uid-watches", 0, 0, "N",
+	    "watches per uid, over its connections (default %D)",
+	    PX_UID_WATCHES_DEFAULT, XO_UID_WATCHES),
+	XO("max-uid-transactions", 0, 0, "N",
+	    "transactions per uid (default %D)", PX_UID_TRANSACTIONS_DEFAULT,
+	    XO_UID_TX),
+	XO("max-uid-queued", 0, 0, "BYTES",
+	    "bytes queued toward one uid's clients (default %D)",
+	    PX_UID_QUEUED_DEFAULT, XO_UID_QUEUED),
+	XO("max-clients", 0, 0, "N", "clients in all (default %D)",
+	    PX_CLIENTS_DEFAULT, XO_CLIENTS),
+	XO("max-upstream-watches", 0, 0, "N",
+	    "watches set upstream (default %D)", PX_UP_WATCHES_DEFAULT,
+	    XO_UP_WATCHES),
+	XO("max-total-queued", 0, 0, "BYTES",
+	    "bytes queued toward all clients (default %D)",
+	    PX_TOTAL_QUEUED_DEFAULT, XO_TOTAL_QUEUED),
+	XO("fd-reserve", 0, 0, "N",
+	    "descriptors accepting leaves free (default %D)",
+	    PX_FD_RESERVE_DEFAULT, XO_FD_RESERVE),
 	XO("policy", 0, 0, "FILE", "judge every request by FILE's rules", 0,
 	    XO_POLICY),
 	XO("audit-log", 0, 0, "DEST",
@@ -127,12 +164,20 @@ static const struct opt_def xsmuxd_opts[] = {
 	    "default, all, or a list of read write watch transaction "
 	    "set-perms domain control features refused errors events "
 	    "connections", 0, XO_AUDIT),
+	XO("metrics", 0, 0, "ADDR",
+	    "serve Prometheus metrics on unix:PATH or HOST:PORT (default off)",
+	    0, XO_METRICS),
+	XO("control", 0, 0, "PATH",
+	    "control socket for xsmux clients/stats/reload, root only (default "
+	    XSMUXD_CONTROL_DEFAULT " with the default or systemd's socket; "
+	    "\"none\": off)", 0, XO_CONTROL),
 	XO("check-config", 0, OPT_CMDLINE | OPT_NOARG, NULL,
 	    "validate the configuration and the policy, and exit", 0,
 	    XO_CHECK),
 	XO("domid", 0, 0, "N",
-	    "the upstream connection's domain (default 0): policy judges "
-	    "relative paths under /local/domain/N", 0, XO_DOMID),
+	    "the upstream connection's domain: policy and audit resolve "
+	    "relative paths under /local/domain/N (default: a xenbus "
+	    "upstream's \"domid\" node, otherwise 0)", 0, XO_DOMID),
 	XO("help", 'h', OPT_CMDLINE | OPT_NOARG, NULL, "this text", 0,
 	    XO_HELP),
 	XO("version", 'V', OPT_CMDLINE | OPT_NOARG, NULL, "print the version",
@@ -191,6 +236,50 @@ xsmuxd_level(const char *arg, enum log_level *level, char *err,
 	return -1;
 }
 
+/* The aggregate bounds (quota.c): [min, max] and where each goes. */
+static const struct xsmuxd_bound {
+	int		 b_id;
+	size_t		 b_off;		/* in struct px_limits */
+	bool		 b_size;	/* a size_t field, else unsigned */
+	unsigned long	 b_min, b_max;
+} xsmuxd_bounds[] = {
+#define XB(f)	offsetof(struct px_limits, f)
+	{ XO_UID_CONNS, XB(lim_uid_conns), false, 1, 1 << 20 },
+	{ XO_UID_WATCHES, XB(lim_uid_watches), false, 0, 1 << 20 },
+	{ XO_UID_TX, XB(lim_uid_transactions), false, 0, 1 << 20 },
+	{ XO_UID_QUEUED, XB(lim_uid_queued), true, XSP_MSG_MAX, 1UL << 32 },
+	{ XO_CLIENTS, XB(lim_clients), false, 1, 1 << 24 },
+	{ XO_UP_WATCHES, XB(lim_up_watches), false, 0, 1 << 20 },
+	{ XO_TOTAL_QUEUED, XB(lim_total_queued), true, XSP_MSG_MAX, 1UL << 34 },
+	{ XO_FD_RESERVE, XB(lim_fd_reserve), false, 4, 1 << 16 },
+#undef XB
+};
+
+static int
+xsmuxd_bound(struct xsmuxd *x, int id, const char *arg, char *err,
+    size_t errlen)
+{
+	const struct xsmuxd_bound	*b;
+	unsigned long			 v;
+	char				*f;
+	size_t				 i;
+
+	for (i = 0; i < sizeof(xsmuxd_bounds) / sizeof(xsmuxd_bounds[0]); i++) {
+		b = &xsmuxd_bounds[i];
+		if (b->b_id != id)
+			continue;
+		if (xsmuxd_number(arg, b->b_min, b->b_max, &v, err, errlen) != 0)
+			return -1;
+		f = (char *)&x->x_lim + b->b_off;
+		if (b->b_size)
+			*(size_t *)(void *)f = v;
+		else
+			*(unsigned *)(void *)f = (unsigned)v;
+		return 0;
+	}
+	return 1;
+}
+
 /* The numeric bounds: [min, max] and where each goes. */
 static int
 xsmuxd_limit(struct xsmuxd *x, int id, const char *arg, char *err,
@@ -198,8 +287,11 @@ xsmuxd_limit(struct xsmuxd *x, int id, const char *arg, char *err,
 {
 	struct px_limits	*l = &x->x_lim;
 	unsigned long		 v;
-	int			 r = -1;
+	int			 r;
 
+	if ((r = xsmuxd_bound(x, id, arg, err, errlen)) <= 0)
+		return r;
+	r = -1;
 	switch (id) {
 	case XO_MAX_INFLIGHT:
 		if ((r = xsmuxd_number(arg, 1, 65536, &v, err, errlen)) == 0)
@@ -277,6 +369,11 @@ xsmuxd_set(void *ctx, const struct opt_def *o, enum opt_pass pass,
 		return 0;
 	case XO_LOG_LEVEL:
 		return xsmuxd_level(arg, &x->x_level, err, errlen);
+	case XO_LOG:
+		if (log_parse_dest(arg, &x->x_log) == 0)
+			return 0;
+		snprintf(err, errlen, "%s: use stderr or syslog", arg);
+		return -1;
 	case XO_READY_FD:
 		if (xsmuxd_number(arg, 0, 65535, &v, err, errlen) != 0)
 			return -1;
@@ -300,9 +397,16 @@ xsmuxd_set(void *ctx, const struct opt_def *o, enum opt_pass pass,
 		if (xsmuxd_number(arg, 0, 32751, &v, err, errlen) != 0)
 			return -1;
 		x->x_domid = (uint32_t)v;
+		x->x_domid_given = true;
 		return 0;
 	case XO_CONFIG:
 		x->x_config = arg;
+		return 0;
+	case XO_CONTROL:
+		x->x_control_path = arg;
+		return 0;
+	case XO_METRICS:
+		x->x_metrics_addr = arg;
 		return 0;
 	case XO_HELP:
 		xsmuxd_usage(stdout);
@@ -342,7 +446,7 @@ xsmuxd_candidate(struct xsmuxd *x, const char *path, bool must_exist)
 	if (stat(path, &st) != 0)
 		return !must_exist;
 	if (listener_is_ours(path, x->x_ls, x->x_nlisten)) {
-		log_info("%s: %s is our own socket, skipped", __func__, path);
+		log_info("%s is our own socket: not taken as the upstream", path);
 		return false;
 	}
 	return S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode);
@@ -379,7 +483,8 @@ xsmuxd_resolve(struct xsmuxd *x, char *buf, size_t cap)
 		return xsmuxd_spec("/var/run/xenstored/socket", buf, cap);
 	if (access("/dev/xen/xenbus", F_OK) == 0)
 		return "xenbus:/dev/xen/xenbus";
-	fatalx("no upstream: give --upstream, or set XENSTORED_PATH");
+	fatalx("no upstream found (no xenstored socket, no /dev/xen/xenbus): "
+	    "start xenstored, or give --upstream");
 }
 
 static void
@@ -425,7 +530,7 @@ xsmuxd_rlimit(void)
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-			log_warn("%s: setrlimit", __func__);
+			log_warn("cannot raise the open-file limit (clients may be refused)");
 	}
 }
 
@@ -484,22 +589,42 @@ xsmuxd_listen(struct xsmuxd *x)
 	size_t	i;
 	int	err;
 
-	if (xsmuxd_listen_activated(x) > 0)
+	if (xsmuxd_listen_activated(x) > 0) {
+		x->x_default_socket = true;
 		return;
+	}
 	if (x->x_nlisten == 0) {
+		x->x_default_socket = true;
 		x->x_listen[x->x_nlisten++] = XSMUXD_LISTEN_DEFAULT;
 		if (mkdir("/run/xsmux", 0755) != 0 && errno != EEXIST)
-			fatal("%s: mkdir /run/xsmux", __func__);
+			fatal("cannot create /run/xsmux for the default socket");
 	}
 	for (i = 0; i < x->x_nlisten; i++) {
 		x->x_ls[i] = listener_new(x->x_base, x->x_listen[i],
 		    x->x_mode, x->x_gid, xsmuxd_accept, x, &err);
 		if (x->x_ls[i] == NULL) {
 			errno = -err;
-			fatal("%s: %s", __func__, x->x_listen[i]);
+			fatal("cannot listen on %s", x->x_listen[i]);
 		}
-		log_info("%s: listening on %s", __func__, x->x_listen[i]);
+		log_info("listening on %s", x->x_listen[i]);
 	}
+}
+
+static void
+xsmuxd_metrics(struct xsmuxd *x)
+{
+	int	err;
+
+	if (x->x_metrics_addr == NULL)
+		return;
+	x->x_metrics = metrics_new(x->x_base, x->x_router, x->x_metrics_addr,
+	    &err);
+	if (x->x_metrics == NULL) {
+		errno = -err;
+		fatal("--metrics %s: cannot serve metrics there",
+		    x->x_metrics_addr);
+	}
+	log_info("metrics on %s", x->x_metrics_addr);
 }
 
 static void
@@ -539,12 +664,33 @@ xsmuxd_gate(struct xsmuxd *x)
 		fatalx("--audit-log %s: %s", x->x_audit, strerror(-r));
 }
 
+/*
+ * Without a policy every client has the upstream connection's access: on
+ * xenstored's socket, dom0's.  Say so loudly if the socket lets anyone but
+ * root in (other users by its mode, or a --group other than root's).
+ */
+static void
+xsmuxd_warn_open(const struct xsmuxd *x)
+{
+	bool	others = (x->x_mode & 0007) != 0;
+	bool	group = (x->x_mode & 0070) != 0 && x->x_gid != (gid_t)-1 &&
+		    x->x_gid != 0;
+
+	if (x->x_policy != NULL || (!others && !group))
+		return;
+	log_warnx("%s: the socket mode %04o%s lets users other than root "
+	    "connect, and there is no --policy: each such client acts as "
+	    "dom0, with all of XenStore", __func__, (unsigned)x->x_mode,
+	    group && !others ? " and --group" : "");
+}
+
 /* --check-config: say whether the policy is good, and exit. */
 static void
 xsmuxd_check(struct xsmuxd *x)
 {
 	struct policy	*p;
 	char		 err[512];
+	size_t		 i;
 
 	if (x->x_config != NULL)
 		printf("%s: OK\n", x->x_config);
@@ -556,21 +702,51 @@ xsmuxd_check(struct xsmuxd *x)
 		fprintf(stderr, "xsmuxd: %s\n", err);
 		exit(1);
 	}
-	printf("%s: OK, %zu rules, %zu listeners\n", x->x_policy,
-	    p->p_nrules, p->p_nlisteners);
+	for (i = 0; i < p->p_nwarn; i++)
+		printf("warning: %s\n", p->p_warn[i]);
+	printf("%s: OK, %zu rules, %zu listeners, %zu warnings\n",
+	    x->x_policy, p->p_nrules, p->p_nlisteners, p->p_nwarn);
 	policy_free(p);
 	exit(0);
+}
+
+/* SIGHUP or `xsmux reload`: the policy again, the audit log reopened. */
+static void
+xsmuxd_reload(void *arg)
+{
+	struct xsmuxd	*x = arg;
+
+	log_info("reloading the policy and reopening the audit log");
+	svc_reloading();
+	gate_reload(x->x_gate);
+	svc_ready();
 }
 
 static void
 xsmuxd_sighup(evutil_socket_t sig, short ev, void *arg)
 {
-	struct xsmuxd	*x = arg;
+	xsmuxd_reload(arg);
+}
 
-	log_info("SIGHUP: reloading the policy and reopening the audit log");
-	svc_reloading();
-	gate_reload(x->x_gate);
-	svc_ready();
+/* The control socket: --control, else the default beside the default
+ * socket; "none" turns it off. */
+static void
+xsmuxd_control(struct xsmuxd *x)
+{
+	const char	*path = x->x_control_path;
+	int		 err;
+
+	if (path == NULL && x->x_default_socket)
+		path = XSMUXD_CONTROL_DEFAULT;
+	if (path == NULL || strcmp(path, "none") == 0)
+		return;
+	x->x_control = control_new(x->x_base, x->x_router, path,
+	    xsmuxd_reload, x, &err);
+	if (x->x_control == NULL) {
+		errno = -err;
+		fatal("cannot make the control socket %s", path);
+	}
+	log_info("control socket %s", path);
 }
 
 static void
@@ -587,6 +763,7 @@ xsmuxd_defaults(struct xsmuxd *x)
 	x->x_lim.lim_queued = PX_QUEUED_DEFAULT;
 	x->x_lim.lim_stall_ms = PX_STALL_MS_DEFAULT;
 	x->x_lim.lim_partial_ms = PX_PARTIAL_MS_DEFAULT;
+	quota_defaults(&x->x_lim);
 	x->x_audit_classes = AUDIT_DEFAULT;
 }
 
@@ -598,9 +775,9 @@ main(int argc, char **argv)
 	size_t			 i;
 
 	xsmuxd_defaults(&x);
-	log_init("xsmuxd", LOG_LEVEL_INFO, 0);
+	log_init("xsmuxd", LOG_LEVEL_INFO, LOG_DEST_STDERR);
 	xsmuxd_parse(&x, argc, argv);
-	log_setlevel(x.x_level);
+	log_init("xsmuxd", x.x_level, x.x_log);
 	if (x.x_check)
 		xsmuxd_check(&x);
 	signal(SIGPIPE, SIG_IGN);
@@ -609,8 +786,13 @@ main(int argc, char **argv)
 	    (x.x_router = router_new(x.x_base, &x.x_lim)) == NULL)
 		fatalx("out of memory");
 	xsmuxd_gate(&x);
+	xsmuxd_warn_open(&x);
 	router_set_gate(x.x_router, x.x_gate);
 	xsmuxd_listen(&x);
+	for (i = 0; i < x.x_nlisten; i++)
+		quota_listener_add(router_quota(x.x_router), x.x_ls[i]);
+	xsmuxd_metrics(&x);
+	xsmuxd_control(&x);
 	xsmuxd_upstream(&x);
 	sigterm = evsignal_new(x.x_base, SIGTERM, xsmuxd_signal, &x);
 	sigint = evsignal_new(x.x_base, SIGINT, xsmuxd_signal, &x);
@@ -625,6 +807,8 @@ main(int argc, char **argv)
 	event_base_dispatch(x.x_base);
 	for (i = 0; i < x.x_nlisten; i++)
 		listener_free(x.x_ls[i]);
+	metrics_free(x.x_metrics);
+	control_free(x.x_control);
 	router_free(x.x_router);
 	gate_free(x.x_gate);
 	upstream_free(x.x_up);
@@ -636,6 +820,6 @@ main(int argc, char **argv)
 	event_base_loop(x.x_base, EVLOOP_NONBLOCK);
 	event_base_free(x.x_base);
 	opt_strings_free(&x.x_strings);
-	log_info("%s: exiting", __func__);
+	log_info("exiting");
 	return 0;
 }

@@ -469,9 +469,13 @@ st_op_get_feature(struct store_conn *c, const struct xsp_msg *m)
 	unsigned		 n = st_strings(m, v, 1), domid;
 
 	if (n == 0) {
-		st_reply_uint(c, XSP_GET_FEATURE, ST_FEATURES);
+		d = st_privileged(c) ? NULL : st_dom_find(c->c_store, c->c_id);
+		st_reply_uint(c, XSP_GET_FEATURE, d != NULL ? d->d_features :
+		    ST_FEATURES);
 		return 0;
 	}
+	if (!st_privileged(c))
+		return EACCES;		/* a domain's features are dom0's */
 	if (n != 1 || st_parse_u32(v[0], &domid) != 0)
 		return EINVAL;
 	if ((d = st_dom_find(c->c_store, domid)) == NULL)

@@ -4,8 +4,11 @@
  *
  * store_conn_request checks what xenstored checks before any handler runs,
  * in its order: a known type (ENOSYS), privilege (EACCES), then the
- * transaction named by tx_id (ENOENT) unless the type ignores it.  A handler
- * returns 0 once it has replied, or an errno that becomes the ERROR reply.
+ * transaction named by tx_id (ENOENT) unless the type ignores it.  What
+ * is privileged and what ignores tx_id is protocol/'s operation table
+ * (xsp_op), the one description of the types; st_ops only names the
+ * handlers.  A handler returns 0 once it has replied, or an errno that
+ * becomes the ERROR reply.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -15,8 +18,6 @@
 
 #include "st_int.h"
 
-#define ST_OPF_PRIV	0x1	/* dom0 only (XS_FLAG_PRIV) */
-#define ST_OPF_NOTX	0x2	/* tx_id ignored (XS_FLAG_NOTID) */
 #define ST_REPLY_SMALL	16	/* 4.17's DEFAULT_BUFFER_SIZE: replies up
 				   to it are never refused for memory */
 
@@ -26,34 +27,31 @@ static void	st_reply_error(struct store_conn *, int err);
 typedef int st_handler(struct store_conn *, const struct xsp_msg *);
 
 /* Indexed by message type; no handler means ENOSYS. */
-static const struct {
-	st_handler	*od_fn;
-	unsigned	 od_flags;
-} st_ops[XSP_TYPE_COUNT] = {
-	[XSP_CONTROL]		= { st_op_control,	ST_OPF_PRIV },
-	[XSP_DIRECTORY]		= { st_op_directory,	0 },
-	[XSP_READ]		= { st_op_read,		0 },
-	[XSP_GET_PERMS]		= { st_op_get_perms,	0 },
-	[XSP_WATCH]		= { st_op_watch,	ST_OPF_NOTX },
-	[XSP_UNWATCH]		= { st_op_unwatch,	ST_OPF_NOTX },
-	[XSP_TRANSACTION_START]	= { st_op_tx_start,	0 },
-	[XSP_TRANSACTION_END]	= { st_op_tx_end,	0 },
-	[XSP_INTRODUCE]		= { st_op_introduce,	ST_OPF_PRIV },
-	[XSP_RELEASE]		= { st_op_release,	ST_OPF_PRIV },
-	[XSP_GET_DOMAIN_PATH]	= { st_op_get_domain_path, 0 },
-	[XSP_WRITE]		= { st_op_write,	0 },
-	[XSP_MKDIR]		= { st_op_mkdir,	0 },
-	[XSP_RM]		= { st_op_rm,		0 },
-	[XSP_SET_PERMS]		= { st_op_set_perms,	0 },
-	[XSP_IS_DOMAIN_INTRODUCED] = { st_op_is_introduced, ST_OPF_PRIV },
-	[XSP_RESUME]		= { st_op_resume,	ST_OPF_PRIV },
-	[XSP_SET_TARGET]	= { st_op_set_target,	ST_OPF_PRIV },
-	[XSP_RESET_WATCHES]	= { st_op_reset_watches, 0 },
-	[XSP_DIRECTORY_PART]	= { st_op_directory_part, 0 },
-	[XSP_GET_FEATURE]	= { st_op_get_feature,	ST_OPF_PRIV | ST_OPF_NOTX },
-	[XSP_SET_FEATURE]	= { st_op_set_feature,	ST_OPF_PRIV | ST_OPF_NOTX },
-	[XSP_GET_QUOTA]		= { st_op_get_quota,	ST_OPF_PRIV | ST_OPF_NOTX },
-	[XSP_SET_QUOTA]		= { st_op_set_quota,	ST_OPF_PRIV | ST_OPF_NOTX },
+static st_handler *const st_ops[XSP_TYPE_COUNT] = {
+	[XSP_CONTROL]		= st_op_control,
+	[XSP_DIRECTORY]		= st_op_directory,
+	[XSP_READ]		= st_op_read,
+	[XSP_GET_PERMS]		= st_op_get_perms,
+	[XSP_WATCH]		= st_op_watch,
+	[XSP_UNWATCH]		= st_op_unwatch,
+	[XSP_TRANSACTION_START]	= st_op_tx_start,
+	[XSP_TRANSACTION_END]	= st_op_tx_end,
+	[XSP_INTRODUCE]		= st_op_introduce,
+	[XSP_RELEASE]		= st_op_release,
+	[XSP_GET_DOMAIN_PATH]	= st_op_get_domain_path,
+	[XSP_WRITE]		= st_op_write,
+	[XSP_MKDIR]		= st_op_mkdir,
+	[XSP_RM]		= st_op_rm,
+	[XSP_SET_PERMS]		= st_op_set_perms,
+	[XSP_IS_DOMAIN_INTRODUCED] = st_op_is_introduced,
+	[XSP_RESUME]		= st_op_resume,
+	[XSP_SET_TARGET]	= st_op_set_target,
+	[XSP_RESET_WATCHES]	= st_op_reset_watches,
+	[XSP_DIRECTORY_PART]	= st_op_directory_part,
+	[XSP_GET_FEATURE]	= st_op_get_feature,
+	[XSP_SET_FEATURE]	= st_op_set_feature,
+	[XSP_GET_QUOTA]		= st_op_get_quota,
+	[XSP_SET_QUOTA]		= st_op_set_quota,
 };
 
 static const char *const st_quota_names[STORE_Q_COUNT] = {
@@ -350,16 +348,18 @@ st_emit(struct store_conn *c, const uint8_t *msg, size_t len, bool reply)
 static int
 st_dispatch(struct store_conn *c, const struct xsp_msg *m)
 {
-	uint32_t	type = m->hdr.type;
+	uint32_t		 type = m->hdr.type;
+	const struct xsp_op	*op = xsp_op(type);
 
-	if (type >= XSP_TYPE_COUNT || st_ops[type].od_fn == NULL)
+	if (op == NULL || !(op->flags & XSP_OPF_CLIENT) ||
+	    st_ops[type] == NULL)
 		return ENOSYS;
-	if ((st_ops[type].od_flags & ST_OPF_PRIV) && !st_privileged(c))
+	if ((op->flags & XSP_OPF_PRIV) && !st_privileged(c))
 		return EACCES;
-	if (!(st_ops[type].od_flags & ST_OPF_NOTX) && m->hdr.tx_id != 0 &&
+	if (!(op->flags & XSP_OPF_NOTX) && m->hdr.tx_id != 0 &&
 	    (c->c_tx = st_tx_find(c, m->hdr.tx_id)) == NULL)
 		return ENOENT;
-	return st_ops[type].od_fn(c, m);
+	return st_ops[type](c, m);
 }
 
 void

@@ -152,6 +152,8 @@ sd_usage(FILE *f)
 "  -C, --domain-connections N   connections at once per domain socket\n"
 "                               (default 8)\n"
 "  -v, --verbose                log every connection at debug level\n"
+"  -L, --log DEST               stderr (default; the journal under systemd)\n"
+"                               or syslog\n"
 "  -h, --help                   this text\n"
 "  -V, --version                print the version\n");
 }
@@ -475,6 +477,15 @@ sd_may_read(struct sd_client *cl)
 	return false;
 }
 
+/* An oversized header: that client is closed (as xenstored does). */
+static void
+sd_bad_message(struct sd_client *cl, int r)
+{
+	log_warnx("client %llu sent a bad message (%s): disconnected",
+	    (unsigned long long)cl->cl_id, xsp_status_str(r));
+	sd_client_close(cl);
+}
+
 /*
  * Hand the whole requests in the input's first chunk to the engine,
  * decoded in place, and drain them at once.  Returns the bytes used, or
@@ -502,9 +513,7 @@ sd_read_chunk(struct sd_client *cl, struct evbuffer *in)
 		}
 	}
 	if (r < 0 && r != XSP_PARTIAL) {
-		log_warnx("%s: client %llu: %s, closing", __func__,
-		    (unsigned long long)cl->cl_id, xsp_status_str((int)r));
-		sd_client_close(cl);
+		sd_bad_message(cl, (int)r);
 		return -1;
 	}
 	evbuffer_drain(in, off);
@@ -530,9 +539,7 @@ sd_read(struct bufferevent *bev, void *arg)
 		if ((r = wire_peek(in, &m)) == 0)
 			break;
 		if (r < 0) {
-			log_warnx("%s: client %llu: %s, closing", __func__,
-			    (unsigned long long)cl->cl_id, xsp_status_str(r));
-			sd_client_close(cl);
+			sd_bad_message(cl, r);
 			return;
 		}
 		store_conn_request(cl->cl_conn, &m);
@@ -648,7 +655,7 @@ sd_signal(evutil_socket_t sig, short ev, void *arg)
 {
 	struct sd	*sd = arg;
 
-	log_info("%s: signal %d, exiting", __func__, (int)sig);
+	log_info("signal %d: exiting", (int)sig);
 	event_base_loopbreak(sd->sd_base);
 }
 
@@ -739,6 +746,7 @@ static const struct option sd_longopts[] = {
 	{ "timeout",		required_argument, NULL, 'w' },
 	{ "domain-connections",	required_argument, NULL, 'C' },
 	{ "verbose",		no_argument,	   NULL, 'v' },
+	{ "log",		required_argument, NULL, 'L' },
 	{ "help",		no_argument,	   NULL, 'h' },
 	{ "version",		no_argument,	   NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -747,7 +755,7 @@ static const struct option sd_longopts[] = {
 /* Parse argv; returns -1 on a usage error, 1 for --help/--version. */
 static int
 sd_parse_args(struct sd *sd, int argc, char **argv, struct store_config *cfg,
-    int *ready_fd, bool *verbose)
+    int *ready_fd, bool *verbose, enum log_dest *dest)
 {
 	static const char *const alias[128] = {
 		['E'] = "nodes", ['W'] = "watches", ['t'] = "transactions",
@@ -757,7 +765,7 @@ sd_parse_args(struct sd *sd, int argc, char **argv, struct store_config *cfg,
 	int		ch, r = 0;
 
 	while (r == 0 && (ch = getopt_long(argc, argv,
-	    "l:d:r:Q:E:W:t:S:A:w:C:vhV", sd_longopts, NULL)) != -1) {
+	    "l:d:r:Q:E:W:t:S:A:w:C:vL:hV", sd_longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'l':
 			r = sd_add_socket(sd, optarg, 0);
@@ -784,6 +792,9 @@ sd_parse_args(struct sd *sd, int argc, char **argv, struct store_config *cfg,
 			break;
 		case 'v':
 			*verbose = true;
+			break;
+		case 'L':
+			r = log_parse_dest(optarg, dest);
 			break;
 		case 'h':
 			sd_usage(stdout);
@@ -865,12 +876,12 @@ sd_listen_all(struct sd *sd)
 		so->so_ls = listener_new(sd->sd_base, so->so_path, 0666,
 		    (gid_t)-1, sd_accept, so, &err);
 		if (so->so_ls == NULL) {
-			log_warnx("%s: %s: %s%s", __func__, so->so_path,
+			log_warnx("cannot listen on %s: %s%s", so->so_path,
 			    strerror(-err), err == -EADDRINUSE ?
-			    " (another daemon serves it)" : "");
+			    " (another daemon serves it: stop it first)" : "");
 			return -1;
 		}
-		log_info("%s: listening on %s (domain %u)", __func__,
+		log_info("listening on %s (domain %u)",
 		    so->so_path, so->so_domid);
 	}
 	return 0;
@@ -896,14 +907,16 @@ main(int argc, char **argv)
 	struct event		*sigterm, *sigint;
 	int			 ready_fd = -1, r;
 	bool			 verbose = false;
+	enum log_dest		 dest = LOG_DEST_STDERR;
 
 	store_config_default(&cfg);
 	sd.sd_domain_conns = SD_DOMAIN_CONNS;
 	sd.sd_event_timeout = SD_EVENT_TIMEOUT_MS;
-	if ((r = sd_parse_args(&sd, argc, argv, &cfg, &ready_fd,
-	    &verbose)) != 0)
+	if ((r = sd_parse_args(&sd, argc, argv, &cfg, &ready_fd, &verbose,
+	    &dest)) != 0)
 		return r > 0 ? 0 : 2;
-	log_init("xsmux-stored", verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO, 0);
+	log_init("xsmux-stored", verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO,
+	    dest);
 	signal(SIGPIPE, SIG_IGN);
 	if ((sd.sd_base = event_base_new()) == NULL ||
 	    (sd.sd_store = store_new(&cfg)) == NULL)
