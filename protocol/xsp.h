@@ -241,6 +241,19 @@ void	xsp_put_hdr(uint8_t *out, const struct xsp_hdr *h);
 #define XSP_PATH_RELOK	0x1	/* allow relative paths */
 #define XSP_PATH_SPECIAL 0x2	/* also accept special watch paths */
 int	xsp_path_check(const char *path, size_t len, unsigned flags);
+/*
+ * The rules of every node path, absolute or relative, with no length
+ * limit (xsp_path_check adds the spec's, the store its path-max quota):
+ * not empty, characters [A-Za-z0-9-/_@], no "//", no trailing '/' except
+ * "/" itself.  One pass over a 256-entry character table.
+ */
+int	xsp_path_shape(const char *path, size_t len);
+/*
+ * Length of a leading "/local/domain/<domid>/" exactly as xenstored's
+ * sscanf("/local/domain/%5u/%n") measures it (what its path-max quota
+ * does not count), or 0.  Example: "/local/domain/5/a" -> 16.
+ */
+size_t	xsp_local_prefix(const char *path, size_t len);
 /* A special watch path: "@introduceDomain", "@releaseDomain", or
  * "@releaseDomain/<domid>". */
 int	xsp_special_path_check(const char *path, size_t len);

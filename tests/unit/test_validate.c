@@ -1,5 +1,7 @@
 /* test_validate.c: path, special path, domid and permission validators. */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
@@ -215,6 +217,79 @@ Test(validate, domids)
 	cr_assert_eq(xsp_domid_parse(" 1", 2, &d), BAD);
 	cr_assert_eq(xsp_domid_parse("12", 1, &d), OK);
 	cr_assert_eq(d, 1);
+}
+
+/* The shape rules alone: no length limit, relative paths allowed. */
+static const struct {
+	const char	*path;
+	int		 want;
+} shapes[] = {
+	{ "/", OK }, { "a", OK }, { "a/b", OK }, { "/a-b_c@D9", OK },
+	{ "", BAD }, { "//", BAD }, { "a//b", BAD }, { "a/", BAD },
+	{ "/a/", BAD }, { "/a.b", BAD }, { "/a b", BAD }, { "/\x80", BAD },
+	{ "/\xff", BAD }, { "@", OK }, { "/a\x7f", BAD },
+};
+
+Test(validate, path_shape_table)
+{
+	char		buf[4000];
+	unsigned	i, c;
+
+	for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++)
+		cr_assert_eq(xsp_path_shape(shapes[i].path,
+		    strlen(shapes[i].path)), shapes[i].want, "\"%s\"",
+		    shapes[i].path);
+	/* Every byte value, against the spec's character set. */
+	for (c = 0; c < 256; c++) {
+		bool	ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+			    c == '@' || c == '/';
+
+		buf[0] = '/';
+		buf[1] = 'x';
+		buf[2] = (char)c;
+		buf[3] = 'y';
+		cr_assert_eq(xsp_path_shape(buf, 4), ok ? OK : BAD, "byte %u",
+		    c);
+	}
+	/* No length limit of its own. */
+	cr_assert_eq(xsp_path_shape(long_path(buf, 3500, false), 3500), OK);
+}
+
+/* The prefix xenstored's sscanf("/local/domain/%5u/%n") measures. */
+static size_t
+ref_prefix(const char *p)
+{
+	unsigned	domid;
+	int		off = 0;
+
+	if (sscanf(p, "/local/domain/%5u/%n", &domid, &off) != 1)
+		off = 0;
+	return (size_t)off;
+}
+
+Test(validate, local_prefix_as_xenstored_scans_it)
+{
+	static const char *const v[] = {
+		"/local/domain/5/a", "/local/domain/5", "/local/domain/5/",
+		"/local/domain/", "/local/domain", "/local/domain//a",
+		"/local/domain/00005/a", "/local/domain/123456/a",
+		"/local/domain/12345/a", "/local/domain/-1/a",
+		"/local/domain/-1234/a", "/local/domain/-12345/a",
+		"/local/domain/-/a", "/local/domain/+5/a", "/local/domain/5x/a",
+		"/local/domain/a/b", "/local/domainx/5/a", "/local/dom/5/a",
+		"/local/domain/65535/device", "/local/domain/99999/x",
+		"/local/domain/0/", "/local/domain/7/b/c/d", "/x/local/domain/5/",
+		"/local/domain/5//", "/local/domain/-0/x",
+	};
+	unsigned	i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		cr_assert_eq(xsp_local_prefix(v[i], strlen(v[i])),
+		    ref_prefix(v[i]), "\"%s\": %zu, sscanf %zu", v[i],
+		    xsp_local_prefix(v[i], strlen(v[i])), ref_prefix(v[i]));
+	cr_assert_eq(xsp_local_prefix("/local/domain/5/a", 16), 16);
+	cr_assert_eq(xsp_local_prefix("/local/domain/5/a", 15), 0);
 }
 
 #define RB(s)	(s), sizeof(s) - 1
