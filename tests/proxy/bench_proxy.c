@@ -4,14 +4,16 @@
  *
  *	bench-proxy [-u stored|xenstored] [-s SECONDS] [-c CLIENTS]
  *	    [-d DEPTH] [-m read|write|mixed|tx] [-i IDLE] [-w WATCHERS]
- *	    [-r REPEAT] [-p]
+ *	    [-r REPEAT] [-p] [-M]
  *
  * With no -c it runs a standard set: one client at depth 1, 64 clients at
  * depth 1 and 8, each for READ, WRITE, mixed and transactions, then
  * IDLE idle clients for memory, then one change fanned out to WATCHERS
  * watchers.  Each comparison alternates direct and proxied runs REPEAT
  * times (default 3) and shows the best of each.  -p pins the benchmark
- * and both daemons to CPU 0, for figures free of cross-core wake-ups.  Latency is per request, from send to reply.  The bare
+ * and both daemons to CPU 0, for figures free of cross-core wake-ups.
+ * -M runs xsmuxd with --metrics (timing every request), to measure what
+ * the metrics cost.  Latency is per request, from send to reply.  The bare
  * round trip is a 16+8 byte echo between two processes over a Unix
  * socket pair, pinned to one core and then to two.
  */
@@ -538,14 +540,14 @@ b_compare(const char *direct, const char *proxied, unsigned n,
 }
 
 static void
-b_start(int xenstored)
+b_start(int xenstored, int metrics)
 {
 	const char	*st[] = { "@BUILD@/server/store/xsmux-stored",
 	    "--listen", "@SOCK@", NULL };
 	char		 spec[XH_PATH_LEN + 8];
 	const char	*px[] = { "@BUILD@/server/xsmuxd", "--listen", "@SOCK@",
 	    "--upstream", spec, "--max-inflight", "64", "--log-level", "warn",
-	    NULL };
+	    NULL, NULL, NULL };
 	int		 rc;
 
 	rc = xenstored ? xh_start_xenstored(&b_up, NULL) : xh_start(&b_up, st);
@@ -554,6 +556,10 @@ b_start(int xenstored)
 		exit(1);
 	}
 	snprintf(spec, sizeof(spec), "unix:%s", b_up.xd_sock);
+	if (metrics) {
+		px[9] = "--metrics";
+		px[10] = "unix:@DIR@/metrics";
+	}
 	if (xh_start(&b_px, px) != 0) {
 		fprintf(stderr, "xsmuxd: %s\n", b_px.xd_err);
 		xh_stop(&b_up);
@@ -567,11 +573,12 @@ main(int argc, char **argv)
 	struct rlimit	 rl;
 	double		 secs = 2;
 	unsigned	 n = 0, depth = 1, idle = 10000, watchers = 10000;
-	int		 c, xenstored = 0, m, mix = -1, pin = 0;
+	int		 c, xenstored = 0, m, mix = -1, pin = 0, metrics = 0;
 
-	while ((c = getopt(argc, argv, "u:s:c:d:m:i:w:r:p")) != -1) {
+	while ((c = getopt(argc, argv, "u:s:c:d:m:i:w:r:pM")) != -1) {
 		switch (c) {
 		case 'p': pin = 1; break;
+		case 'M': metrics = 1; break;
 		case 'r': b_repeat = (unsigned)atoi(optarg); break;
 		case 'u': xenstored = strcmp(optarg, "xenstored") == 0; break;
 		case 's': secs = atof(optarg); break;
@@ -587,7 +594,7 @@ main(int argc, char **argv)
 		default:
 			fprintf(stderr, "usage: bench-proxy [-u stored|xenstored]"
 			    " [-s secs] [-c clients] [-d depth] [-m mix]"
-			    " [-i idle] [-w watchers] [-r repeat] [-p]\n");
+			    " [-i idle] [-w watchers] [-r repeat] [-p] [-M]\n");
 			return 2;
 		}
 	}
@@ -600,14 +607,15 @@ main(int argc, char **argv)
 	printf("bare unix round trip (24 bytes): same core %.1f us, "
 	    "two cores %.1f us\n", b_bare_rtt(0, 0), b_bare_rtt(0, 1));
 	b_unpin();
-	b_start(xenstored);
+	b_start(xenstored, metrics);
 	if (pin) {
 		b_pin_pid(0);
 		b_pin_pid(b_up.xd_pid);
 		b_pin_pid(b_px.xd_pid);
 	}
-	printf("upstream: %s%s\n", xenstored ? "xenstored 4.17" :
-	    "xsmux-stored", pin ? ", every process on CPU 0" : "");
+	printf("upstream: %s%s%s\n", xenstored ? "xenstored 4.17" :
+	    "xsmux-stored", pin ? ", every process on CPU 0" : "",
+	    metrics ? ", xsmuxd with --metrics" : "");
 	if (n > 0) {
 		b_compare(b_up.xd_sock, b_px.xd_sock, n, depth,
 		    mix < 0 ? B_READ : (enum b_mix)mix, secs);
