@@ -31,9 +31,7 @@
 #include "service.h"
 #include "wire.h"
 
-#ifdef XSMUX_HAVE_STORE
 #include "store.h"
-#endif
 
 #define UPSTREAM_FAIL_LOG_SEC	60	/* connect failures: one message per */
 
@@ -58,10 +56,8 @@ struct upstream {
 	struct event	*up_retry;	/* owned: reconnect timer */
 	unsigned	 up_backoff_ms;
 	struct log_rate	 up_fail_rate;	/* connect failures logged */
-#ifdef XSMUX_HAVE_STORE
 	struct store	*up_store;	/* owned: embedded */
 	struct store_conn *up_sconn;	/* owned: embedded */
-#endif
 };
 
 static void	upstream_connect(struct upstream *);
@@ -110,14 +106,8 @@ upstream_new(struct event_base *base, struct router *r, const char *spec)
 		return upstream_alloc(base, r, UP_UNIX, spec, spec + 5);
 	if (strncmp(spec, "xenbus:", 7) == 0 && spec[7] != '\0')
 		return upstream_alloc(base, r, UP_XENBUS, spec, spec + 7);
-	if (strcmp(spec, "embedded") == 0) {
-#ifdef XSMUX_HAVE_STORE
+	if (strcmp(spec, "embedded") == 0)
 		return upstream_alloc(base, r, UP_EMBEDDED, spec, NULL);
-#else
-		errno = ENOTSUP;
-		return NULL;
-#endif
-	}
 	errno = EINVAL;
 	return NULL;
 }
@@ -139,12 +129,10 @@ upstream_free(struct upstream *up)
 		event_free(up->up_kick);
 	if (up->up_retry != NULL)
 		event_free(up->up_retry);
-#ifdef XSMUX_HAVE_STORE
 	if (up->up_sconn != NULL)
 		store_conn_free(up->up_sconn);
 	if (up->up_store != NULL)
 		store_free(up->up_store);
-#endif
 	if (up->up_in != NULL)
 		evbuffer_free(up->up_in);
 	if (up->up_out != NULL)
@@ -390,7 +378,6 @@ upstream_connect_xenbus(struct upstream *up)
 	upstream_up(up);
 }
 
-#ifdef XSMUX_HAVE_STORE
 /* The store's output: queued, parsed in the next turn like a socket's. */
 static void
 upstream_store_out(void *arg, const uint8_t *msg, size_t len)
@@ -428,7 +415,6 @@ upstream_connect_embedded(struct upstream *up)
 		fatalx("%s: cannot connect to the store", __func__);
 	upstream_up(up);
 }
-#endif
 
 static void
 upstream_connect(struct upstream *up)
@@ -441,9 +427,7 @@ upstream_connect(struct upstream *up)
 		upstream_connect_xenbus(up);
 		break;
 	case UP_EMBEDDED:
-#ifdef XSMUX_HAVE_STORE
 		upstream_connect_embedded(up);
-#endif
 		break;
 	case UP_BEV:
 		break;

@@ -22,11 +22,19 @@ HDR = struct.Struct("<IIII")
 
 
 class Tap:
-    """Collects ok/not ok lines; prints the plan at the end."""
+    """Collects ok/not ok lines; prints the plan at the end.  An uncaught
+    exception is reported as a failed test with its traceback."""
 
     def __init__(self):
         self.n = 0
         self.failed = 0
+        sys.excepthook = self._excepthook
+
+    def _excepthook(self, typ, value, tb):
+        import traceback
+        self.check(False, "no exception", "".join(
+            traceback.format_exception(typ, value, tb)))
+        self.done()
 
     def check(self, cond, name, detail=""):
         self.n += 1

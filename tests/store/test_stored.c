@@ -192,6 +192,7 @@ Test(stored, xenstore_control)
 {
 	char	out[SD_OUT];
 
+	XH_NEED_ORACLE();
 	sd_start();
 	cr_assert_eq(sd_tool(out, (const char *[]){
 	    "@XENBIN@/xenstore-control", "help", NULL }), 0, "%s", out);
@@ -308,6 +309,7 @@ Test(stored, test_xenstore)
 {
 	char	out[SD_OUT];
 
+	XH_NEED_ORACLE();
 	sd_start();
 	cr_assert_eq(sd_tool(out, (const char *[]){ "@XENBIN@/test-xenstore",
 	    NULL }), 0, "%s", out);
@@ -319,6 +321,7 @@ Test(stored, test_xenstore_random, .timeout = 90)
 {
 	char	out[SD_OUT];
 
+	XH_NEED_ORACLE();
 	sd_start();
 	cr_assert_eq(sd_tool(out, (const char *[]){ "@XENBIN@/test-xenstore",
 	    "-r", "10", NULL }), 0, "%s", out);
