@@ -50,6 +50,16 @@
 #define PX_OUT_LOW		XS_PROXY_OUT_LOW /* ... until they drain */
 #define PX_BACKOFF_MIN_MS	50	/* upstream reconnect backoff */
 #define PX_BACKOFF_MAX_MS	2000
+#define PX_DOMID_MAX		32751	/* DOMID_FIRST_RESERVED - 1 */
+#define PX_XENBUS_RETRY_MS	1	/* none: a xenbus write(2) that could
+					   not be made now; the device never
+					   signals writability, and takes
+					   a write synchronously */
+#define PX_DOMID_PROBE_MS	2000	/* none: a guest's answer to the
+					   "domid" read at connect; one
+					   round trip, 0.5-3 ms on Xen */
+#define PX_EXE_MAX		256	/* /proc/PID/exe kept for the audit
+					   log; longer paths are cut */
 
 /* Per-client bounds (DESIGN.md invariant 7). */
 struct px_limits {
@@ -158,6 +168,10 @@ struct rreq {
 	/* For the audit record (gate_complete), when an audit log is kept: */
 	const char	*rq_decision;	/* "allow"/"deny"; NULL: no record */
 	char		*rq_path;	/* owned: canonical path, or NULL */
+	char		*rq_rule;	/* owned: matched rule's name, or NULL */
+	const char	*rq_why;	/* constant: deny reason, "release" */
+	const char	*rq_txend;	/* constant: TRANSACTION_END's "commit"
+					   or "abort"; NULL */
 	long		 rq_vlen;	/* WRITE's value length, or -1 */
 	uint64_t	 rq_start_us;	/* when the request was read */
 	uint64_t	 rq_t0_us;	/* when queued, if timing (stats.c) */
@@ -228,7 +242,10 @@ struct session {
 	gid_t		 se_gid;
 	gid_t		*se_groups;	/* owned: SO_PEERGROUPS */
 	int		 se_ngroups;
-	char		 se_exe[16];	/* command name, for the audit log */
+	char		 se_comm[16];	/* /proc/PID/comm: the name the process
+					   gave itself, for the audit log */
+	char		 se_exe[PX_EXE_MAX]; /* /proc/PID/exe: the program it
+					   runs, "" if unknown */
 	const char	*se_listener;	/* not owned: socket it came from */
 	const struct pol_rule *se_rule;	/* not owned: the gate's rule for
 					   this client, NULL: none */
@@ -260,6 +277,11 @@ struct gate_req {
 	char		 gr_path[XSP_ABS_PATH_MAX + 64]; /* canonical; "" */
 	long		 gr_vlen;	/* WRITE's value length, or -1 */
 	const char	*gr_decision;	/* "allow" or "deny" */
+	const char	*gr_why;	/* constant: why denied (or "release"
+					   for a release let through); NULL */
+	const char	*gr_txend;	/* constant: "commit"/"abort" for a
+					   well-formed TRANSACTION_END */
+	char		 gr_rule[64];	/* the matched rule's name; "" */
 	uint64_t	 gr_start_us;
 };
 
@@ -276,17 +298,29 @@ void		 gate_reload(struct gate *);
  * judged under its /local/domain/<domid>. */
 void		 gate_set_domid(struct gate *, uint32_t domid);
 const char	*gate_home(const struct gate *);
+uint32_t	 gate_domid(const struct gate *);
 void		 gate_session_new(struct gate *, struct session *);
 void		 gate_session_gone(struct gate *, struct session *,
 		    const char *why);
 uint64_t	 gate_rate_wait(struct gate *, struct session *);
+/*
+ * Judge one request; 0 or -EACCES.  `releases`: the request only gives
+ * back what the client holds (TRANSACTION_END F of its transaction,
+ * UNWATCH of its watch), which every client may do whatever the policy
+ * now says, so that a reload never strands what it holds.
+ */
 int		 gate_permit(struct gate *, struct session *,
-		    const struct xsp_msg *, struct gate_req *);
+		    const struct xsp_msg *, bool releases, struct gate_req *);
 /* s is NULL for a request whose client has left (gate_orphan). */
 void		 gate_complete(struct gate *, struct session *,
 		    const struct rreq *, uint32_t type, const void *body,
 		    size_t len);
 void		 gate_orphan(struct gate *, struct session *, struct rreq *);
+/* A transaction of s ends without a TRANSACTION_END of its own: the
+ * client left ("abandoned") or reset ("reset"); `aborted`: the proxy
+ * ended it upstream with F. */
+void		 gate_tx_gone(struct gate *, struct session *, uint32_t tx_id,
+		    const char *outcome, bool aborted);
 bool		 gate_event_visible(struct gate *, struct session *,
 		    const char *path, const char *token);
 void		 gate_protocol_error(struct gate *, struct session *,
@@ -332,8 +366,12 @@ void		 router_reply_local(struct router *, struct session *,
 		    size_t len);
 void		 router_error_local(struct router *, struct session *,
 		    const struct xsp_msg *, int err);
-void		 router_abort_txs(struct router *, struct session *);
+void		 router_abort_txs(struct router *, struct session *,
+		    const char *outcome);
 int		 router_permit(struct router *, struct session *,
+		    const struct xsp_msg *);
+/* Does the request only release what s holds (see gate_permit)? */
+bool		 router_releases(struct router *, struct session *,
 		    const struct xsp_msg *);
 bool		 router_event_visible(struct router *, struct session *,
 		    const char *path, const char *token);
@@ -362,6 +400,8 @@ void		 watch_table_free(struct watch_table *);
 void		 watch_request(struct watch_table *, struct session *,
 		    const struct xsp_msg *);
 void		 watch_unwatch(struct watch_table *, struct session *,
+		    const struct xsp_msg *);
+bool		 watch_holds(struct watch_table *, struct session *,
 		    const struct xsp_msg *);
 void		 watch_reset(struct watch_table *, struct session *);
 void		 watch_session_gone(struct watch_table *, struct session *);
@@ -417,9 +457,10 @@ struct upstream	*upstream_new(struct event_base *, struct router *,
 /* A test transport: whole messages over a given bufferevent. */
 struct upstream	*upstream_new_bev(struct event_base *, struct router *,
 		    struct bufferevent *);
-/* A test xenbus transport over an existing fd (e.g. SOCK_SEQPACKET). */
+/* A test xenbus transport over an existing fd (e.g. SOCK_SEQPACKET);
+ * with g, it learns the domid into g first (upstream_learn_domid). */
 struct upstream	*upstream_new_xenbus_fd(struct event_base *,
-		    struct router *, int fd);
+		    struct router *, int fd, struct gate *g);
 void		 upstream_attach_bev(struct upstream *, struct bufferevent *);
 void		 upstream_start(struct upstream *);
 void		 upstream_free(struct upstream *);
@@ -427,6 +468,7 @@ int		 upstream_send(struct upstream *, const struct xsp_hdr *,
 		    const void *body);
 size_t		 upstream_pending(struct upstream *);
 void		 upstream_flush(struct upstream *);
+void		 upstream_learn_domid(struct upstream *, struct gate *);
 const char	*upstream_describe(struct upstream *);
 
 #endif /* XSMUX_PROXY_H */

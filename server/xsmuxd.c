@@ -62,6 +62,7 @@ struct xsmuxd {
 	bool		 x_listen_argv;	/* --listen given on the command line */
 	struct opt_strings x_strings;	/* owned: the file's values */
 	uint32_t	 x_domid;	/* --domid: upstream's domain */
+	bool		 x_domid_given;	/* --domid was given */
 	struct gate	*x_gate;	/* owned */
 	struct event_base *x_base;	/* owned */
 	struct router	*x_router;	/* owned */
@@ -148,8 +149,9 @@ static const struct opt_def xsmuxd_opts[] = {
 	    "validate the configuration and the policy, and exit", 0,
 	    XO_CHECK),
 	XO("domid", 0, 0, "N",
-	    "the upstream connection's domain (default 0): policy judges "
-	    "relative paths under /local/domain/N", 0, XO_DOMID),
+	    "the upstream connection's domain: policy and audit resolve "
+	    "relative paths under /local/domain/N (default: a xenbus "
+	    "upstream's \"domid\" node, otherwise 0)", 0, XO_DOMID),
 	XO("help", 'h', OPT_CMDLINE | OPT_NOARG, NULL, "this text", 0,
 	    XO_HELP),
 	XO("version", 'V', OPT_CMDLINE | OPT_NOARG, NULL, "print the version",
@@ -322,6 +324,7 @@ xsmuxd_set(void *ctx, const struct opt_def *o, enum opt_pass pass,
 		if (xsmuxd_number(arg, 0, 32751, &v, err, errlen) != 0)
 			return -1;
 		x->x_domid = (uint32_t)v;
+		x->x_domid_given = true;
 		return 0;
 	case XO_CONFIG:
 		x->x_config = arg;
@@ -588,12 +591,33 @@ xsmuxd_gate(struct xsmuxd *x)
 		fatalx("--audit-log %s: %s", x->x_audit, strerror(-r));
 }
 
+/*
+ * Without a policy every client has the upstream connection's access: on
+ * xenstored's socket, dom0's.  Say so loudly if the socket lets anyone but
+ * root in (other users by its mode, or a --group other than root's).
+ */
+static void
+xsmuxd_warn_open(const struct xsmuxd *x)
+{
+	bool	others = (x->x_mode & 0007) != 0;
+	bool	group = (x->x_mode & 0070) != 0 && x->x_gid != (gid_t)-1 &&
+		    x->x_gid != 0;
+
+	if (x->x_policy != NULL || (!others && !group))
+		return;
+	log_warnx("%s: the socket mode %04o%s lets users other than root "
+	    "connect, and there is no --policy: each such client acts as "
+	    "dom0, with all of XenStore", __func__, (unsigned)x->x_mode,
+	    group && !others ? " and --group" : "");
+}
+
 /* --check-config: say whether the policy is good, and exit. */
 static void
 xsmuxd_check(struct xsmuxd *x)
 {
 	struct policy	*p;
 	char		 err[512];
+	size_t		 i;
 
 	if (x->x_config != NULL)
 		printf("%s: OK\n", x->x_config);
@@ -605,8 +629,10 @@ xsmuxd_check(struct xsmuxd *x)
 		fprintf(stderr, "xsmuxd: %s\n", err);
 		exit(1);
 	}
-	printf("%s: OK, %zu rules, %zu listeners\n", x->x_policy,
-	    p->p_nrules, p->p_nlisteners);
+	for (i = 0; i < p->p_nwarn; i++)
+		printf("warning: %s\n", p->p_warn[i]);
+	printf("%s: OK, %zu rules, %zu listeners, %zu warnings\n",
+	    x->x_policy, p->p_nrules, p->p_nlisteners, p->p_nwarn);
 	policy_free(p);
 	exit(0);
 }
@@ -686,6 +712,7 @@ main(int argc, char **argv)
 	    (x.x_router = router_new(x.x_base, &x.x_lim)) == NULL)
 		fatalx("out of memory");
 	xsmuxd_gate(&x);
+	xsmuxd_warn_open(&x);
 	router_set_gate(x.x_router, x.x_gate);
 	xsmuxd_listen(&x);
 	xsmuxd_metrics(&x);

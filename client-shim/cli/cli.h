@@ -106,15 +106,15 @@ int	cmd_domain_path(struct cli *, int, char **);
 int	cmd_ls(struct cli *, int, char **);
 int	cmd_walk(struct cli *, int, char **);
 
-/* cmd_daemon.c: questions for xsmuxd's control socket (path NULL:
- * $XSMUX_CONTROL or /run/xsmux/control) */
-bool	cmd_is_daemon(const char *name);
-int	cmd_daemon(struct cli *, const char *path, int, char **);
-
 /* cmd_watch.c */
 int	cmd_watch(struct cli *, int, char **);
 
 /* cmd_control.c */
 int	cmd_control(struct cli *, int, char **);
+
+/* cmd_daemon.c: questions for xsmuxd's control socket (path NULL:
+ * $XSMUX_CONTROL or /run/xsmux/control) */
+bool	cmd_is_daemon(const char *name);
+int	cmd_daemon(struct cli *, const char *path, int, char **);
 
 #endif

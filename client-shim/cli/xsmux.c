@@ -2,9 +2,9 @@
  * xsmux.c: the xsmux command-line tool: options, dispatch, errors.
  *
  *	xsmux [--socket PATH | --xenbus PATH] [--json] COMMAND [ARG...]
- *	xsmux [--control PATH] [--json] clients|stats|reload  (cmd_daemon.c)
  *	xenstore-COMMAND [ARG...]	(xsmux installed under that name)
  *	xenstore COMMAND [ARG...]	(likewise)
+ *	xsmux [--control PATH] [--json] clients|stats|reload
  *
  * The target is --socket or --xenbus, else $XSMUX_SOCKET, else the
  * library's resolution ($XENSTORED_PATH, $XENSTORED_RUNDIR/socket, the
@@ -131,17 +131,17 @@ cli_help(FILE *f)
 	    "COMMAND [ARG...]\n\ncommands:\n");
 	for (i = 0; i < sizeof(cli_help_text) / sizeof(cli_help_text[0]); i++)
 		fprintf(f, "  %s\n", cli_help_text[i]);
-	fprintf(f, "\nxsmuxd's control socket ([--control PATH], default "
-	    "$XSMUX_CONTROL or\n/run/xsmux/control, root only):\n"
-	    "  clients\t\tevery connected client and what it holds\n"
-	    "  stats\t\t\tcounters\n  reload\t\tre-read the policy, "
-	    "reopen the audit log\n");
 	fprintf(f, "\nThe commands of xenstore-utils take its options, print "
 	    "what it prints and\nexit 0 or 1 as it does; control exits as "
 	    "xenstore-control.  mkdir, perms,\nwalk and domain-path exit 0 "
 	    "ok, 1 no such node, 2 usage or invalid input,\n3 cannot "
 	    "connect, connection lost or bad reply, 4 other XenStore "
 	    "error.\n");
+	fprintf(f, "\nxsmuxd's control socket ([--control PATH], default "
+	    "$XSMUX_CONTROL or\n/run/xsmux/control, root only):\n"
+	    "  clients\t\tevery connected client and what it holds\n"
+	    "  stats\t\t\tcounters\n  reload\t\tre-read the policy, "
+	    "reopen the audit log\n");
 }
 
 /* Usage of one of xsmux's own commands. */
@@ -205,7 +205,7 @@ cli_connect(struct cli *c, const struct cli_cmd *cmd, const char *sock,
 struct cli_opts {
 	const char	*sock;		/* --socket */
 	const char	*xenbus;	/* --xenbus */
-	const char	*control;	/* --control: xsmuxd's control socket */
+	const char	*control;	/* --control */
 };
 
 /* Global options; -1 to go on, or an exit code. */
