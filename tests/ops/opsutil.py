@@ -64,9 +64,14 @@ class Workdir:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, typ, value, tb):
         for p in self.procs:
             stop(p)
+        log = self.join("stderr.log")
+        if typ is not None and os.path.exists(log):
+            print("# the daemons' standard error:")
+            for line in open(log, errors="replace").read().splitlines():
+                print("#   " + line)
         shutil.rmtree(self.path, ignore_errors=True)
 
     def join(self, name):
