@@ -119,8 +119,11 @@ Test(limits, watch_and_transaction_bounds)
 	tsend_raw(env.fake, XSP_WATCH, t.hdr.req_id, 0, "OK", 3);
 	cr_assert(trecv(&env, env.fake, &t));
 	tsend_raw(env.fake, XSP_WATCH, t.hdr.req_id, 0, "OK", 3);
+	/* Each initial event right behind its reply (watch.c, rule 4). */
 	expect(a, XSP_WATCH, 1, 0, "OK|");
+	expect(a, XSP_WATCH_EVENT, 0, 0, "/w1|t|");
 	expect(a, XSP_WATCH, 2, 0, "OK|");
+	expect(a, XSP_WATCH_EVENT, 0, 0, "/w2|t|");
 	expect(a, XSP_ERROR, 3, 0, "E2BIG|");
 	cr_expect_eq(count_upstream(), 0);
 	tsend(a, XSP_TRANSACTION_START, 4, 0, "", NULL);
