@@ -29,11 +29,14 @@
  *     is: ws_birth and ws_death are those requests' places (rq_seq),
  *     se_out_seq is how far the client's stream has got.  An unwatched
  *     pair lingers, out of the client's set, until then (watch_reap).
- *  4. Initial events are made here, right behind the WATCH reply, for
- *     every subscriber (upstream's own initial event is swallowed,
- *     UW_INIT), so no reply can come between, however upstream splits
- *     its writes.  Only after an upstream reconnect, where no client
- *     asked, does upstream's initial event go out (ws_initial).
+ *  4. A WATCH that upstream must set is answered when upstream's initial
+ *     event comes (UW_INIT), with its OK and, right behind it, the
+ *     initial event: no reply can come between, however upstream splits
+ *     its writes, and the client cannot make upstream fire the watch
+ *     while upstream still holds the initial event (4.17 would drop the
+ *     new event as a duplicate of it).  One joining a set watch gets
+ *     both from here.  After an upstream reconnect, where no client
+ *     asked, upstream's initial event itself goes out (ws_initial).
  *  5. Events upstream sends for one of its requests arrive together,
  *     before its reply; they are held (wt_batch) until that reply, or
  *     the end of the loop turn when no request of ours is in flight, and
@@ -366,6 +369,9 @@ watch_release(struct watch_table *wt, struct uwatch *uw)
 {
 	if (uw->uw_nsubs > 0 || uw->uw_state == UW_SETTING)
 		return;
+	if (uw->uw_state == UW_INIT)	/* its initial event is dropped */
+		log_debug("%s: %s unwatched before its initial event",
+		    __func__, uw->uw_path);
 	if (uw->uw_state != UW_DOWN)
 		watch_send(wt, uw, XSP_UNWATCH);
 	watch_uw_free(wt, uw);
@@ -568,8 +574,8 @@ watch_set(struct watch_table *wt, struct session *s, struct wsub *ws,
 	int		 err = EIO;
 
 	ws->ws_pending = rq;
-	if (uw->uw_state == UW_SETTING)
-		return;		/* answered when upstream answers */
+	if (uw->uw_state == UW_SETTING || uw->uw_state == UW_INIT)
+		return;		/* answered with upstream's initial event */
 	if (router_upstream_ok(wt->wt_router)) {
 		if (watch_send(wt, uw, XSP_WATCH) == 0) {
 			uw->uw_state = UW_SETTING;
@@ -599,8 +605,7 @@ watch_probe(struct watch_table *wt, struct session *s,
 	char		 body[XSP_PAYLOAD_MAX], token[16];
 	int		 n;
 
-	if (uw != NULL && uw->uw_state != UW_DOWN &&
-	    uw->uw_state != UW_SETTING) {
+	if (uw != NULL && uw->uw_state == UW_ACTIVE) {
 		router_error_local(r, s, m, EEXIST);
 		return;
 	}
@@ -685,7 +690,7 @@ watch_request(struct watch_table *wt, struct session *s,
 		return;
 	}
 	ws->ws_birth = rq->rq_seq;
-	if (uw->uw_state == UW_INIT || uw->uw_state == UW_ACTIVE)
+	if (uw->uw_state == UW_ACTIVE)
 		watch_answer(wt, s, ws, rq);
 	else
 		watch_set(wt, s, ws, rq);
@@ -772,14 +777,18 @@ watch_fail(struct watch_table *wt, struct uwatch *uw, const struct xsp_msg *m)
 	}
 }
 
-/* Upstream answered one of our WATCH requests. */
+/*
+ * Upstream answered one of our WATCH requests.  On success the
+ * subscribers waiting for it are answered with upstream's initial event,
+ * which comes next (watch_set_done): a direct connection's client cannot
+ * send anything that upstream handles before that event is written.
+ */
 void
 watch_upstream_reply(struct watch_table *wt, struct rreq *rq,
     const struct xsp_msg *m)
 {
 	struct idm_node	*n = idmap_find(&wt->wt_byid, rq->rq_uw);
 	struct uwatch	*uw;
-	struct wsub	*ws, *next;
 
 	if (n == NULL)
 		return;
@@ -792,15 +801,23 @@ watch_upstream_reply(struct watch_table *wt, struct rreq *rq,
 	}
 	uw->uw_state = UW_INIT;
 	uw->uw_rank = ++wt->wt_next_rank;
+	watch_release(wt, uw);
+}
+
+/* uw's initial event is in: the WATCHes waiting for it are answered. */
+static void
+watch_set_done(struct watch_table *wt, struct uwatch *uw)
+{
+	static const char	 ok[] = "OK";
+	struct wsub		*ws, *next;
+
 	uw->uw_nsubs++;		/* hold uw while settled subscribers go */
 	for (ws = TAILQ_FIRST(&uw->uw_subs); ws != NULL; ws = next) {
 		next = TAILQ_NEXT(ws, ws_uwent);
-		if (ws->ws_pending == NULL)
-			continue;
-		watch_settle(wt, ws, m->hdr.type, m->body, m->hdr.len);
+		if (ws->ws_pending != NULL)
+			watch_settle(wt, ws, XSP_WATCH, ok, sizeof(ok));
 	}
 	uw->uw_nsubs--;
-	watch_release(wt, uw);
 }
 
 static struct uwatch *
@@ -985,9 +1002,10 @@ watch_upstream_event(struct watch_table *wt, const struct xsp_msg *m)
 		return;
 	}
 	initial = uw->uw_state == UW_INIT;
-	if (initial)
+	if (initial) {
 		uw->uw_state = UW_ACTIVE;
-	else if (uw->uw_state != UW_ACTIVE)
+		watch_set_done(wt, uw);
+	} else if (uw->uw_state != UW_ACTIVE)
 		return;
 	if (watch_canon(gate_home(router_gate(wt->wt_router)), wa.wa_path,
 	    canon, sizeof(canon)) < 0)

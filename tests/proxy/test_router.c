@@ -327,6 +327,8 @@ Test(router, joiner_while_setting_gets_one_initial_event)
 	expect_none(b);
 }
 
+/* Both WATCHes are answered with upstream's initial event (watch.c,
+ * rule 4), a joiner after upstream's reply too. */
 Test(router, joiner_between_reply_and_initial_event)
 {
 	struct bufferevent	*a = tclient(&env), *b = tclient(&env);
@@ -335,13 +337,17 @@ Test(router, joiner_between_reply_and_initial_event)
 	tsend(a, XSP_WATCH, 1, 0, "/s", "ta", NULL);
 	t = upreq(XSP_WATCH, NULL);
 	upreply(&t, XSP_WATCH, "OK", 3);
-	expect(a, XSP_WATCH, 1, 0, "OK|");
+	expect_none(a);
 	tsend(b, XSP_WATCH, 2, 0, "/s", "tb", NULL);
+	expect_none(b);
+	upevent("/s", t.body + 3);	/* upstream's initial event */
+	expect(a, XSP_WATCH, 1, 0, "OK|");
+	expect(a, XSP_WATCH_EVENT, 0, 0, "/s|ta|");
 	expect(b, XSP_WATCH, 2, 0, "OK|");
 	expect(b, XSP_WATCH_EVENT, 0, 0, "/s|tb|");
-	upevent("/s", t.body + 3);	/* upstream's initial event */
-	expect(a, XSP_WATCH_EVENT, 0, 0, "/s|ta|");
-	expect_none(b);			/* b had its own */
+	expect_none(a);
+	expect_none(b);
+	expect_none(env.fake);
 }
 
 Test(router, upstream_refusal_reaches_every_waiting_subscriber)
