@@ -31,22 +31,23 @@
 #include <event2/event.h>
 
 #include "audit.h"
+#include "defaults.h"
+#include "listener.h"
 #include "policy.h"
 #include "xsp.h"
 
 /*
  * Tunables, with the xenstored (4.17) default each one mirrors.
  */
-#define PX_INFLIGHT_DEFAULT	20	/* quota-req-outstanding */
-#define PX_WATCHES_DEFAULT	128	/* quota-nb-watch-per-domain */
-#define PX_TRANSACTIONS_DEFAULT	10	/* quota-max-transaction */
+#define PX_INFLIGHT_DEFAULT	XS_DEF_OUTSTANDING	/* defaults.h */
+#define PX_WATCHES_DEFAULT	XS_DEF_WATCHES
+#define PX_TRANSACTIONS_DEFAULT	XS_DEF_TRANSACTIONS
 #define PX_QUEUED_DEFAULT	(1024 * 1024) /* none in xenstored */
 #define PX_STALL_MS_DEFAULT	20000	/* none: no write progress */
 #define PX_PARTIAL_MS_DEFAULT	10000	/* none: half-received message */
-#define PX_OUT_HIGH		(64 * 1024) /* stop reading a client whose
+#define PX_OUT_HIGH		XS_PROXY_OUT_HIGH /* stop reading a client whose
 					       replies pile up ... */
-#define PX_OUT_LOW		(16 * 1024) /* ... until they drain to this */
-#define PX_ACCEPT_PAUSE_SEC	1	/* accept pause on EMFILE/ENFILE */
+#define PX_OUT_LOW		XS_PROXY_OUT_LOW /* ... until they drain */
 #define PX_BACKOFF_MIN_MS	50	/* upstream reconnect backoff */
 #define PX_BACKOFF_MAX_MS	2000
 
@@ -412,14 +413,5 @@ int		 upstream_send(struct upstream *, const struct xsp_hdr *,
 size_t		 upstream_pending(struct upstream *);
 void		 upstream_flush(struct upstream *);
 const char	*upstream_describe(struct upstream *);
-
-/* listener.c */
-struct listener;
-struct listener	*listener_new(struct event_base *, struct router *,
-		    const char *path, mode_t mode, gid_t gid, int *err);
-void		 listener_free(struct listener *);
-void		 listener_stop(struct listener *);
-bool		 listener_is_ours(const char *path, struct listener **ls,
-		    size_t n);
 
 #endif /* XSMUX_PROXY_H */

@@ -28,11 +28,10 @@
 
 #include "log.h"
 #include "proxy.h"
+#include "service.h"
 #include "wire.h"
 
-#ifdef XSMUX_HAVE_STORE
 #include "store.h"
-#endif
 
 enum up_kind { UP_UNIX, UP_XENBUS, UP_EMBEDDED, UP_BEV };
 
@@ -54,10 +53,8 @@ struct upstream {
 	struct event	*up_kick;	/* owned: embedded turn */
 	struct event	*up_retry;	/* owned: reconnect timer */
 	unsigned	 up_backoff_ms;
-#ifdef XSMUX_HAVE_STORE
 	struct store	*up_store;	/* owned: embedded */
 	struct store_conn *up_sconn;	/* owned: embedded */
-#endif
 };
 
 static void	upstream_connect(struct upstream *);
@@ -106,14 +103,8 @@ upstream_new(struct event_base *base, struct router *r, const char *spec)
 		return upstream_alloc(base, r, UP_UNIX, spec, spec + 5);
 	if (strncmp(spec, "xenbus:", 7) == 0 && spec[7] != '\0')
 		return upstream_alloc(base, r, UP_XENBUS, spec, spec + 7);
-	if (strcmp(spec, "embedded") == 0) {
-#ifdef XSMUX_HAVE_STORE
+	if (strcmp(spec, "embedded") == 0)
 		return upstream_alloc(base, r, UP_EMBEDDED, spec, NULL);
-#else
-		errno = ENOTSUP;
-		return NULL;
-#endif
-	}
 	errno = EINVAL;
 	return NULL;
 }
@@ -135,12 +126,10 @@ upstream_free(struct upstream *up)
 		event_free(up->up_kick);
 	if (up->up_retry != NULL)
 		event_free(up->up_retry);
-#ifdef XSMUX_HAVE_STORE
 	if (up->up_sconn != NULL)
 		store_conn_free(up->up_sconn);
 	if (up->up_store != NULL)
 		store_free(up->up_store);
-#endif
 	if (up->up_in != NULL)
 		evbuffer_free(up->up_in);
 	if (up->up_out != NULL)
@@ -190,6 +179,7 @@ upstream_up(struct upstream *up)
 	up->up_ok = true;
 	up->up_backoff_ms = PX_BACKOFF_MIN_MS;
 	log_info("%s: connected to %s", __func__, up->up_spec);
+	svc_status("upstream %s connected", up->up_spec);
 	router_upstream_up(up->up_router);
 }
 
@@ -232,6 +222,8 @@ upstream_lost(struct upstream *up, const char *why)
 	evbuffer_drain(up->up_out, evbuffer_get_length(up->up_out));
 	if (was) {
 		log_warnx("%s: %s: %s", __func__, up->up_spec, why);
+		svc_status("upstream %s lost (%s); reconnecting", up->up_spec,
+		    why);
 		router_upstream_down(up->up_router);
 	}
 	upstream_schedule(up);
@@ -361,7 +353,6 @@ upstream_connect_xenbus(struct upstream *up)
 	upstream_up(up);
 }
 
-#ifdef XSMUX_HAVE_STORE
 /* The store's output: queued, parsed in the next turn like a socket's. */
 static void
 upstream_store_out(void *arg, const uint8_t *msg, size_t len)
@@ -399,7 +390,6 @@ upstream_connect_embedded(struct upstream *up)
 		fatalx("%s: cannot connect to the store", __func__);
 	upstream_up(up);
 }
-#endif
 
 static void
 upstream_connect(struct upstream *up)
@@ -412,9 +402,7 @@ upstream_connect(struct upstream *up)
 		upstream_connect_xenbus(up);
 		break;
 	case UP_EMBEDDED:
-#ifdef XSMUX_HAVE_STORE
 		upstream_connect_embedded(up);
-#endif
 		break;
 	case UP_BEV:
 		break;
