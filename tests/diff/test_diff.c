@@ -344,41 +344,14 @@ one_op(void)
 	events_both();
 }
 
-/* Dump the whole tree of one side into buf: path, perms, value. */
-static size_t
-dump(struct xh_conn *c, const char *path, char *buf, size_t cap, size_t off)
-{
-	static struct xh_msg m;
-	char	 child[XSP_ABS_PATH_MAX + 1], names[XSP_PAYLOAD_MAX + 1];
-	size_t	 nlen, p;
-
-	cr_assert_eq(xh_req(c, XSP_GET_PERMS, 0, &m, path, NULL), 0);
-	off += (size_t)snprintf(buf + off, cap - off, "%s [%u]", path,
-	    m.hdr.len);
-	cr_assert_eq(xh_req(c, XSP_READ, 0, &m, path, NULL), 0);
-	cr_assert_lt(off + m.hdr.len + 2, cap);
-	memcpy(buf + off, m.body, m.hdr.len);
-	off += m.hdr.len;
-	buf[off++] = '\n';
-	cr_assert_eq(xh_req(c, XSP_DIRECTORY, 0, &m, path, NULL), 0);
-	nlen = m.hdr.len;
-	memcpy(names, m.body, nlen);
-	for (p = 0; p < nlen; p += strlen(names + p) + 1) {
-		snprintf(child, sizeof(child), "%s/%s",
-		    strcmp(path, "/") == 0 ? "" : path, names + p);
-		off = dump(c, child, buf, cap, off);
-	}
-	return off;
-}
-
 static void
 compare_trees(void)
 {
 	static char a[1 << 20], b[1 << 20];
 	size_t	na, nb;
 
-	na = dump(&sides[0].c[0], "/", a, sizeof(a), 0);
-	nb = dump(&sides[1].c[0], "/", b, sizeof(b), 0);
+	na = diff_dump(&sides[0].c[0], "/", a, sizeof(a), 0);
+	nb = diff_dump(&sides[1].c[0], "/", b, sizeof(b), 0);
 	a[na] = b[nb] = '\0';
 	cr_assert(na == nb && memcmp(a, b, na) == 0,
 	    "final trees differ:\n--- xenstored\n%s--- xsmux-stored\n%s", a,

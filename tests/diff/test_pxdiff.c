@@ -685,33 +685,6 @@ pd_run(const struct pd_op *ops, size_t n, bool pipelined)
 
 /* --- the end checks -------------------------------------------------- */
 
-static size_t
-pd_dump(struct xh_conn *c, const char *path, char *buf, size_t cap,
-    size_t off)
-{
-	static struct xh_msg m;
-	char	 child[XSP_ABS_PATH_MAX + 1], names[XSP_PAYLOAD_MAX + 1];
-	size_t	 nlen, p;
-
-	cr_assert_eq(xh_req(c, XSP_GET_PERMS, 0, &m, path, NULL), 0);
-	off += (size_t)snprintf(buf + off, cap - off, "%s [%.*s] ", path,
-	    (int)m.hdr.len, m.body);
-	cr_assert_eq(xh_req(c, XSP_READ, 0, &m, path, NULL), 0);
-	cr_assert_lt(off + 4 * m.hdr.len + 2, cap);
-	diff_show(m.body, m.hdr.len, buf + off, cap - off);
-	off += strlen(buf + off);
-	buf[off++] = '\n';
-	cr_assert_eq(xh_req(c, XSP_DIRECTORY, 0, &m, path, NULL), 0);
-	nlen = m.hdr.len;
-	memcpy(names, m.body, nlen);
-	for (p = 0; p < nlen; p += strlen(names + p) + 1) {
-		snprintf(child, sizeof(child), "%s/%s",
-		    strcmp(path, "/") == 0 ? "" : path, names + p);
-		off = pd_dump(c, child, buf, cap, off);
-	}
-	return off;
-}
-
 static void
 pd_compare_trees(void)
 {
@@ -722,7 +695,7 @@ pd_compare_trees(void)
 
 	for (s = 0; s < 2; s++) {
 		cr_assert_eq(xh_open(&c[s], sides[s].s_ctl), 0);
-		n[s] = pd_dump(&c[s], "/", s == 0 ? a : b, sizeof(a), 0);
+		n[s] = diff_dump(&c[s], "/", s == 0 ? a : b, sizeof(a), 0);
 		xh_close(&c[s]);
 	}
 	a[n[0]] = b[n[1]] = '\0';
