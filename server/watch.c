@@ -1022,14 +1022,14 @@ watch_upstream_event(struct watch_table *wt, const struct xsp_msg *m)
 static void
 watch_fail_pending(struct watch_table *wt, struct uwatch *uw)
 {
-	static const char	 eio[] = "EIO";
+	const char		*eio = xsp_err_name(EIO);
 	struct wsub		*ws, *next;
 
 	for (ws = TAILQ_FIRST(&uw->uw_subs); ws != NULL; ws = next) {
 		next = TAILQ_NEXT(ws, ws_uwent);
 		if (ws->ws_pending == NULL)
 			continue;
-		watch_settle(wt, ws, XSP_ERROR, eio, sizeof(eio));
+		watch_settle(wt, ws, XSP_ERROR, eio, strlen(eio) + 1);
 		watch_sub_unlink(router_session(wt->wt_router, ws->ws_sid),
 		    ws);
 	}
