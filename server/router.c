@@ -16,11 +16,25 @@
  * is looked up, found to belong to nobody, and dropped; 17 stays taken
  * until then.
  *
+ * Where watch events go among those replies, so that each client sees
+ * the interleaving a direct connection gives, is watch.c's ordering model;
+ * the router's part is to hold upstream's events until the reply to the
+ * request that fired them (router_may_fire) and to tell watch.c where a
+ * client's stream has got (session_enqueue numbers the requests).
+ *
  * Transactions: upstream's tx ids never reach clients.  Each client sees
  * ids the router allocates; a request naming an id the client does not
- * own is answered ENOENT here, as xenstored answers an unknown one.  When
- * upstream is lost every open transaction is marked lost (tx_up 0): its
- * requests get EAGAIN and its commit ends in EAGAIN.
+ * own is answered ENOENT here, as xenstored answers an unknown one.  A
+ * struct ptx lives from its START to the reply to its END, in one of four
+ * states (starting, open, ending, lost); router_tx_set is the one place a
+ * state and the session's count change.  When upstream is lost every open
+ * transaction is lost: its requests get EAGAIN and its commit ends in
+ * EAGAIN.
+ *
+ * Example: A's START goes up with ptx 5 starting; upstream answers 31; A
+ * gets 5, and ptx 5 is open with tx_up 31.  A's END for 5 makes it ending
+ * (a request naming 5 now gets ENOENT, as from xenstored after the END,
+ * and it no longer counts against A's bound); the END's reply frees it.
  */
 #include <errno.h>
 #include <inttypes.h>
