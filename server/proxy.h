@@ -378,14 +378,12 @@ void		 session_drain(struct session *,
 void		 session_reply(struct session *, struct rreq *, uint32_t type,
 		    const void *body, size_t len);
 /*
- * Watch events, each a whole message (xsp_build_event).  session_event
- * puts it behind everything queued so far (an event the router makes for
- * the request it is answering); session_event_after right behind
- * request `after`, still in the queue; session_event_up ahead of every
- * reply still owed, where upstream's stream places it (watch.c).
+ * Watch events, each a whole message (xsp_build_event).
+ * session_event_after puts it right behind request `after`, still in the
+ * queue (an initial event behind its WATCH reply), or with after NULL
+ * behind everything queued; session_event_up ahead of every reply still
+ * owed, where upstream's stream places it (watch.c).
  */
-void		 session_event(struct session *, const uint8_t *msg,
-		    size_t len);
 void		 session_event_after(struct session *, struct rreq *after,
 		    const uint8_t *msg, size_t len);
 void		 session_event_up(struct session *, const uint8_t *msg,

@@ -379,12 +379,6 @@ session_event_after(struct session *s, struct rreq *after,
 }
 
 void
-session_event(struct session *s, const uint8_t *msg, size_t len)
-{
-	session_event_after(s, NULL, msg, len);
-}
-
-void
 session_event_up(struct session *s, const uint8_t *msg, size_t len)
 {
 	if (s->se_flags & SE_DEAD)
