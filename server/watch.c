@@ -42,9 +42,7 @@
  *     the end of the loop turn when no request of ours is in flight, and
  *     then per client: put in the client's registration order (ws_order)
  *     within each fire group (one changed node: the same path, in
- *     upstream's watch-list order, uw_rank rising; falling in front of
- *     oxenstored, which fires the newest watch first, and then the
- *     client's newest first too: watch_group), and an event
+ *     upstream's watch-list order, uw_rank rising), and an event
  *     identical to one already given to that client in the batch is
  *     dropped, as xenstored 4.17 drops an event identical to one still
  *     queued for the connection (not for @ paths).
@@ -128,9 +126,6 @@ struct watch_table {
 	struct wt_ev	*wt_batch;	/* owned: held events, and each ... */
 	size_t		 wt_nbatch;	/* ... one's message */
 	size_t		 wt_capbatch;
-	bool		 wt_order_known; /* upstream's firing order seen: */
-	bool		 wt_newest_first; /* oxenstored's; C xenstored's is
-					    the oldest watch first */
 	uint32_t	 wt_grp;	/* current fire group: number, */
 	uint32_t	 wt_grank;	/*   last uw_rank in it, */
 	char		*wt_gpath;	/*   owned: its canonical path */
@@ -909,8 +904,6 @@ watch_flush_events(struct watch_table *wt)
 		watch_batch_clear(wt);	/* a new batch: no fire group */
 		return;
 	}
-	for (i = 0; wt->wt_newest_first && i < n; i++)
-		ev[i].ev_order = UINT32_MAX - ev[i].ev_order;
 	qsort(ev, n, sizeof(*ev), watch_ev_cmp);
 	tmp = calloc(n, sizeof(*tmp));
 	for (i = 0; i < n; i = j) {
@@ -925,34 +918,17 @@ watch_flush_events(struct watch_table *wt)
 	watch_batch_clear(wt);
 }
 
-/*
- * The fire group an event of uw for canonical path `canon` is in: the
- * same path as the last event, and upstream's watch-list order going on
- * in upstream's direction.  The direction is learned from the first
- * change that fires two of our watches: oldest first (C xenstored) or
- * newest first (oxenstored); a client then gets its own events in the
- * same direction of its own registration order.
- */
+/* The fire group an event of uw for canonical path `canon` is in. */
 static void
 watch_group(struct watch_table *wt, const struct uwatch *uw,
     const char *canon)
 {
-	bool	down = uw->uw_rank < wt->wt_grank;
-
-	if (wt->wt_gpath != NULL && strcmp(wt->wt_gpath, canon) == 0 &&
-	    uw->uw_rank != wt->wt_grank) {
-		if (!wt->wt_order_known) {
-			wt->wt_order_known = true;
-			wt->wt_newest_first = down;
-		}
-		if (down == wt->wt_newest_first) {
-			wt->wt_grank = uw->uw_rank;
-			return;
-		}
+	if (wt->wt_gpath == NULL || strcmp(wt->wt_gpath, canon) != 0 ||
+	    uw->uw_rank <= wt->wt_grank) {
+		free(wt->wt_gpath);
+		wt->wt_gpath = strdup(canon);
+		wt->wt_grp++;
 	}
-	free(wt->wt_gpath);
-	wt->wt_gpath = strdup(canon);
-	wt->wt_grp++;
 	wt->wt_grank = uw->uw_rank;
 }
 

@@ -270,13 +270,18 @@ sc_reg_order_rel(struct or_side *sd)
 	or_watch(sd, 1, "B/y", "tp");
 	or_barrier(sd);
 	or_op(sd, 0, XSP_RM, "B/y", NULL, NULL);
+	or_barrier(sd);		/* c1 has read all the RM gave it */
 	or_op(sd, 0, XSP_WRITE, "B/y/n", "w", NULL);
 }
 
 Test(order, relative_and_absolute_in_registration_order)
 {
 	or_run(sc_reg_order_rel);
-	or_shows(1, "1 WATCH OK|\nevent R/y/n|tr|\n");
+	or_shows(1, "1 WATCH OK|\nevent R/y/n|tr|\n2 WATCH OK|\n"
+	    "event B/y/n|ta|\n3 WATCH OK|\nevent B/y|tp|\n"
+	    "4 GET_DOMAIN_PATH /local/domain/0|\nevent R/y/n|tr|\n"
+	    "event B/y/n|ta|\nevent B/y|tp|\n5 GET_DOMAIN_PATH /local/domain/0|\n"
+	    "event R/y/n|tr|\nevent B/y/n|ta|\nevent B/y/n|tp|\n");
 }
 
 /* 4. The initial event is never overtaken by the next reply. */

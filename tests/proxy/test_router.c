@@ -567,26 +567,3 @@ Test(router, other_connections_events_not_held)
 	upreply(&t, XSP_READ, "v", 1);
 	expect(a, XSP_READ, 2, 0, "v");
 }
-
-/* An upstream that fires the newest watch first (oxenstored): each
- * client gets its events newest first as well. */
-Test(router, newest_first_upstream_newest_first_per_client)
-{
-	struct bufferevent	*a = tclient(&env), *b = tclient(&env);
-	struct tmsg		 w1 = first_watch(a, "/n", "ta");
-	struct tmsg		 w2 = first_watch(b, "/n/m", "tb"), t;
-
-	tsend(b, XSP_WATCH, 2, 0, "/n", "tc", NULL);	/* joins w1 */
-	expect(b, XSP_WATCH, 2, 0, "OK|");
-	expect(b, XSP_WATCH_EVENT, 0, 0, "/n|tc|");
-	tsend(a, XSP_WRITE, 2, 0, "/n/m", NULL);
-	t = upreq(XSP_WRITE, NULL);
-	upevent("/n/m", w2.body + 5);	/* newest upstream watch first */
-	upevent("/n/m", w1.body + 3);
-	upreply(&t, XSP_WRITE, "OK", 3);
-	expect(a, XSP_WATCH_EVENT, 0, 0, "/n/m|ta|");
-	expect(a, XSP_WRITE, 2, 0, "OK|");
-	expect(b, XSP_WATCH_EVENT, 0, 0, "/n/m|tc|");
-	expect(b, XSP_WATCH_EVENT, 0, 0, "/n/m|tb|");
-	expect_none(b);
-}
