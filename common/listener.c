@@ -74,7 +74,6 @@ listener_wrap(struct event_base *base, int fd, const char *path,
     bool adopted, listener_cb *cb, void *arg, int *err)
 {
 	struct listener	*ls;
-	struct stat	 st;
 
 	if ((ls = calloc(1, sizeof(*ls))) == NULL ||
 	    (ls->ls_path = strdup(path)) == NULL) {
@@ -86,10 +85,7 @@ listener_wrap(struct event_base *base, int fd, const char *path,
 	ls->ls_cb = cb;
 	ls->ls_arg = arg;
 	ls->ls_adopted = adopted;
-	if (stat(path, &st) == 0) {
-		ls->ls_dev = st.st_dev;
-		ls->ls_ino = st.st_ino;
-	}
+	util_file_id(path, &ls->ls_dev, &ls->ls_ino);
 	ls->ls_resume = evtimer_new(base, listener_resumecb, ls);
 	ls->ls_lev = evconnlistener_new(base, listener_acceptcb, ls,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
@@ -169,18 +165,14 @@ listener_stop(struct listener *ls)
 void
 listener_free(struct listener *ls)
 {
-	struct stat	st;
-
 	if (ls == NULL)
 		return;
 	if (ls->ls_lev != NULL)
 		evconnlistener_free(ls->ls_lev);
 	if (ls->ls_resume != NULL)
 		event_free(ls->ls_resume);
-	if (!ls->ls_adopted && stat(ls->ls_path, &st) == 0 &&
-	    st.st_dev == ls->ls_dev &&
-	    st.st_ino == ls->ls_ino)
-		unlink(ls->ls_path);
+	if (!ls->ls_adopted)
+		util_unlink_ours(ls->ls_path, ls->ls_dev, ls->ls_ino);
 	free(ls->ls_path);
 	free(ls);
 }

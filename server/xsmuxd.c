@@ -34,6 +34,7 @@
 
 #define XSMUXD_LISTEN_DEFAULT	"/run/xsmux/socket"
 #define XSMUXD_MODE_DEFAULT	0660
+#define XSMUXD_CONTROL_DEFAULT	"/run/xsmux/control"
 #define XSMUXD_MAX_LISTEN	16
 #define XSMUXD_DRAIN_MS		2000	/* shutdown: wait for upstream */
 #define XSMUXD_DRAIN_TICK_MS	10
@@ -46,15 +47,22 @@ struct xsmuxd {
 	const char	*x_upstream;	/* NULL: resolve */
 	int		 x_ready_fd;
 	enum log_level	 x_level;
+	enum log_dest	 x_log;		/* --log */
 	struct px_limits x_lim;
 	const char	*x_policy;	/* --policy file, or NULL */
 	const char	*x_audit;	/* --audit-log destination, or NULL */
 	unsigned	 x_audit_classes;
 	bool		 x_check;	/* --check-config */
 	const char	*x_config;	/* --config file, or NULL */
+	const char	*x_metrics_addr; /* --metrics, or NULL */
+	const char	*x_control_path; /* --control, or NULL: default */
+	struct control	*x_control;	/* owned */
+	bool		 x_default_socket; /* default or systemd's listeners */
+	struct metrics	*x_metrics;	/* owned */
 	bool		 x_listen_argv;	/* --listen given on the command line */
 	struct opt_strings x_strings;	/* owned: the file's values */
 	uint32_t	 x_domid;	/* --domid: upstream's domain */
+	bool		 x_domid_given;	/* --domid was given */
 	struct gate	*x_gate;	/* owned */
 	struct event_base *x_base;	/* owned */
 	struct router	*x_router;	/* owned */
@@ -69,7 +77,8 @@ enum xsmuxd_opt {
 	XO_LISTEN, XO_MODE, XO_GROUP, XO_UPSTREAM, XO_FOREGROUND, XO_VERBOSE,
 	XO_LOG_LEVEL, XO_READY_FD, XO_MAX_INFLIGHT, XO_MAX_WATCHES, XO_MAX_TX,
 	XO_MAX_QUEUED, XO_STALL, XO_PARTIAL, XO_POLICY, XO_AUDIT_LOG, XO_AUDIT,
-	XO_CHECK, XO_DOMID, XO_CONFIG, XO_HELP, XO_VERSION,
+	XO_CHECK, XO_DOMID, XO_CONFIG, XO_HELP, XO_VERSION, XO_LOG, XO_METRICS,
+	XO_CONTROL,
 };
 
 static opt_set_fn xsmuxd_set;
@@ -100,6 +109,8 @@ static const struct opt_def xsmuxd_opts[] = {
 	    XO_VERBOSE),
 	XO("log-level", 0, 0, "LEVEL", "error, warn, info (default) or debug",
 	    0, XO_LOG_LEVEL),
+	XO("log", 0, 0, "DEST", "stderr (default; the journal under systemd) "
+	    "or syslog", 0, XO_LOG),
 	XO("ready-fd", 0, OPT_CMDLINE, "N",
 	    "write \"ready\\n\" to fd N once listening", 0, XO_READY_FD),
 	XO("max-inflight", 0, 0, "N",
@@ -127,12 +138,20 @@ static const struct opt_def xsmuxd_opts[] = {
 	    "default, all, or a list of read write watch transaction "
 	    "set-perms domain control features refused errors events "
 	    "connections", 0, XO_AUDIT),
+	XO("metrics", 0, 0, "ADDR",
+	    "serve Prometheus metrics on unix:PATH or HOST:PORT (default off)",
+	    0, XO_METRICS),
+	XO("control", 0, 0, "PATH",
+	    "control socket for xsmux clients/stats/reload, root only (default "
+	    XSMUXD_CONTROL_DEFAULT " with the default or systemd's socket; "
+	    "\"none\": off)", 0, XO_CONTROL),
 	XO("check-config", 0, OPT_CMDLINE | OPT_NOARG, NULL,
 	    "validate the configuration and the policy, and exit", 0,
 	    XO_CHECK),
 	XO("domid", 0, 0, "N",
-	    "the upstream connection's domain (default 0): policy judges "
-	    "relative paths under /local/domain/N", 0, XO_DOMID),
+	    "the upstream connection's domain: policy and audit resolve "
+	    "relative paths under /local/domain/N (default: a xenbus "
+	    "upstream's \"domid\" node, otherwise 0)", 0, XO_DOMID),
 	XO("help", 'h', OPT_CMDLINE | OPT_NOARG, NULL, "this text", 0,
 	    XO_HELP),
 	XO("version", 'V', OPT_CMDLINE | OPT_NOARG, NULL, "print the version",
@@ -277,6 +296,11 @@ xsmuxd_set(void *ctx, const struct opt_def *o, enum opt_pass pass,
 		return 0;
 	case XO_LOG_LEVEL:
 		return xsmuxd_level(arg, &x->x_level, err, errlen);
+	case XO_LOG:
+		if (log_parse_dest(arg, &x->x_log) == 0)
+			return 0;
+		snprintf(err, errlen, "%s: use stderr or syslog", arg);
+		return -1;
 	case XO_READY_FD:
 		if (xsmuxd_number(arg, 0, 65535, &v, err, errlen) != 0)
 			return -1;
@@ -300,9 +324,16 @@ xsmuxd_set(void *ctx, const struct opt_def *o, enum opt_pass pass,
 		if (xsmuxd_number(arg, 0, 32751, &v, err, errlen) != 0)
 			return -1;
 		x->x_domid = (uint32_t)v;
+		x->x_domid_given = true;
 		return 0;
 	case XO_CONFIG:
 		x->x_config = arg;
+		return 0;
+	case XO_CONTROL:
+		x->x_control_path = arg;
+		return 0;
+	case XO_METRICS:
+		x->x_metrics_addr = arg;
 		return 0;
 	case XO_HELP:
 		xsmuxd_usage(stdout);
@@ -342,7 +373,7 @@ xsmuxd_candidate(struct xsmuxd *x, const char *path, bool must_exist)
 	if (stat(path, &st) != 0)
 		return !must_exist;
 	if (listener_is_ours(path, x->x_ls, x->x_nlisten)) {
-		log_info("%s: %s is our own socket, skipped", __func__, path);
+		log_info("%s is our own socket: not taken as the upstream", path);
 		return false;
 	}
 	return S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode);
@@ -379,7 +410,8 @@ xsmuxd_resolve(struct xsmuxd *x, char *buf, size_t cap)
 		return xsmuxd_spec("/var/run/xenstored/socket", buf, cap);
 	if (access("/dev/xen/xenbus", F_OK) == 0)
 		return "xenbus:/dev/xen/xenbus";
-	fatalx("no upstream: give --upstream, or set XENSTORED_PATH");
+	fatalx("no upstream found (no xenstored socket, no /dev/xen/xenbus): "
+	    "start xenstored, or give --upstream");
 }
 
 static void
@@ -425,7 +457,7 @@ xsmuxd_rlimit(void)
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-			log_warn("%s: setrlimit", __func__);
+			log_warn("cannot raise the open-file limit (clients may be refused)");
 	}
 }
 
@@ -484,22 +516,42 @@ xsmuxd_listen(struct xsmuxd *x)
 	size_t	i;
 	int	err;
 
-	if (xsmuxd_listen_activated(x) > 0)
+	if (xsmuxd_listen_activated(x) > 0) {
+		x->x_default_socket = true;
 		return;
+	}
 	if (x->x_nlisten == 0) {
+		x->x_default_socket = true;
 		x->x_listen[x->x_nlisten++] = XSMUXD_LISTEN_DEFAULT;
 		if (mkdir("/run/xsmux", 0755) != 0 && errno != EEXIST)
-			fatal("%s: mkdir /run/xsmux", __func__);
+			fatal("cannot create /run/xsmux for the default socket");
 	}
 	for (i = 0; i < x->x_nlisten; i++) {
 		x->x_ls[i] = listener_new(x->x_base, x->x_listen[i],
 		    x->x_mode, x->x_gid, xsmuxd_accept, x, &err);
 		if (x->x_ls[i] == NULL) {
 			errno = -err;
-			fatal("%s: %s", __func__, x->x_listen[i]);
+			fatal("cannot listen on %s", x->x_listen[i]);
 		}
-		log_info("%s: listening on %s", __func__, x->x_listen[i]);
+		log_info("listening on %s", x->x_listen[i]);
 	}
+}
+
+static void
+xsmuxd_metrics(struct xsmuxd *x)
+{
+	int	err;
+
+	if (x->x_metrics_addr == NULL)
+		return;
+	x->x_metrics = metrics_new(x->x_base, x->x_router, x->x_metrics_addr,
+	    &err);
+	if (x->x_metrics == NULL) {
+		errno = -err;
+		fatal("--metrics %s: cannot serve metrics there",
+		    x->x_metrics_addr);
+	}
+	log_info("metrics on %s", x->x_metrics_addr);
 }
 
 static void
@@ -562,15 +614,43 @@ xsmuxd_check(struct xsmuxd *x)
 	exit(0);
 }
 
+/* SIGHUP or `xsmux reload`: the policy again, the audit log reopened. */
 static void
-xsmuxd_sighup(evutil_socket_t sig, short ev, void *arg)
+xsmuxd_reload(void *arg)
 {
 	struct xsmuxd	*x = arg;
 
-	log_info("SIGHUP: reloading the policy and reopening the audit log");
+	log_info("reloading the policy and reopening the audit log");
 	svc_reloading();
 	gate_reload(x->x_gate);
 	svc_ready();
+}
+
+static void
+xsmuxd_sighup(evutil_socket_t sig, short ev, void *arg)
+{
+	xsmuxd_reload(arg);
+}
+
+/* The control socket: --control, else the default beside the default
+ * socket; "none" turns it off. */
+static void
+xsmuxd_control(struct xsmuxd *x)
+{
+	const char	*path = x->x_control_path;
+	int		 err;
+
+	if (path == NULL && x->x_default_socket)
+		path = XSMUXD_CONTROL_DEFAULT;
+	if (path == NULL || strcmp(path, "none") == 0)
+		return;
+	x->x_control = control_new(x->x_base, x->x_router, path,
+	    xsmuxd_reload, x, &err);
+	if (x->x_control == NULL) {
+		errno = -err;
+		fatal("cannot make the control socket %s", path);
+	}
+	log_info("control socket %s", path);
 }
 
 static void
@@ -598,9 +678,9 @@ main(int argc, char **argv)
 	size_t			 i;
 
 	xsmuxd_defaults(&x);
-	log_init("xsmuxd", LOG_LEVEL_INFO, 0);
+	log_init("xsmuxd", LOG_LEVEL_INFO, LOG_DEST_STDERR);
 	xsmuxd_parse(&x, argc, argv);
-	log_setlevel(x.x_level);
+	log_init("xsmuxd", x.x_level, x.x_log);
 	if (x.x_check)
 		xsmuxd_check(&x);
 	signal(SIGPIPE, SIG_IGN);
@@ -611,6 +691,8 @@ main(int argc, char **argv)
 	xsmuxd_gate(&x);
 	router_set_gate(x.x_router, x.x_gate);
 	xsmuxd_listen(&x);
+	xsmuxd_metrics(&x);
+	xsmuxd_control(&x);
 	xsmuxd_upstream(&x);
 	sigterm = evsignal_new(x.x_base, SIGTERM, xsmuxd_signal, &x);
 	sigint = evsignal_new(x.x_base, SIGINT, xsmuxd_signal, &x);
@@ -625,6 +707,8 @@ main(int argc, char **argv)
 	event_base_dispatch(x.x_base);
 	for (i = 0; i < x.x_nlisten; i++)
 		listener_free(x.x_ls[i]);
+	metrics_free(x.x_metrics);
+	control_free(x.x_control);
 	router_free(x.x_router);
 	gate_free(x.x_gate);
 	upstream_free(x.x_up);
@@ -636,6 +720,6 @@ main(int argc, char **argv)
 	event_base_loop(x.x_base, EVLOOP_NONBLOCK);
 	event_base_free(x.x_base);
 	opt_strings_free(&x.x_strings);
-	log_info("%s: exiting", __func__);
+	log_info("exiting");
 	return 0;
 }

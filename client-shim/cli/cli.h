@@ -112,4 +112,9 @@ int	cmd_watch(struct cli *, int, char **);
 /* cmd_control.c */
 int	cmd_control(struct cli *, int, char **);
 
+/* cmd_daemon.c: questions for xsmuxd's control socket (path NULL:
+ * $XSMUX_CONTROL or /run/xsmux/control) */
+bool	cmd_is_daemon(const char *name);
+int	cmd_daemon(struct cli *, const char *path, int, char **);
+
 #endif

@@ -4,6 +4,7 @@
  *	xsmux [--socket PATH | --xenbus PATH] [--json] COMMAND [ARG...]
  *	xenstore-COMMAND [ARG...]	(xsmux installed under that name)
  *	xenstore COMMAND [ARG...]	(likewise)
+ *	xsmux [--control PATH] [--json] clients|stats|reload
  *
  * The target is --socket or --xenbus, else $XSMUX_SOCKET, else the
  * library's resolution ($XENSTORED_PATH, $XENSTORED_RUNDIR/socket, the
@@ -136,6 +137,11 @@ cli_help(FILE *f)
 	    "ok, 1 no such node, 2 usage or invalid input,\n3 cannot "
 	    "connect, connection lost or bad reply, 4 other XenStore "
 	    "error.\n");
+	fprintf(f, "\nxsmuxd's control socket ([--control PATH], default "
+	    "$XSMUX_CONTROL or\n/run/xsmux/control, root only):\n"
+	    "  clients\t\tevery connected client and what it holds\n"
+	    "  stats\t\t\tcounters\n  reload\t\tre-read the policy, "
+	    "reopen the audit log\n");
 }
 
 /* Usage of one of xsmux's own commands. */
@@ -199,6 +205,7 @@ cli_connect(struct cli *c, const struct cli_cmd *cmd, const char *sock,
 struct cli_opts {
 	const char	*sock;		/* --socket */
 	const char	*xenbus;	/* --xenbus */
+	const char	*control;	/* --control */
 };
 
 /* Global options; -1 to go on, or an exit code. */
@@ -209,13 +216,14 @@ cli_options(struct cli *c, struct cli_opts *o, int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "xenbus", required_argument, NULL, 'x' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "control", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int	ch;
 
-	while ((ch = getopt_long(argc, argv, "+s:x:jhV", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+s:x:c:jhV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			o->sock = optarg;
@@ -225,6 +233,9 @@ cli_options(struct cli *c, struct cli_opts *o, int argc, char **argv)
 			break;
 		case 'j':
 			c->json = true;
+			break;
+		case 'c':
+			o->control = optarg;
 			break;
 		case 'h':
 			cli_help(stdout);
@@ -292,6 +303,10 @@ cli_command(struct cli *c, struct cli_opts *o, int *argc, char ***argv,
 		return rc;
 	*argc -= optind;
 	*argv += optind;
+	if (*argc >= 1 && cmd_is_daemon((*argv)[0])) {
+		c->cmd = (*argv)[0];
+		return cmd_daemon(c, o->control, *argc, *argv);
+	}
 	if (*argc < 1 || (*cmd = cli_find((*argv)[0])) == NULL) {
 		if (*argc >= 1)
 			fprintf(stderr, "xsmux: unknown command %s\n",
@@ -325,7 +340,7 @@ int
 main(int argc, char **argv)
 {
 	struct cli		 c;
-	struct cli_opts		 o = { NULL, NULL };
+	struct cli_opts		 o = { NULL, NULL, NULL };
 	const struct cli_cmd	*cmd = NULL;
 	const char		*env;
 	int			 rc;

@@ -89,6 +89,8 @@ sd_usage(FILE *f)
 "  -S, --entry-size N           same as --quota node-size=N\n"
 "  -A, --perm-nb N              same as --quota permissions=N\n"
 "  -v, --verbose                log every connection at debug level\n"
+"  -L, --log DEST               stderr (default; the journal under systemd)\n"
+"                               or syslog\n"
 "  -h, --help                   this text\n"
 "  -V, --version                print the version\n");
 }
@@ -121,8 +123,8 @@ sd_out(void *arg, const uint8_t *msg, size_t len)
 	if (cl->cl_doomed)
 		return;
 	if (evbuffer_get_length(out) + len > SD_OUT_MAX) {
-		log_warnx("%s: client %llu does not read its output, closing",
-		    __func__, (unsigned long long)cl->cl_id);
+		log_warnx("client %llu does not read its replies and events: "
+		    "disconnected", (unsigned long long)cl->cl_id);
 		cl->cl_doomed = true;
 		event_active(cl->cl_sd->sd_reaper, EV_TIMEOUT, 0);
 		return;
@@ -168,8 +170,9 @@ sd_read(struct bufferevent *bev, void *arg)
 		if ((r = wire_peek(in, &m)) == 0)
 			return;
 		if (r < 0) {
-			log_warnx("%s: client %llu: %s, closing", __func__,
-			    (unsigned long long)cl->cl_id, xsp_status_str(r));
+			log_warnx("client %llu sent a bad message (%s): "
+			    "disconnected", (unsigned long long)cl->cl_id,
+			    xsp_status_str(r));
 			sd_client_close(cl);
 			return;
 		}
@@ -246,7 +249,7 @@ sd_signal(evutil_socket_t sig, short ev, void *arg)
 {
 	struct sd	*sd = arg;
 
-	log_info("%s: signal %d, exiting", __func__, (int)sig);
+	log_info("signal %d: exiting", (int)sig);
 	event_base_loopbreak(sd->sd_base);
 }
 
@@ -321,6 +324,7 @@ static const struct option sd_longopts[] = {
 	{ "entry-size",		required_argument, NULL, 'S' },
 	{ "perm-nb",		required_argument, NULL, 'A' },
 	{ "verbose",		no_argument,	   NULL, 'v' },
+	{ "log",		required_argument, NULL, 'L' },
 	{ "help",		no_argument,	   NULL, 'h' },
 	{ "version",		no_argument,	   NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -329,7 +333,7 @@ static const struct option sd_longopts[] = {
 /* Parse argv; returns -1 on a usage error, 1 for --help/--version. */
 static int
 sd_parse_args(struct sd *sd, int argc, char **argv, struct store_config *cfg,
-    int *ready_fd, bool *verbose)
+    int *ready_fd, bool *verbose, enum log_dest *dest)
 {
 	static const char *const alias[128] = {
 		['E'] = "nodes", ['W'] = "watches", ['t'] = "transactions",
@@ -338,7 +342,7 @@ sd_parse_args(struct sd *sd, int argc, char **argv, struct store_config *cfg,
 	unsigned long	v;
 	int		ch, r = 0;
 
-	while (r == 0 && (ch = getopt_long(argc, argv, "l:d:r:Q:E:W:t:S:A:vhV",
+	while (r == 0 && (ch = getopt_long(argc, argv, "l:d:r:Q:E:W:t:S:A:vL:hV",
 	    sd_longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'l':
@@ -359,6 +363,9 @@ sd_parse_args(struct sd *sd, int argc, char **argv, struct store_config *cfg,
 			break;
 		case 'v':
 			*verbose = true;
+			break;
+		case 'L':
+			r = log_parse_dest(optarg, dest);
 			break;
 		case 'h':
 			sd_usage(stdout);
@@ -440,12 +447,12 @@ sd_listen_all(struct sd *sd)
 		so->so_ls = listener_new(sd->sd_base, so->so_path, 0666,
 		    (gid_t)-1, sd_accept, so, &err);
 		if (so->so_ls == NULL) {
-			log_warnx("%s: %s: %s%s", __func__, so->so_path,
+			log_warnx("cannot listen on %s: %s%s", so->so_path,
 			    strerror(-err), err == -EADDRINUSE ?
-			    " (another daemon serves it)" : "");
+			    " (another daemon serves it: stop it first)" : "");
 			return -1;
 		}
-		log_info("%s: listening on %s (domain %u)", __func__,
+		log_info("listening on %s (domain %u)",
 		    so->so_path, so->so_domid);
 	}
 	return 0;
@@ -471,12 +478,14 @@ main(int argc, char **argv)
 	struct event		*sigterm, *sigint;
 	int			 ready_fd = -1, r;
 	bool			 verbose = false;
+	enum log_dest		 dest = LOG_DEST_STDERR;
 
 	store_config_default(&cfg);
-	if ((r = sd_parse_args(&sd, argc, argv, &cfg, &ready_fd,
-	    &verbose)) != 0)
+	if ((r = sd_parse_args(&sd, argc, argv, &cfg, &ready_fd, &verbose,
+	    &dest)) != 0)
 		return r > 0 ? 0 : 2;
-	log_init("xsmux-stored", verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO, 0);
+	log_init("xsmux-stored", verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO,
+	    dest);
 	signal(SIGPIPE, SIG_IGN);
 	if ((sd.sd_base = event_base_new()) == NULL ||
 	    (sd.sd_store = store_new(&cfg)) == NULL)

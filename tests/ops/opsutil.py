@@ -169,3 +169,29 @@ def run(argv, **kw):
     p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        timeout=30, **kw)
     return p.returncode, p.stdout.decode(errors="replace")
+
+XS_WATCH, XS_TRANSACTION_START, XS_WATCH_EVENT = 4, 6, 15
+
+
+def http_get_unix(path, url="/metrics"):
+    """GET url over a Unix socket; returns (status, headers, body)."""
+    import http.client
+
+    class Conn(http.client.HTTPConnection):
+        def connect(self):
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(10)
+            self.sock.connect(path)
+
+    c = Conn("localhost")
+    c.request("GET", url)
+    r = c.getresponse()
+    body = r.read().decode()
+    c.close()
+    return r.status, dict(r.getheaders()), body
+
+
+def recv_msg(s):
+    """One whole message: (type, req_id, payload)."""
+    typ, rid, _tx, ln = HDR.unpack(recv_exact(s, HDR.size))
+    return typ, rid, recv_exact(s, ln)

@@ -19,7 +19,8 @@ with Workdir() as wd:
     ns, npath = notify_socket(wd)
     # The child's environment is LISTEN_* and what -E names, nothing else.
     p = wd.spawn(["systemd-socket-activate", "-l", sock, "--fdname=client",
-                  "-E", "NOTIFY_SOCKET=" + npath, XSMUXD, "--upstream", "embedded", "--listen",
+                  "-E", "NOTIFY_SOCKET=" + npath, XSMUXD,
+                  "--control", wd.join("control"), "--upstream", "embedded", "--listen",
                   wd.join("ignored")])
     # systemd-socket-activate starts xsmuxd on the first connection.
     c = connect(sock)
