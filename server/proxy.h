@@ -170,6 +170,7 @@ struct rreq {
 #define RQ_INMAP	0x02		/* awaiting upstream */
 #define RQ_DONE		0x04		/* reply held in rq_reply */
 #define RQ_EVENT	0x08		/* a queued watch event, no request */
+#define RQ_FLAVOUR	0x20		/* the router's flavour probe */
 #define RQ_PROBE	0x10		/* a WATCH with depth for a pair the
 					   client has: upstream's verdict on
 					   depth decides EEXIST (watch.c) */
@@ -257,6 +258,9 @@ struct session {
 #define SE_PAUSE_OUT	0x04		/* reading stopped: output piled up */
 #define SE_DIRTY	0x08		/* in the router's r_dirty */
 #define SE_PAUSE_RATE	0x10		/* reading stopped: request rate */
+#define SE_GATED	0x20		/* held replies wait for the events
+					   of the request just answered, which
+					   oxenstored sends after its reply */
 	struct router	*se_router;	/* not owned */
 	struct bufferevent *se_bev;	/* owned */
 	struct evbuffer	*se_stage;	/* owned: output of this loop turn,
@@ -294,6 +298,7 @@ struct session {
 	TAILQ_ENTRY(session) se_entry;	/* router's r_all */
 	TAILQ_ENTRY(session) se_grave;	/* router's graveyard, once DEAD */
 	TAILQ_ENTRY(session) se_dirty;	/* router's r_dirty, if SE_DIRTY */
+	TAILQ_ENTRY(session) se_gent;	/* router's r_gated, if SE_GATED */
 	uint64_t	 se_since;	/* connected at, Unix seconds */
 };
 TAILQ_HEAD(session_q, session);
@@ -384,6 +389,16 @@ int		 router_permit(struct router *, struct session *,
 		    const struct xsp_msg *);
 bool		 router_event_visible(struct router *, struct session *,
 		    const char *path, const char *token);
+/*
+ * How upstream orders a request's watch events: xenstored 4.17 (C) and
+ * the store before its reply, oldest watch first, dropping one identical
+ * to one still queued; oxenstored after its reply, in path order (an
+ * ancestor's watch first), newest first for one path, dropping none.
+ * Told by the answer to a READ under an unknown transaction (ENOENT /
+ * EIO) when upstream connects.
+ */
+enum px_flavour { PX_FLAVOUR_C, PX_FLAVOUR_OCAML };
+enum px_flavour	 router_flavour(struct router *);
 /* The router's gate (never NULL: without a policy it allows all). */
 struct gate	*router_gate(struct router *);
 struct px_stats	*router_stats(struct router *);
@@ -459,6 +474,9 @@ void		 session_event_up(struct session *, const uint8_t *msg,
 size_t		 session_queued(struct session *);
 /* Write staged output now if nothing is ahead of it, else queue it. */
 void		 session_push(struct session *);
+/* Hold (or, with false, release and write) replies queued behind the
+ * one last written (SE_GATED). */
+void		 session_gate(struct session *, bool);
 /* Free a closed session; the router calls it from its reaper. */
 void		 session_free(struct session *);
 

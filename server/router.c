@@ -68,6 +68,8 @@ struct router {
 	struct gate_req	 r_cur;		/* the request being routed ... */
 	bool		 r_cur_valid;	/* ... while router_request runs */
 	struct px_stats	 r_stats;	/* counters; owns its rule names */
+	enum px_flavour	 r_flavour;	/* upstream's, PX_FLAVOUR_C until told */
+	struct session_q r_gated;	/* sessions SE_GATED, not owned */
 };
 
 static void	router_reap(evutil_socket_t, short, void *);
@@ -90,6 +92,7 @@ router_new(struct event_base *base, const struct px_limits *lim)
 	TAILQ_INIT(&r->r_all);
 	TAILQ_INIT(&r->r_grave);
 	TAILQ_INIT(&r->r_dirty);
+	TAILQ_INIT(&r->r_gated);
 	r->r_reaper = event_new(base, -1, 0, router_reap, r);
 	r->r_flush = event_new(base, -1, 0, router_flushcb, r);
 	r->r_watches = watch_table_new(r);
@@ -188,6 +191,12 @@ router_nsessions(struct router *r)
 	return (unsigned)r->r_sessions.im_count;
 }
 
+enum px_flavour
+router_flavour(struct router *r)
+{
+	return r->r_flavour;
+}
+
 struct px_stats *
 router_stats(struct router *r)
 {
@@ -282,18 +291,40 @@ router_mark_dirty(struct router *r, struct session *s)
  * from another connection's change and go out at the end of the turn.
  */
 static bool
+router_rq_fires(const struct rreq *rq)
+{
+	const struct xsp_op	*op = xsp_op(rq->rq_type);
+
+	if (rq->rq_type == XSP_TRANSACTION_END)
+		return rq->rq_commit;
+	return rq->rq_type == XSP_CONTROL ||
+	    (op != NULL && (op->flags & XSP_OPF_MODIFY));
+}
+
+static bool
 router_may_fire(struct router *r)
 {
-	struct rreq		*rq = TAILQ_FIRST(&r->r_upq);
-	const struct xsp_op	*op;
+	struct rreq	*rq = TAILQ_FIRST(&r->r_upq);
 
 	if (rq == NULL)
 		return false;
-	if (rq->rq_type == XSP_TRANSACTION_END)
-		return rq->rq_commit;
-	op = xsp_op(rq->rq_type);
-	return rq->rq_type == XSP_CONTROL ||
-	    (op != NULL && (op->flags & XSP_OPF_MODIFY));
+	/* oxenstored: a request's events follow its reply, so until the
+	 * next reply any request in flight may be followed by some. */
+	return r->r_flavour == PX_FLAVOUR_OCAML || router_rq_fires(rq);
+}
+
+/* The events held so far are complete: they go out, and the replies
+ * gated behind them follow. */
+static void
+router_events_done(struct router *r)
+{
+	struct session	*s;
+
+	watch_flush_events(r->r_watches);
+	while ((s = TAILQ_FIRST(&r->r_gated)) != NULL) {
+		TAILQ_REMOVE(&r->r_gated, s, se_gent);
+		session_gate(s, false);
+	}
 }
 
 static void
@@ -303,7 +334,7 @@ router_flushcb(evutil_socket_t fd, short ev, void *arg)
 	struct session	*s;
 
 	if (!router_may_fire(r))
-		watch_flush_events(r->r_watches);
+		router_events_done(r);
 	while ((s = TAILQ_FIRST(&r->r_dirty)) != NULL) {
 		TAILQ_REMOVE(&r->r_dirty, s, se_dirty);
 		s->se_flags &= ~SE_DIRTY;
@@ -326,6 +357,8 @@ router_reap(evutil_socket_t fd, short ev, void *arg)
 		TAILQ_REMOVE(&r->r_grave, s, se_grave);
 		if (s->se_flags & SE_DIRTY)
 			TAILQ_REMOVE(&r->r_dirty, s, se_dirty);
+		if (s->se_flags & SE_GATED)
+			TAILQ_REMOVE(&r->r_gated, s, se_gent);
 		router_session_gone(r, s);
 		session_free(s);
 	}
@@ -816,7 +849,7 @@ router_request(struct router *r, struct session *s, const struct xsp_msg *m)
 	r->r_cur_valid = true;
 	if (err == 0 && !(op->flags & XSP_OPF_NOTX) && m->hdr.tx_id != 0) {
 		if ((tx = router_tx_find(s, m->hdr.tx_id)) == NULL)
-			err = ENOENT;
+			err = r->r_flavour == PX_FLAVOUR_OCAML ? EIO : ENOENT;
 		else if (tx->tx_state == PTX_LOST &&
 		    m->hdr.type != XSP_TRANSACTION_END)
 			err = EAGAIN;
@@ -887,12 +920,60 @@ router_end_reply(struct router *r, struct rreq *rq, const struct xsp_msg *m)
 	router_complete(r, rq, m->hdr.type, m->body, m->hdr.len);
 }
 
+/*
+ * oxenstored sends a request's events after its reply: the replies the
+ * client has queued behind this one wait for them, and, if nothing else
+ * of ours is in flight to mark their end with its reply, a request that
+ * fires nothing goes up to do so.
+ */
+static void
+router_gate_events(struct router *r, uint32_t sid)
+{
+	static const char	 zero[] = "0";
+	struct session		*s = router_session(r, sid);
+	struct rreq		*rq;
+
+	if (s == NULL || (s->se_flags & (SE_DEAD | SE_GATED)))
+		return;
+	session_gate(s, true);
+	TAILQ_INSERT_TAIL(&r->r_gated, s, se_gent);
+	if (TAILQ_EMPTY(&r->r_upq) && (rq = router_internal(r,
+	    XSP_GET_DOMAIN_PATH, 0, zero, sizeof(zero))) == NULL)
+		router_events_done(r);
+}
+
+/* Which upstream this is (router_flavour): READ under an unknown
+ * transaction is ENOENT from xenstored 4.17, EIO from oxenstored. */
+static void
+router_probe_flavour(struct router *r)
+{
+	struct rreq	*rq;
+
+	if ((rq = calloc(1, sizeof(*rq))) == NULL)
+		return;
+	rq->rq_type = XSP_READ;
+	rq->rq_flags = RQ_FLAVOUR;
+	if (router_send_up(r, rq, XSP_READ, UINT32_MAX - 1, "/", 2) != 0)
+		rreq_free(rq);
+}
+
+static void
+router_flavour_reply(struct router *r, const struct xsp_msg *m)
+{
+	r->r_flavour = m->hdr.type == XSP_ERROR && m->hdr.len == 4 &&
+	    memcmp(m->body, "EIO", 4) == 0 ? PX_FLAVOUR_OCAML : PX_FLAVOUR_C;
+	log_info("%s: upstream orders events as %s", __func__,
+	    r->r_flavour == PX_FLAVOUR_OCAML ? "oxenstored" : "xenstored");
+}
+
 /* A reply to one of the router's own requests.  Frees rq. */
 static void
 router_internal_reply(struct router *r, struct rreq *rq,
     const struct xsp_msg *m)
 {
-	if (rq->rq_type == XSP_WATCH)
+	if (rq->rq_flags & RQ_FLAVOUR)
+		router_flavour_reply(r, m);
+	else if (rq->rq_type == XSP_WATCH)
 		watch_upstream_reply(r->r_watches, rq, m);
 	else if (m->hdr.type == XSP_ERROR)
 		log_debug("%s: %s: %.*s", __func__, xsp_type_name(rq->rq_type),
@@ -907,12 +988,13 @@ router_upstream_msg(struct router *r, const struct xsp_msg *m)
 {
 	struct idm_node	*n;
 	struct rreq	*rq;
+	uint32_t	 gate;
 
 	if (m->hdr.type == XSP_WATCH_EVENT) {
 		watch_upstream_event(r->r_watches, m);
 		return;
 	}
-	watch_flush_events(r->r_watches);	/* they came before it */
+	router_events_done(r);		/* they came before it */
 	if ((n = idmap_find(&r->r_reqs, m->hdr.req_id)) == NULL) {
 		log_debug("%s: reply %" PRIu32 " matches no request", __func__,
 		    m->hdr.req_id);
@@ -920,6 +1002,8 @@ router_upstream_msg(struct router *r, const struct xsp_msg *m)
 	}
 	rq = IDM_ENTRY(n, struct rreq, rq_node);
 	router_unmap(r, rq);
+	gate = r->r_flavour == PX_FLAVOUR_OCAML && rq->rq_sid != 0 &&
+	    router_rq_fires(rq) ? rq->rq_sid : 0;
 	if (rq->rq_sid == 0)
 		router_internal_reply(r, rq, m);
 	else if (rq->rq_flags & RQ_PROBE)
@@ -930,6 +1014,8 @@ router_upstream_msg(struct router *r, const struct xsp_msg *m)
 		router_end_reply(r, rq, m);
 	else
 		router_complete(r, rq, m->hdr.type, m->body, m->hdr.len);
+	if (gate != 0)
+		router_gate_events(r, gate);
 }
 
 /* What a request in flight gets when upstream goes away. */
@@ -971,7 +1057,7 @@ router_upstream_down(struct router *r)
 	r->r_up_ok = false;
 	log_warnx("%s: upstream lost; %zu requests in flight fail", __func__,
 	    r->r_reqs.im_count);
-	watch_flush_events(r->r_watches);
+	router_events_done(r);
 	while ((rq = TAILQ_FIRST(&r->r_upq)) != NULL) {
 		router_unmap(r, rq);
 		if (rq->rq_sid == 0)
@@ -991,5 +1077,6 @@ router_upstream_up(struct router *r)
 {
 	r->r_up_ok = true;
 	log_info("%s: upstream connected", __func__);
+	router_probe_flavour(r);
 	watch_upstream_up(r->r_watches);
 }

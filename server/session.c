@@ -275,7 +275,8 @@ session_flush(struct session *s)
 	struct evbuffer	*out = session_out(s);
 	struct rreq	*rq;
 
-	while ((rq = TAILQ_FIRST(&s->se_queue)) != NULL &&
+	while (!(s->se_flags & SE_GATED) &&
+	    (rq = TAILQ_FIRST(&s->se_queue)) != NULL &&
 	    (rq->rq_flags & RQ_DONE)) {
 		if (evbuffer_add(out, rq->rq_reply, rq->rq_rlen) != 0) {
 			session_close(s, "out of memory");
@@ -317,7 +318,7 @@ session_reply(struct session *s, struct rreq *rq, uint32_t type,
 	if (n < 0)		/* longer than upstream may send */
 		n = xsp_build_error(msg, sizeof(msg), rq->rq_req_id,
 		    rq->rq_tx_id, E2BIG);
-	if (TAILQ_FIRST(&s->se_queue) == rq) {
+	if (TAILQ_FIRST(&s->se_queue) == rq && !(s->se_flags & SE_GATED)) {
 		if (evbuffer_add(session_out(s), msg, (size_t)n) != 0) {
 			session_close(s, "out of memory");
 			return;
@@ -330,6 +331,18 @@ session_reply(struct session *s, struct rreq *rq, uint32_t type,
 	}
 	if (!(s->se_flags & SE_DEAD))
 		session_check(s);
+}
+
+void
+session_gate(struct session *s, bool on)
+{
+	if (on) {
+		s->se_flags |= SE_GATED;
+		return;
+	}
+	s->se_flags &= ~SE_GATED;
+	if (!(s->se_flags & SE_DEAD))
+		session_flush(s);
 }
 
 /* A held event in the queue, behind `after` or at the tail. */
@@ -375,7 +388,8 @@ session_event_after(struct session *s, struct rreq *after,
 	if (s->se_flags & SE_DEAD)
 		return;
 	router_stats(s->se_router)->ps_events++;
-	if (after == NULL && TAILQ_EMPTY(&s->se_queue))
+	if (after == NULL && TAILQ_EMPTY(&s->se_queue) &&
+	    !(s->se_flags & SE_GATED))
 		session_event_write(s, msg, len);
 	else
 		session_event_hold(s, after, msg, len);

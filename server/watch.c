@@ -105,7 +105,8 @@
 struct wt_ev {
 	uint32_t	 ev_sid;
 	uint32_t	 ev_grp;	/* fire group within the batch */
-	uint32_t	 ev_order;	/* the pair's ws_order */
+	uint64_t	 ev_order;	/* place among the client's events of
+					   one fire group (watch_ev_order) */
 	uint32_t	 ev_idx;	/* arrival, within the batch */
 	bool		 ev_special;	/* @ path: never a duplicate */
 	bool		 ev_drop;	/* a duplicate */
@@ -875,7 +876,7 @@ watch_dedup(struct wt_ev *ev, size_t n, struct wt_ev **tmp)
 	for (i = 0; i < n; i++)
 		if (!ev[i].ev_special)
 			tmp[k++] = &ev[i];
-	qsort(tmp, k, sizeof(*tmp), watch_dup_cmp);
+	qsort(tmp, k, sizeof(*tmp), watch_dup_cmp);	/* by message */
 	for (i = 1; i < k; i++)
 		if (tmp[i]->ev_len == tmp[i - 1]->ev_len &&
 		    memcmp(tmp[i]->ev_msg, tmp[i - 1]->ev_msg,
@@ -899,6 +900,8 @@ watch_flush_events(struct watch_table *wt)
 {
 	struct wt_ev	*ev = wt->wt_batch, **tmp;
 	size_t		 n = wt->wt_nbatch, i, j;
+	bool		 ocaml = router_flavour(wt->wt_router) ==
+			    PX_FLAVOUR_OCAML;	/* oxenstored drops none */
 
 	if (n == 0) {
 		watch_batch_clear(wt);	/* a new batch: no fire group */
@@ -906,7 +909,7 @@ watch_flush_events(struct watch_table *wt)
 	}
 	qsort(ev, n, sizeof(*ev), watch_ev_cmp);
 	tmp = calloc(n, sizeof(*tmp));
-	for (i = 0; i < n; i = j) {
+	for (i = 0; i < n && ocaml == false; i = j) {
 		for (j = i + 1; j < n && ev[j].ev_sid == ev[i].ev_sid; j++)
 			continue;
 		if (tmp != NULL)
@@ -918,18 +921,39 @@ watch_flush_events(struct watch_table *wt)
 	watch_batch_clear(wt);
 }
 
-/* The fire group an event of uw for canonical path `canon` is in. */
+/* The fire group an event of uw for canonical path `canon` is in; in
+ * front of oxenstored, which fires in path order, the path alone. */
 static void
 watch_group(struct watch_table *wt, const struct uwatch *uw,
     const char *canon)
 {
+	bool	ocaml = router_flavour(wt->wt_router) == PX_FLAVOUR_OCAML;
+
 	if (wt->wt_gpath == NULL || strcmp(wt->wt_gpath, canon) != 0 ||
-	    uw->uw_rank <= wt->wt_grank) {
+	    (!ocaml && uw->uw_rank <= wt->wt_grank)) {
 		free(wt->wt_gpath);
 		wt->wt_gpath = strdup(canon);
 		wt->wt_grp++;
 	}
 	wt->wt_grank = uw->uw_rank;
+}
+
+/*
+ * Where ws's event goes among its client's events of one fire group: in
+ * registration order (xenstored 4.17); in front of oxenstored in its
+ * order, an ancestor's watch first and the newest first for one path.
+ */
+static uint64_t
+watch_ev_order(const struct watch_table *wt, const struct wsub *ws)
+{
+	uint64_t	 depth = 0;
+	const char	*p;
+
+	if (router_flavour(wt->wt_router) != PX_FLAVOUR_OCAML)
+		return ws->ws_order;
+	for (p = ws->ws_canon; *p != '\0'; p++)
+		depth += *p == '/';
+	return depth << 32 | (UINT32_MAX - ws->ws_order);
 }
 
 /* Hold one event for ws's client (rule 5). */
@@ -961,7 +985,7 @@ watch_hold(struct watch_table *wt, const struct wsub *ws, const char *path)
 	ev->ev_len = (size_t)n;
 	ev->ev_sid = ws->ws_sid;
 	ev->ev_grp = wt->wt_grp;
-	ev->ev_order = ws->ws_order;
+	ev->ev_order = watch_ev_order(wt, ws);
 	ev->ev_idx = (uint32_t)wt->wt_nbatch++;
 	ev->ev_special = path[0] == '@';
 	ev->ev_drop = false;

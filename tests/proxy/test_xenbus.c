@@ -233,6 +233,11 @@ Test(xenbus, domid_learned_before_requests)
 	tpump(&env);
 	cr_expect(router_upstream_ok(env.r));
 	cr_expect_str_eq(gate_home(g), "/local/domain/7");
+	xb_expect(XSP_READ, &h, body, sizeof(body));	/* router's flavour */
+	cr_expect_str_eq(body, "/");			/* probe */
+	cr_expect_eq(h.tx_id, UINT32_MAX - 1);
+	xb_reply(XSP_ERROR, h.req_id, "ENOENT", 7);
+	tpump(&env);
 	a = tclient(&env);
 	tsend(a, XSP_READ, 1, 0, "data/x", NULL);
 	tpump(&env);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <criterion/criterion.h>
 #include <event2/buffer.h>
 
 #include "tutil.h"
@@ -34,6 +35,21 @@ tpair(struct tenv *e, struct bufferevent **ours, struct bufferevent **theirs)
 	*ours = p[1];
 }
 
+/* Play xenstored 4.17 to the router's flavour probe (router.c), a READ
+ * under an unknown transaction sent when upstream connects. */
+static void
+tupstream_probe(struct tenv *e)
+{
+	struct tmsg	t;
+
+	if (tpending(e, e->fake) == 0 || !trecv(e, e->fake, &t))
+		return;
+	cr_assert_eq(t.hdr.type, XSP_READ, "not the flavour probe");
+	cr_assert_eq(t.hdr.tx_id, UINT32_MAX - 1, "not the flavour probe");
+	tsend_raw(e->fake, XSP_ERROR, t.hdr.req_id, t.hdr.tx_id, "ENOENT", 7);
+	tpump(e);
+}
+
 void
 tenv_init(struct tenv *e, const struct px_limits *lim)
 {
@@ -51,6 +67,7 @@ tenv_init(struct tenv *e, const struct px_limits *lim)
 	e->up = upstream_new_bev(e->base, e->r, theirs);
 	router_set_upstream(e->r, e->up);
 	tpump(e);
+	tupstream_probe(e);
 }
 
 void
@@ -142,6 +159,7 @@ tupstream_attach(struct tenv *e)
 	tpair(e, &e->fake, &theirs);
 	upstream_attach_bev(e->up, theirs);
 	tpump(e);
+	tupstream_probe(e);
 }
 
 void
