@@ -288,6 +288,7 @@ struct session {
 	unsigned	 se_inflight;	/* requests in se_queue */
 	uint64_t	 se_next_seq;	/* rq_seq of the last request queued */
 	uint64_t	 se_out_seq;	/* rq_seq of the last reply written */
+	uint64_t	 se_gate_seq;	/* SE_GATED: replies after this wait */
 	size_t		 se_held;	/* reply bytes held in se_queue */
 	LIST_HEAD(, ptx) se_txs;	/* transactions, owned */
 	unsigned	 se_ntx;	/* those not PTX_ENDING (router_tx_set) */
@@ -474,9 +475,9 @@ void		 session_event_up(struct session *, const uint8_t *msg,
 size_t		 session_queued(struct session *);
 /* Write staged output now if nothing is ahead of it, else queue it. */
 void		 session_push(struct session *);
-/* Hold (or, with false, release and write) replies queued behind the
- * one last written (SE_GATED). */
-void		 session_gate(struct session *, bool);
+/* Hold the replies queued behind request number seq (SE_GATED), or
+ * with on false release and write them. */
+void		 session_gate(struct session *, bool on, uint64_t seq);
 /* Free a closed session; the router calls it from its reaper. */
 void		 session_free(struct session *);
 

@@ -323,7 +323,7 @@ router_events_done(struct router *r)
 	watch_flush_events(r->r_watches);
 	while ((s = TAILQ_FIRST(&r->r_gated)) != NULL) {
 		TAILQ_REMOVE(&r->r_gated, s, se_gent);
-		session_gate(s, false);
+		session_gate(s, false, 0);
 	}
 }
 
@@ -927,15 +927,15 @@ router_end_reply(struct router *r, struct rreq *rq, const struct xsp_msg *m)
  * fires nothing goes up to do so.
  */
 static void
-router_gate_events(struct router *r, uint32_t sid)
+router_gate_events(struct router *r, const struct rreq *answered)
 {
 	static const char	 zero[] = "0";
-	struct session		*s = router_session(r, sid);
+	struct session		*s = router_session(r, answered->rq_sid);
 	struct rreq		*rq;
 
 	if (s == NULL || (s->se_flags & (SE_DEAD | SE_GATED)))
 		return;
-	session_gate(s, true);
+	session_gate(s, true, answered->rq_seq);
 	TAILQ_INSERT_TAIL(&r->r_gated, s, se_gent);
 	if (TAILQ_EMPTY(&r->r_upq) && (rq = router_internal(r,
 	    XSP_GET_DOMAIN_PATH, 0, zero, sizeof(zero))) == NULL)
@@ -988,7 +988,6 @@ router_upstream_msg(struct router *r, const struct xsp_msg *m)
 {
 	struct idm_node	*n;
 	struct rreq	*rq;
-	uint32_t	 gate;
 
 	if (m->hdr.type == XSP_WATCH_EVENT) {
 		watch_upstream_event(r->r_watches, m);
@@ -1002,8 +1001,9 @@ router_upstream_msg(struct router *r, const struct xsp_msg *m)
 	}
 	rq = IDM_ENTRY(n, struct rreq, rq_node);
 	router_unmap(r, rq);
-	gate = r->r_flavour == PX_FLAVOUR_OCAML && rq->rq_sid != 0 &&
-	    router_rq_fires(rq) ? rq->rq_sid : 0;
+	if (r->r_flavour == PX_FLAVOUR_OCAML && rq->rq_sid != 0 &&
+	    router_rq_fires(rq))
+		router_gate_events(r, rq);	/* before it is answered */
 	if (rq->rq_sid == 0)
 		router_internal_reply(r, rq, m);
 	else if (rq->rq_flags & RQ_PROBE)
@@ -1014,8 +1014,6 @@ router_upstream_msg(struct router *r, const struct xsp_msg *m)
 		router_end_reply(r, rq, m);
 	else
 		router_complete(r, rq, m->hdr.type, m->body, m->hdr.len);
-	if (gate != 0)
-		router_gate_events(r, gate);
 }
 
 /* What a request in flight gets when upstream goes away. */

@@ -268,6 +268,13 @@ session_drain(struct session *s, void (*in_map)(struct session *,
 	s->se_held = 0;
 }
 
+/* Must rq wait for the events of the request the session is gated on? */
+static bool
+session_gated(const struct session *s, const struct rreq *rq)
+{
+	return (s->se_flags & SE_GATED) && rq->rq_seq > s->se_gate_seq;
+}
+
 /* Write every reply at the head of the queue that is ready. */
 static void
 session_flush(struct session *s)
@@ -275,9 +282,8 @@ session_flush(struct session *s)
 	struct evbuffer	*out = session_out(s);
 	struct rreq	*rq;
 
-	while (!(s->se_flags & SE_GATED) &&
-	    (rq = TAILQ_FIRST(&s->se_queue)) != NULL &&
-	    (rq->rq_flags & RQ_DONE)) {
+	while ((rq = TAILQ_FIRST(&s->se_queue)) != NULL &&
+	    (rq->rq_flags & RQ_DONE) && !session_gated(s, rq)) {
 		if (evbuffer_add(out, rq->rq_reply, rq->rq_rlen) != 0) {
 			session_close(s, "out of memory");
 			return;
@@ -318,7 +324,7 @@ session_reply(struct session *s, struct rreq *rq, uint32_t type,
 	if (n < 0)		/* longer than upstream may send */
 		n = xsp_build_error(msg, sizeof(msg), rq->rq_req_id,
 		    rq->rq_tx_id, E2BIG);
-	if (TAILQ_FIRST(&s->se_queue) == rq && !(s->se_flags & SE_GATED)) {
+	if (TAILQ_FIRST(&s->se_queue) == rq && !session_gated(s, rq)) {
 		if (evbuffer_add(session_out(s), msg, (size_t)n) != 0) {
 			session_close(s, "out of memory");
 			return;
@@ -334,10 +340,11 @@ session_reply(struct session *s, struct rreq *rq, uint32_t type,
 }
 
 void
-session_gate(struct session *s, bool on)
+session_gate(struct session *s, bool on, uint64_t seq)
 {
 	if (on) {
 		s->se_flags |= SE_GATED;
+		s->se_gate_seq = seq;
 		return;
 	}
 	s->se_flags &= ~SE_GATED;
@@ -388,8 +395,7 @@ session_event_after(struct session *s, struct rreq *after,
 	if (s->se_flags & SE_DEAD)
 		return;
 	router_stats(s->se_router)->ps_events++;
-	if (after == NULL && TAILQ_EMPTY(&s->se_queue) &&
-	    !(s->se_flags & SE_GATED))
+	if (after == NULL && TAILQ_EMPTY(&s->se_queue))
 		session_event_write(s, msg, len);
 	else
 		session_event_hold(s, after, msg, len);
