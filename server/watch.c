@@ -47,6 +47,14 @@
  *     dropped, as xenstored 4.17 drops an event identical to one still
  *     queued for the connection (not for @ paths).
  *
+ * In front of oxenstored (router_flavour) three things differ, as they
+ * do on a direct connection to it: a request's events come after its
+ * reply, so the replies a client queued behind a modifying request wait
+ * for them (SE_GATED, router.c), which keeps rule 3's moment right; they
+ * fire in path order, an ancestor's watch first and the newest first for
+ * one path, and each client gets its own in that order; none is dropped
+ * as a duplicate.
+ *
  * Worked examples (c0, c1: clients; "x1", "x2": our upstream tokens):
  *  - Own write: c0 WATCH /a t; c0 WRITE /a.  Upstream: event (/a, x1),
  *    then WRITE's reply.  c0 gets (/a, t), then OK (rule 1).
