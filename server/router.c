@@ -69,6 +69,7 @@ struct router {
 	bool		 r_cur_valid;	/* ... while router_request runs */
 	struct px_stats	 r_stats;	/* counters; owns its rule names */
 	enum px_flavour	 r_flavour;	/* upstream's, PX_FLAVOUR_C until told */
+	bool		 r_probe_due;	/* up before r_up was set: ask then */
 	struct session_q r_gated;	/* sessions SE_GATED, not owned */
 };
 
@@ -76,6 +77,7 @@ static void	router_reap(evutil_socket_t, short, void *);
 static void	router_flushcb(evutil_socket_t, short, void *);
 static void	router_internal_tx(struct router *, uint32_t uptx);
 static void	router_unmap(struct router *, struct rreq *);
+static void	router_probe_flavour(struct router *);
 
 struct router *
 router_new(struct event_base *base, const struct px_limits *lim)
@@ -171,6 +173,8 @@ void
 router_set_upstream(struct router *r, struct upstream *up)
 {
 	r->r_up = up;
+	if (up != NULL && r->r_up_ok && r->r_probe_due)
+		router_probe_flavour(r);
 }
 
 bool
@@ -949,6 +953,7 @@ router_probe_flavour(struct router *r)
 {
 	struct rreq	*rq;
 
+	r->r_probe_due = false;
 	if ((rq = calloc(1, sizeof(*rq))) == NULL)
 		return;
 	rq->rq_type = XSP_READ;
@@ -1075,6 +1080,9 @@ router_upstream_up(struct router *r)
 {
 	r->r_up_ok = true;
 	log_info("%s: upstream connected", __func__);
-	router_probe_flavour(r);
+	if (r->r_up != NULL)
+		router_probe_flavour(r);
+	else
+		r->r_probe_due = true;	/* router_set_upstream sends it */
 	watch_upstream_up(r->r_watches);
 }

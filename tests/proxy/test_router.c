@@ -567,3 +567,33 @@ Test(router, other_connections_events_not_held)
 	upreply(&t, XSP_READ, "v", 1);
 	expect(a, XSP_READ, 2, 0, "v");
 }
+
+/*
+ * In front of oxenstored a request's events follow its reply: what the
+ * client queued behind it waits for them, and a GET_DOMAIN_PATH marks
+ * their end when nothing else is in flight.
+ */
+Test(router, oxenstored_events_after_the_reply)
+{
+	struct bufferevent	*a = tclient(&env);
+	struct tmsg		 w, t, g;
+
+	tupstream_lose(&env);
+	tupstream_attach_as(&env, "EIO");
+	w = first_watch(a, "/p", "tk");
+	tsend(a, XSP_SET_PERMS, 2, 0, "/p/x", "b0", NULL);
+	tsend(a, XSP_WATCH, 3, 0, "/p", "t0", NULL);	/* joins w */
+	t = upreq(XSP_SET_PERMS, NULL);
+	upreply(&t, XSP_SET_PERMS, "OK", 3);
+	expect(a, XSP_SET_PERMS, 2, 0, "OK|");
+	expect_none(a);				/* the WATCH waits */
+	g = upreq(XSP_GET_DOMAIN_PATH, "0|");
+	upevent("/p/x", w.body + 3);
+	upreply(&g, XSP_GET_DOMAIN_PATH, "/local/domain/0", 16);
+	expect(a, XSP_WATCH_EVENT, 0, 0, "/p/x|tk|");
+	expect(a, XSP_WATCH, 3, 0, "OK|");
+	expect(a, XSP_WATCH_EVENT, 0, 0, "/p|t0|");
+	expect_none(a);
+	tsend(a, XSP_READ, 4, 77, "/p", NULL);	/* oxenstored: EIO */
+	expect(a, XSP_ERROR, 4, 77, "EIO|");
+}

@@ -35,10 +35,11 @@ tpair(struct tenv *e, struct bufferevent **ours, struct bufferevent **theirs)
 	*ours = p[1];
 }
 
-/* Play xenstored 4.17 to the router's flavour probe (router.c), a READ
- * under an unknown transaction sent when upstream connects. */
+/* Answer the router's flavour probe (router.c), a READ under an unknown
+ * transaction sent when upstream connects: "ENOENT" as xenstored 4.17,
+ * "EIO" as oxenstored. */
 static void
-tupstream_probe(struct tenv *e)
+tupstream_probe(struct tenv *e, const char *answer)
 {
 	struct tmsg	t;
 
@@ -46,7 +47,8 @@ tupstream_probe(struct tenv *e)
 		return;
 	cr_assert_eq(t.hdr.type, XSP_READ, "not the flavour probe");
 	cr_assert_eq(t.hdr.tx_id, UINT32_MAX - 1, "not the flavour probe");
-	tsend_raw(e->fake, XSP_ERROR, t.hdr.req_id, t.hdr.tx_id, "ENOENT", 7);
+	tsend_raw(e->fake, XSP_ERROR, t.hdr.req_id, t.hdr.tx_id, answer,
+	    strlen(answer) + 1);
 	tpump(e);
 }
 
@@ -67,7 +69,7 @@ tenv_init(struct tenv *e, const struct px_limits *lim)
 	e->up = upstream_new_bev(e->base, e->r, theirs);
 	router_set_upstream(e->r, e->up);
 	tpump(e);
-	tupstream_probe(e);
+	tupstream_probe(e, "ENOENT");
 }
 
 void
@@ -154,12 +156,18 @@ tupstream_lose(struct tenv *e)
 void
 tupstream_attach(struct tenv *e)
 {
+	tupstream_attach_as(e, "ENOENT");
+}
+
+void
+tupstream_attach_as(struct tenv *e, const char *probe_answer)
+{
 	struct bufferevent	*theirs;
 
 	tpair(e, &e->fake, &theirs);
 	upstream_attach_bev(e->up, theirs);
 	tpump(e);
-	tupstream_probe(e);
+	tupstream_probe(e, probe_answer);
 }
 
 void
