@@ -65,6 +65,7 @@ struct router {
 	uint32_t	 r_next_tx;
 	struct gate	*r_gate;	/* not owned unless r_owngate */
 	struct gate	*r_owngate;	/* owned: the allow-all default */
+	struct quota	*r_quota;	/* owned: aggregate bounds */
 	struct gate_req	 r_cur;		/* the request being routed ... */
 	bool		 r_cur_valid;	/* ... while router_request runs */
 	struct px_stats	 r_stats;	/* counters; owns its rule names */
@@ -99,8 +100,9 @@ router_new(struct event_base *base, const struct px_limits *lim)
 	r->r_flush = event_new(base, -1, 0, router_flushcb, r);
 	r->r_watches = watch_table_new(r);
 	r->r_gate = r->r_owngate = gate_new(lim);
+	r->r_quota = quota_new(base, lim);
 	if (r->r_reaper == NULL || r->r_flush == NULL ||
-	    r->r_watches == NULL || r->r_gate == NULL) {
+	    r->r_watches == NULL || r->r_gate == NULL || r->r_quota == NULL) {
 		router_free(r);
 		return NULL;
 	}
@@ -129,6 +131,7 @@ router_free(struct router *r)
 	if (r->r_flush != NULL)
 		event_free(r->r_flush);
 	gate_free(r->r_owngate);
+	quota_free(r->r_quota);
 	stats_free(&r->r_stats);
 	free(r);
 }
@@ -145,6 +148,12 @@ router_gate(struct router *r)
 	return r->r_gate;
 }
 
+struct quota *
+router_quota(struct router *r)
+{
+	return r->r_quota;
+}
+
 void
 rreq_free(struct rreq *rq)
 {
@@ -153,6 +162,7 @@ rreq_free(struct rreq *rq)
 	free(rq->rq_reply);
 	free(rq->rq_path);
 	free(rq->rq_probe);
+	free(rq->rq_rule);
 	free(rq->rq_gone);
 	free(rq);
 }
@@ -384,7 +394,7 @@ router_session_gone(struct router *r, struct session *s)
 {
 	watch_flush_events(r->r_watches);
 	watch_session_gone(r->r_watches, s);
-	router_abort_txs(r, s);
+	router_abort_txs(r, s, "abandoned");
 	session_drain(s, router_orphan);
 	idmap_remove(&r->r_sessions, &s->se_node);
 }
@@ -394,7 +404,8 @@ router_session_gone(struct router *r, struct session *s)
 int
 router_permit(struct router *r, struct session *s, const struct xsp_msg *m)
 {
-	return gate_permit(r->r_gate, s, m, &r->r_cur);
+	return -gate_permit(r->r_gate, s, m, router_releases(r, s, m),
+	    &r->r_cur);
 }
 
 /* May s see a watch event for path?  The policy's other seam. */
@@ -439,14 +450,15 @@ router_tx_counted(int state)
 	return state != PTX_ENDING;
 }
 
-/* The one place a transaction's state, and the session's count, change. */
+/* The one place a transaction's state, and the counts (the session's and
+ * its uid's, quota.c), change. */
 static void
 router_tx_set(struct session *s, struct ptx *tx, int state)
 {
 	if (router_tx_counted(tx->tx_state) && !router_tx_counted(state))
-		s->se_ntx--;
+		quota_tx_end(s);
 	else if (!router_tx_counted(tx->tx_state) && router_tx_counted(state))
-		s->se_ntx++;
+		quota_tx_begin(s);
 	tx->tx_state = state;
 	if (state != PTX_OPEN)
 		tx->tx_up = 0;
@@ -459,8 +471,33 @@ router_tx_free(struct session *s, struct ptx *tx)
 		return;
 	LIST_REMOVE(tx, tx_entry);
 	if (router_tx_counted(tx->tx_state))
-		s->se_ntx--;
+		quota_tx_end(s);
 	free(tx);
+}
+
+/*
+ * Releases are always allowed (gate_permit): ending one's own transaction
+ * with F, and UNWATCH of a pair one holds.  RESET_WATCHES is in no class.
+ * A commit (T) is judged by the policy now in force: after a reload that
+ * took the transaction class away it is refused, the transaction stays
+ * open, and the client may still abort it.
+ */
+bool
+router_releases(struct router *r, struct session *s, const struct xsp_msg *m)
+{
+	bool	commit;
+
+	switch (m->hdr.type) {
+	case XSP_TRANSACTION_END:
+		return m->hdr.tx_id != 0 &&
+		    router_tx_find(s, m->hdr.tx_id) != NULL &&
+		    xsp_txend_parse(m->body, m->hdr.len, &commit) == 0 &&
+		    !commit;
+	case XSP_UNWATCH:
+		return watch_holds(r->r_watches, s, m);
+	default:
+		return false;
+	}
 }
 
 /* A new client-visible transaction id, unique within the session. */
@@ -489,22 +526,27 @@ router_tx_new(struct router *r, struct session *s)
 	tx->tx_id = router_tx_alloc(r, s);
 	tx->tx_state = PTX_STARTING;
 	LIST_INSERT_HEAD(&s->se_txs, tx, tx_entry);
-	s->se_ntx++;
+	quota_tx_begin(s);
 	return tx;
 }
 
 /*
- * End every transaction of s: an open one upstream with F.  A START or
- * END still in flight finds its ptx gone when its reply comes.
+ * End every transaction of s: an open one upstream with F; the audit log
+ * records each the client knew of (outcome: "abandoned" or "reset").  A
+ * START or END still in flight finds its ptx gone when its reply comes.
  */
 void
-router_abort_txs(struct router *r, struct session *s)
+router_abort_txs(struct router *r, struct session *s, const char *outcome)
 {
 	struct ptx	*tx;
+	bool		 up;
 
 	while ((tx = LIST_FIRST(&s->se_txs)) != NULL) {
-		if (tx->tx_state == PTX_OPEN && r->r_up_ok)
+		up = tx->tx_state == PTX_OPEN && r->r_up_ok;
+		if (up)
 			router_internal_tx(r, tx->tx_up);
+		if (tx->tx_state == PTX_OPEN || tx->tx_state == PTX_LOST)
+			gate_tx_gone(r->r_gate, s, tx->tx_id, outcome, up);
 		router_tx_free(s, tx);
 	}
 }
@@ -519,6 +561,10 @@ router_note_audit(struct router *r, struct rreq *rq)
 		return;
 	r->r_cur_valid = false;		/* one request, one record */
 	rq->rq_decision = gr->gr_decision;
+	rq->rq_why = gr->gr_why;
+	rq->rq_txend = gr->gr_txend;
+	if (gr->gr_rule[0] != '\0')
+		rq->rq_rule = strdup(gr->gr_rule);
 	rq->rq_vlen = gr->gr_vlen;
 	rq->rq_start_us = gr->gr_start_us;
 	if (gr->gr_path[0] != '\0')
@@ -729,7 +775,8 @@ router_tx_start(struct router *r, struct session *s, const struct xsp_msg *m,
 		router_forward(r, s, m, uptx, 0, false);
 		return;
 	}
-	if (s->se_ntx >= s->se_lim.lim_transactions) {
+	if (s->se_ntx >= s->se_lim.lim_transactions ||
+	    quota_tx_admit(s) != 0) {
 		router_error_local(r, s, m, ENOSPC);
 		return;
 	}
@@ -784,7 +831,7 @@ router_reset(struct router *r, struct session *s, const struct xsp_msg *m)
 		return;
 	}
 	watch_reset(r->r_watches, s, rq);
-	router_abort_txs(r, s);
+	router_abort_txs(r, s, "reset");
 	router_complete(r, rq, XSP_RESET_WATCHES, "OK", 3);
 }
 
@@ -817,19 +864,23 @@ router_dispatch(struct router *r, struct session *s, const struct xsp_msg *m,
 }
 
 /*
- * Arguments that do not have their type's shape (DESIGN.md invariant 6):
- * never forwarded.  xenstored 4.17 answers a single-path request with a
- * stray argument by a stale errno, or aborts if the connection watches
- * something (tests/oracle/NOTES.md).  More arguments than
- * XSP_MAX_ARGS (SET_PERMS, CONTROL) are not malformed.
+ * Requests that are not whole and well-formed (DESIGN.md invariant 6):
+ * never forwarded, answered as xenstored 4.17 means to.  4.17 answers
+ * some of them with a stale errno, or not at all, and then aborts on the
+ * connection's next message (protocol/xsp_check.c).  From a guest's
+ * connection (--domid), 4.17 also fails SET_PERMS of a special node that
+ * way unless the guest owns it, which the proxy cannot see: refused
+ * EACCES here, what 4.17 means to answer.  0 or an errno.
  */
-static bool
-router_malformed(const struct xsp_msg *m)
+static int
+router_check(struct router *r, const struct xsp_msg *m)
 {
-	struct xsp_args	a;
+	int	err = -xsp_request_check(m->hdr.type, m->body, m->hdr.len);
 
-	return xsp_split_args(m->hdr.type, m->body, m->hdr.len, &a) ==
-	    -EINVAL;
+	if (err == 0 && m->hdr.type == XSP_SET_PERMS && m->hdr.len > 0 &&
+	    m->body[0] == '@' && gate_domid(r->r_gate) != 0)
+		err = EACCES;
+	return err;
 }
 
 /*
@@ -858,8 +909,8 @@ router_request(struct router *r, struct session *s, const struct xsp_msg *m)
 		    m->hdr.type != XSP_TRANSACTION_END)
 			err = EAGAIN;
 	}
-	if (err == 0 && router_malformed(m))
-		err = EINVAL;
+	if (err == 0)
+		err = router_check(r, m);
 	if (err != 0)
 		router_error_local(r, s, m, err);
 	else
