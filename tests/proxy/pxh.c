@@ -12,7 +12,7 @@
 
 #include "pxh.h"
 
-#define PXH_STORED	"@BUILD@/server/store/xsmux-stored"
+#define PXH_STORED_BIN	"@BUILD@/server/store/xsmux-stored"
 
 struct pxh pxh;
 
@@ -49,16 +49,20 @@ static void
 pxh_up(void)
 {
 	char		 bin[XH_PATH_LEN];
-	const char	*argv[] = { PXH_STORED, "--listen", "@SOCK@", NULL };
+	const char	*argv[] = { PXH_STORED_BIN, "--listen", "@SOCK@", NULL };
 
-	if (pxh.p_kind == PXH_XENSTORED) {
-		if (!xh_have_xenstored())
-			cr_skip_test("the real xenstored is not fetched");
-		cr_assert_eq(xh_start_xenstored(&pxh.p_up, NULL), 0, "%s",
+	enum xh_kind	 k = pxh.p_kind == PXH_XENSTORED ? XH_XENSTORED :
+	    XH_OXENSTORED;
+
+	if (pxh.p_kind != PXH_STORED) {
+		if (!xh_have_upstream(k))
+			cr_skip_test("the real %s cannot run here (not "
+			    "fetched?)", xh_kind_name(k));
+		cr_assert_eq(xh_start_upstream(&pxh.p_up, k, NULL), 0, "%s",
 		    pxh.p_up.xd_err);
 		return;
 	}
-	cr_assert_eq(xh_expand(NULL, PXH_STORED, bin, sizeof(bin)), 0);
+	cr_assert_eq(xh_expand(NULL, PXH_STORED_BIN, bin, sizeof(bin)), 0);
 	if (access(bin, X_OK) != 0)
 		cr_skip_test("xsmux-stored is not built");
 	cr_assert_eq(xh_start(&pxh.p_up, argv), 0, "%s", pxh.p_up.xd_err);

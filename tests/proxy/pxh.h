@@ -12,7 +12,8 @@
 
 #define PXH_OUT		16384
 
-enum pxh_kind { PXH_XENSTORED, PXH_STORED };
+/* The upstream: Xen's C xenstored, xsmux-stored, Xen's oxenstored. */
+enum pxh_kind { PXH_XENSTORED, PXH_STORED, PXH_OXENSTORED };
 
 struct pxh {
 	enum pxh_kind	 p_kind;
@@ -40,7 +41,7 @@ int	pxh_tool(const char *sock, char *out, const char *const argv[]);
 /* Replace every `from` in s by `to` (in place; to no longer than from). */
 void	pxh_subst(char *s, const char *from, const char *to);
 /* Domain 0's "quota" figure (watches, transactions, memory) upstream,
- * from xenstore-control; -1 if unavailable. */
+ * from xenstore-control (the C xenstored); -1 if unavailable. */
 long	pxh_quota(const char *name);
 /* Sum of a field ("watches", "transactions") over the upstream's
  * CONTROL "connections" listing (xsmux-stored); -1 if unavailable. */
