@@ -237,6 +237,12 @@ xh_stop(struct xh_daemon *d)
 }
 
 void
+xh_kill(struct xh_daemon *d)
+{
+	xh_cleanup(d);
+}
+
+void
 xh_dump_log(const struct xh_daemon *d)
 {
 	char buf[XH_LOG_TAIL + 1];

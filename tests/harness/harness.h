@@ -128,6 +128,9 @@ int	xh_have_xenstored(void);
  * earlier, needed SIGKILL, or failed), printing its log to stderr.
  */
 int	xh_stop(struct xh_daemon *d);
+/* Kill (SIGKILL) and reap the daemon, remove its dir: an upstream that
+ * dies.  Idempotent. */
+void	xh_kill(struct xh_daemon *d);
 /* Print the last part of the daemon's log to stderr. */
 void	xh_dump_log(const struct xh_daemon *d);
 

@@ -185,3 +185,22 @@ pxh_conn_sum(const char *field)
 			sum += strtol(p + fl, NULL, 10);
 	return sum;
 }
+
+long
+pxh_ox_watches(void)
+{
+	struct xh_conn	 c;
+	struct xh_msg	 m;
+	const char	*p;
+	long		 n = 0;
+
+	if (pxh.p_kind != PXH_OXENSTORED || xh_open(&c, pxh.p_up.xd_sock) != 0)
+		return -1;
+	if (xh_req(&c, XSP_CONTROL, 0, &m, "watches", NULL) != 0 ||
+	    m.hdr.type != XSP_CONTROL)
+		n = -1;
+	for (p = m.body; n >= 0 && (p = strstr(p, "watch ")) != NULL; p++)
+		n++;
+	xh_close(&c);
+	return n;
+}

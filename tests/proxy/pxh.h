@@ -46,6 +46,9 @@ long	pxh_quota(const char *name);
 /* Sum of a field ("watches", "transactions") over the upstream's
  * CONTROL "connections" listing (xsmux-stored); -1 if unavailable. */
 long	pxh_conn_sum(const char *field);
+/* Watches oxenstored holds, from its CONTROL "watches" listing; -1 if
+ * unavailable. */
+long	pxh_ox_watches(void);
 /* Build and send a raw message on c. */
 int	pxh_send(struct xh_conn *c, uint32_t type, uint32_t req,
 	    uint32_t tx, const void *body, size_t len);
