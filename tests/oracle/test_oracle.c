@@ -548,3 +548,46 @@ OR_BOTH(watch_event_order)
 	}
 	xh_close(&c);
 }
+
+/*
+ * A watcher that never reads, and a writer whose every write fires its
+ * watch: xenstored answers every write (dom0's socket connections have
+ * no event bound), ever more slowly (2500 writes took 50 s: the queue is
+ * walked per event, so only OR_WRITES_C are made); oxenstored stops
+ * answering the writer once about 1024 events wait (quota-maxwatchevents)
+ * beyond what the watcher's socket took, and in a trial the writer stayed
+ * blocked for 30 s even after the watcher had read everything it was sent
+ * (NOTES.md).
+ */
+#define OR_WRITES	2500
+#define OR_WRITES_C	1100	/* more events queued than oxenstored allows */
+#define OR_BLOCK_MS	2000	/* a write unanswered this long is blocked */
+
+OR_BOTH(unread_watcher_blocks_writer)
+{
+	static char path[1100];
+	const char *strs[] = { path };
+	struct xh_conn a, w;
+	struct xh_msg m;
+	int i, rc = 0;
+
+	or_start();
+	cr_assert_eq(xh_open(&a, or_xs.xd_sock), 0);
+	cr_assert_eq(xh_open(&w, or_xs.xd_sock), 0);
+	cr_assert_eq(xh_req(&a, XSP_WATCH, 0, &m, "/stall", "s", NULL), 0);
+	memset(path, 'n', 1000);
+	memcpy(path, "/stall/", 7);
+	for (i = 0; i < (or_kind == XH_XENSTORED ? OR_WRITES_C : OR_WRITES) &&
+	    rc == 0; i++) {
+		snprintf(path + 1000, 16, "%d", i);
+		cr_assert_gt(xh_send(&w, XSP_WRITE, 0, strs, 1, "v", 1), 0);
+		rc = xh_reply(&w, &m, OR_BLOCK_MS);
+	}
+	if (or_kind == XH_XENSTORED)
+		cr_expect_eq(rc, 0, "write %d unanswered", i);
+	else
+		cr_expect(rc == -ETIMEDOUT && i > 1024 && i < OR_WRITES,
+		    "rc %d after %d writes", rc, i);
+	xh_close(&a);
+	xh_close(&w);
+}
