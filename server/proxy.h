@@ -31,24 +31,35 @@
 #include <event2/event.h>
 
 #include "audit.h"
+#include "defaults.h"
+#include "listener.h"
 #include "policy.h"
 #include "xsp.h"
 
 /*
  * Tunables, with the xenstored (4.17) default each one mirrors.
  */
-#define PX_INFLIGHT_DEFAULT	20	/* quota-req-outstanding */
-#define PX_WATCHES_DEFAULT	128	/* quota-nb-watch-per-domain */
-#define PX_TRANSACTIONS_DEFAULT	10	/* quota-max-transaction */
+#define PX_INFLIGHT_DEFAULT	XS_DEF_OUTSTANDING	/* defaults.h */
+#define PX_WATCHES_DEFAULT	XS_DEF_WATCHES
+#define PX_TRANSACTIONS_DEFAULT	XS_DEF_TRANSACTIONS
 #define PX_QUEUED_DEFAULT	(1024 * 1024) /* none in xenstored */
 #define PX_STALL_MS_DEFAULT	20000	/* none: no write progress */
 #define PX_PARTIAL_MS_DEFAULT	10000	/* none: half-received message */
-#define PX_OUT_HIGH		(64 * 1024) /* stop reading a client whose
+#define PX_OUT_HIGH		XS_PROXY_OUT_HIGH /* stop reading a client whose
 					       replies pile up ... */
-#define PX_OUT_LOW		(16 * 1024) /* ... until they drain to this */
-#define PX_ACCEPT_PAUSE_SEC	1	/* accept pause on EMFILE/ENFILE */
+#define PX_OUT_LOW		XS_PROXY_OUT_LOW /* ... until they drain */
 #define PX_BACKOFF_MIN_MS	50	/* upstream reconnect backoff */
 #define PX_BACKOFF_MAX_MS	2000
+#define PX_DOMID_MAX		32751	/* DOMID_FIRST_RESERVED - 1 */
+#define PX_XENBUS_RETRY_MS	1	/* none: a xenbus write(2) that could
+					   not be made now; the device never
+					   signals writability, and takes
+					   a write synchronously */
+#define PX_DOMID_PROBE_MS	2000	/* none: a guest's answer to the
+					   "domid" read at connect; one
+					   round trip, 0.5-3 ms on Xen */
+#define PX_EXE_MAX		256	/* /proc/PID/exe kept for the audit
+					   log; longer paths are cut */
 
 /* Per-client bounds (DESIGN.md invariant 7). */
 struct px_limits {
@@ -59,6 +70,49 @@ struct px_limits {
 	unsigned	lim_stall_ms;	/* no write progress with output */
 	unsigned	lim_partial_ms;	/* to finish a partial message */
 };
+
+/*
+ * Counters for --metrics and the control socket (stats.c), owned by the
+ * router.  The request path pays a few increments: one per reply (by type
+ * and result), one histogram bucket when timing is on (only with
+ * --metrics), one per watch event delivered.  Everything else (clients,
+ * watches, queued bytes) is read from the live state when asked.
+ */
+#define PX_NRESULT	128	/* errno values kept apart; more: EINVAL's */
+#define PX_NBUCKET	10	/* request duration histogram */
+#define PX_NREASON	16	/* distinct disconnect reasons */
+#define PX_NRULE	32	/* distinct rules counted for denials */
+struct px_stats {
+	uint64_t	ps_requests[XSP_TYPE_COUNT][PX_NRESULT]; /* [type][errno,
+							    0 for OK] */
+	uint64_t	ps_hist[POL_NCLASS + 1][PX_NBUCKET + 1]; /* +1: +Inf;
+							    [POL_NCLASS]:
+							    other types */
+	uint64_t	ps_hist_sum_us[POL_NCLASS + 1];
+	bool		ps_timing;	/* fill the histogram (--metrics) */
+	uint64_t	ps_events;	/* watch events delivered */
+	uint64_t	ps_connections;	/* clients accepted */
+	uint64_t	ps_upstream_connects;
+	struct {
+		const char	*why;	/* not owned: session_close's literal */
+		uint64_t	 n;
+	}		ps_disc[PX_NREASON];
+	struct {
+		char		*rule;	/* owned: the rule's name */
+		uint64_t	 n;
+	}		ps_denied[PX_NRULE];
+};
+/* What is read from the live state when asked (stats_gauges). */
+struct px_gauges {
+	unsigned	pg_clients;
+	unsigned	pg_watches;	/* clients' (path, token) pairs */
+	unsigned	pg_upstream_watches;
+	unsigned	pg_transactions;
+	size_t		pg_queued;	/* bytes toward clients */
+	bool		pg_upstream_up;
+};
+/* Histogram bucket bounds, microseconds (stats.c). */
+extern const uint64_t px_buckets_us[PX_NBUCKET];
 
 struct router;
 struct session;
@@ -114,8 +168,13 @@ struct rreq {
 	/* For the audit record (gate_complete), when an audit log is kept: */
 	const char	*rq_decision;	/* "allow"/"deny"; NULL: no record */
 	char		*rq_path;	/* owned: canonical path, or NULL */
+	char		*rq_rule;	/* owned: matched rule's name, or NULL */
+	const char	*rq_why;	/* constant: deny reason, "release" */
+	const char	*rq_txend;	/* constant: TRANSACTION_END's "commit"
+					   or "abort"; NULL */
 	long		 rq_vlen;	/* WRITE's value length, or -1 */
 	uint64_t	 rq_start_us;	/* when the request was read */
+	uint64_t	 rq_t0_us;	/* when queued, if timing (stats.c) */
 	uint32_t	 rq_up_id;	/* upstream req_id; 0: never sent */
 	struct audit_client *rq_gone;	/* owned, one block: who sent it,
 					   once that client has left */
@@ -183,7 +242,10 @@ struct session {
 	gid_t		 se_gid;
 	gid_t		*se_groups;	/* owned: SO_PEERGROUPS */
 	int		 se_ngroups;
-	char		 se_exe[16];	/* command name, for the audit log */
+	char		 se_comm[16];	/* /proc/PID/comm: the name the process
+					   gave itself, for the audit log */
+	char		 se_exe[PX_EXE_MAX]; /* /proc/PID/exe: the program it
+					   runs, "" if unknown */
 	const char	*se_listener;	/* not owned: socket it came from */
 	const struct pol_rule *se_rule;	/* not owned: the gate's rule for
 					   this client, NULL: none */
@@ -206,6 +268,7 @@ struct session {
 	TAILQ_ENTRY(session) se_entry;	/* router's r_all */
 	TAILQ_ENTRY(session) se_grave;	/* router's graveyard, once DEAD */
 	TAILQ_ENTRY(session) se_dirty;	/* router's r_dirty, if SE_DIRTY */
+	uint64_t	 se_since;	/* connected at, Unix seconds */
 };
 TAILQ_HEAD(session_q, session);
 
@@ -214,6 +277,11 @@ struct gate_req {
 	char		 gr_path[XSP_ABS_PATH_MAX + 64]; /* canonical; "" */
 	long		 gr_vlen;	/* WRITE's value length, or -1 */
 	const char	*gr_decision;	/* "allow" or "deny" */
+	const char	*gr_why;	/* constant: why denied (or "release"
+					   for a release let through); NULL */
+	const char	*gr_txend;	/* constant: "commit"/"abort" for a
+					   well-formed TRANSACTION_END */
+	char		 gr_rule[64];	/* the matched rule's name; "" */
 	uint64_t	 gr_start_us;
 };
 
@@ -230,17 +298,29 @@ void		 gate_reload(struct gate *);
  * judged under its /local/domain/<domid>. */
 void		 gate_set_domid(struct gate *, uint32_t domid);
 const char	*gate_home(const struct gate *);
+uint32_t	 gate_domid(const struct gate *);
 void		 gate_session_new(struct gate *, struct session *);
 void		 gate_session_gone(struct gate *, struct session *,
 		    const char *why);
 uint64_t	 gate_rate_wait(struct gate *, struct session *);
+/*
+ * Judge one request; 0 or -EACCES.  `releases`: the request only gives
+ * back what the client holds (TRANSACTION_END F of its transaction,
+ * UNWATCH of its watch), which every client may do whatever the policy
+ * now says, so that a reload never strands what it holds.
+ */
 int		 gate_permit(struct gate *, struct session *,
-		    const struct xsp_msg *, struct gate_req *);
+		    const struct xsp_msg *, bool releases, struct gate_req *);
 /* s is NULL for a request whose client has left (gate_orphan). */
 void		 gate_complete(struct gate *, struct session *,
 		    const struct rreq *, uint32_t type, const void *body,
 		    size_t len);
 void		 gate_orphan(struct gate *, struct session *, struct rreq *);
+/* A transaction of s ends without a TRANSACTION_END of its own: the
+ * client left ("abandoned") or reset ("reset"); `aborted`: the proxy
+ * ended it upstream with F. */
+void		 gate_tx_gone(struct gate *, struct session *, uint32_t tx_id,
+		    const char *outcome, bool aborted);
 bool		 gate_event_visible(struct gate *, struct session *,
 		    const char *path, const char *token);
 void		 gate_protocol_error(struct gate *, struct session *,
@@ -286,13 +366,32 @@ void		 router_reply_local(struct router *, struct session *,
 		    size_t len);
 void		 router_error_local(struct router *, struct session *,
 		    const struct xsp_msg *, int err);
-void		 router_abort_txs(struct router *, struct session *);
+void		 router_abort_txs(struct router *, struct session *,
+		    const char *outcome);
 int		 router_permit(struct router *, struct session *,
+		    const struct xsp_msg *);
+/* Does the request only release what s holds (see gate_permit)? */
+bool		 router_releases(struct router *, struct session *,
 		    const struct xsp_msg *);
 bool		 router_event_visible(struct router *, struct session *,
 		    const char *path, const char *token);
 /* The router's gate (never NULL: without a policy it allows all). */
 struct gate	*router_gate(struct router *);
+struct px_stats	*router_stats(struct router *);
+unsigned	 router_upstream_watches(struct router *);
+/* Every live session, for the control socket and the metrics. */
+struct session	*router_first(struct router *);
+struct session	*router_next(struct router *, struct session *);
+
+/* stats.c */
+uint64_t	 stats_now_us(void);
+/* A reply leaves for rq's client: count it (and time it). */
+void		 stats_reply(struct px_stats *, const struct session *,
+		    const struct rreq *, uint32_t type, const void *body,
+		    size_t len);
+void		 stats_disconnect(struct px_stats *, const char *why);
+void		 stats_gauges(struct router *, struct px_gauges *);
+void		 stats_free(struct px_stats *);
 
 /* watch.c */
 struct watch_table;
@@ -301,6 +400,8 @@ void		 watch_table_free(struct watch_table *);
 void		 watch_request(struct watch_table *, struct session *,
 		    const struct xsp_msg *);
 void		 watch_unwatch(struct watch_table *, struct session *,
+		    const struct xsp_msg *);
+bool		 watch_holds(struct watch_table *, struct session *,
 		    const struct xsp_msg *);
 void		 watch_reset(struct watch_table *, struct session *);
 void		 watch_session_gone(struct watch_table *, struct session *);
@@ -332,15 +433,34 @@ void		 session_push(struct session *);
 /* Free a closed session; the router calls it from its reaper. */
 void		 session_free(struct session *);
 
+/* control.c */
+struct control;
+typedef void	control_reload_fn(void *arg);
+/* Answer clients/stats/reload on path (mode 0600, root only).  NULL with
+ * *err (negative errno) on failure. */
+struct control	*control_new(struct event_base *, struct router *,
+		    const char *path, control_reload_fn *, void *arg,
+		    int *err);
+void		 control_free(struct control *);
+
+/* metrics.c */
+struct metrics;
+/* Serve GET /metrics on addr ("unix:PATH" or "HOST:PORT").  NULL with
+ * *err (negative errno) on failure. */
+struct metrics	*metrics_new(struct event_base *, struct router *,
+		    const char *addr, int *err);
+void		 metrics_free(struct metrics *);
+
 /* upstream.c */
 struct upstream	*upstream_new(struct event_base *, struct router *,
 		    const char *spec);
 /* A test transport: whole messages over a given bufferevent. */
 struct upstream	*upstream_new_bev(struct event_base *, struct router *,
 		    struct bufferevent *);
-/* A test xenbus transport over an existing fd (e.g. SOCK_SEQPACKET). */
+/* A test xenbus transport over an existing fd (e.g. SOCK_SEQPACKET);
+ * with g, it learns the domid into g first (upstream_learn_domid). */
 struct upstream	*upstream_new_xenbus_fd(struct event_base *,
-		    struct router *, int fd);
+		    struct router *, int fd, struct gate *g);
 void		 upstream_attach_bev(struct upstream *, struct bufferevent *);
 void		 upstream_start(struct upstream *);
 void		 upstream_free(struct upstream *);
@@ -348,15 +468,7 @@ int		 upstream_send(struct upstream *, const struct xsp_hdr *,
 		    const void *body);
 size_t		 upstream_pending(struct upstream *);
 void		 upstream_flush(struct upstream *);
+void		 upstream_learn_domid(struct upstream *, struct gate *);
 const char	*upstream_describe(struct upstream *);
-
-/* listener.c */
-struct listener;
-struct listener	*listener_new(struct event_base *, struct router *,
-		    const char *path, mode_t mode, gid_t gid, int *err);
-void		 listener_free(struct listener *);
-void		 listener_stop(struct listener *);
-bool		 listener_is_ours(const char *path, struct listener **ls,
-		    size_t n);
 
 #endif /* XSMUX_PROXY_H */

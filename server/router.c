@@ -52,6 +52,7 @@ struct router {
 	struct gate	*r_owngate;	/* owned: the allow-all default */
 	struct gate_req	 r_cur;		/* the request being routed ... */
 	bool		 r_cur_valid;	/* ... while router_request runs */
+	struct px_stats	 r_stats;	/* counters; owns its rule names */
 };
 
 static void	router_reap(evutil_socket_t, short, void *);
@@ -108,6 +109,7 @@ router_free(struct router *r)
 	if (r->r_flush != NULL)
 		event_free(r->r_flush);
 	gate_free(r->r_owngate);
+	stats_free(&r->r_stats);
 	free(r);
 }
 
@@ -130,6 +132,7 @@ rreq_free(struct rreq *rq)
 		return;
 	free(rq->rq_reply);
 	free(rq->rq_path);
+	free(rq->rq_rule);
 	free(rq->rq_gone);
 	free(rq);
 }
@@ -168,6 +171,30 @@ unsigned
 router_nsessions(struct router *r)
 {
 	return (unsigned)r->r_sessions.im_count;
+}
+
+struct px_stats *
+router_stats(struct router *r)
+{
+	return &r->r_stats;
+}
+
+unsigned
+router_upstream_watches(struct router *r)
+{
+	return watch_count_upstream(r->r_watches);
+}
+
+struct session *
+router_first(struct router *r)
+{
+	return TAILQ_FIRST(&r->r_all);
+}
+
+struct session *
+router_next(struct router *r, struct session *s)
+{
+	return TAILQ_NEXT(s, se_entry);
 }
 
 uint32_t
@@ -269,7 +296,7 @@ router_session_gone(struct router *r, struct session *s)
 	struct rreq	*rq;
 
 	watch_session_gone(r->r_watches, s);
-	router_abort_txs(r, s);
+	router_abort_txs(r, s, "abandoned");
 	while ((rq = TAILQ_FIRST(&s->se_queue)) != NULL) {
 		TAILQ_REMOVE(&s->se_queue, rq, rq_entry);
 		rq->rq_flags &= ~RQ_QUEUED;
@@ -287,7 +314,8 @@ router_session_gone(struct router *r, struct session *s)
 int
 router_permit(struct router *r, struct session *s, const struct xsp_msg *m)
 {
-	return gate_permit(r->r_gate, s, m, &r->r_cur);
+	return -gate_permit(r->r_gate, s, m, router_releases(r, s, m),
+	    &r->r_cur);
 }
 
 /* May s see a watch event for path?  The policy's other seam. */
@@ -309,6 +337,31 @@ router_tx_find(struct session *s, uint32_t id)
 	return NULL;
 }
 
+/*
+ * Releases are always allowed (gate_permit): ending one's own transaction
+ * with F, and UNWATCH of a pair one holds.  RESET_WATCHES is in no class.
+ * A commit (T) is judged by the policy now in force: after a reload that
+ * took the transaction class away it is refused, the transaction stays
+ * open, and the client may still abort it.
+ */
+bool
+router_releases(struct router *r, struct session *s, const struct xsp_msg *m)
+{
+	bool	commit;
+
+	switch (m->hdr.type) {
+	case XSP_TRANSACTION_END:
+		return m->hdr.tx_id != 0 &&
+		    router_tx_find(s, m->hdr.tx_id) != NULL &&
+		    xsp_txend_parse(m->body, m->hdr.len, &commit) == 0 &&
+		    !commit;
+	case XSP_UNWATCH:
+		return watch_holds(r->r_watches, s, m);
+	default:
+		return false;
+	}
+}
+
 /* A new client-visible transaction id, unique within the session. */
 static uint32_t
 router_tx_alloc(struct router *r, struct session *s)
@@ -319,17 +372,22 @@ router_tx_alloc(struct router *r, struct session *s)
 	return r->r_next_tx;
 }
 
-/* End every transaction of s upstream with F, and forget them. */
+/*
+ * End every transaction of s upstream with F, and forget them; the audit
+ * log records each end (outcome: "abandoned" or "reset").
+ */
 void
-router_abort_txs(struct router *r, struct session *s)
+router_abort_txs(struct router *r, struct session *s, const char *outcome)
 {
 	struct ptx	*tx;
+	bool		 up;
 
 	while ((tx = LIST_FIRST(&s->se_txs)) != NULL) {
 		LIST_REMOVE(tx, tx_entry);
 		s->se_ntx--;
-		if (tx->tx_up != 0 && r->r_up_ok)
+		if ((up = tx->tx_up != 0 && r->r_up_ok))
 			router_internal_tx(r, tx->tx_up);
+		gate_tx_gone(r->r_gate, s, tx->tx_id, outcome, up);
 		free(tx);
 	}
 }
@@ -344,6 +402,10 @@ router_note_audit(struct router *r, struct rreq *rq)
 		return;
 	r->r_cur_valid = false;		/* one request, one record */
 	rq->rq_decision = gr->gr_decision;
+	rq->rq_why = gr->gr_why;
+	rq->rq_txend = gr->gr_txend;
+	if (gr->gr_rule[0] != '\0')
+		rq->rq_rule = strdup(gr->gr_rule);
 	rq->rq_vlen = gr->gr_vlen;
 	rq->rq_start_us = gr->gr_start_us;
 	if (gr->gr_path[0] != '\0')
@@ -366,6 +428,8 @@ router_queue_req(struct session *s, const struct xsp_msg *m)
 	TAILQ_INSERT_TAIL(&s->se_queue, rq, rq_entry);
 	s->se_inflight++;
 	router_note_audit(s->se_router, rq);
+	if (router_stats(s->se_router)->ps_timing)
+		rq->rq_t0_us = stats_now_us();
 	return rq;
 }
 
@@ -453,12 +517,14 @@ router_complete(struct router *r, struct rreq *rq, uint32_t type,
 	if (!(rq->rq_flags & RQ_QUEUED)) {
 		log_debug("%s: reply for a departed client dropped", __func__);
 		gate_complete(r->r_gate, NULL, rq, type, body, len);
+		stats_reply(&r->r_stats, NULL, rq, type, body, len);
 		rreq_free(rq);
 		return;
 	}
 	if ((s = router_session(r, rq->rq_sid)) == NULL)
 		fatalx("%s: queued request without session", __func__);
 	gate_complete(r->r_gate, s, rq, type, body, len);
+	stats_reply(&r->r_stats, s, rq, type, body, len);
 	session_reply(s, rq, type, body, len);
 }
 
@@ -570,7 +636,7 @@ static void
 router_reset(struct router *r, struct session *s, const struct xsp_msg *m)
 {
 	watch_reset(r->r_watches, s);
-	router_abort_txs(r, s);
+	router_abort_txs(r, s, "reset");
 	router_reply_local(r, s, m, XSP_RESET_WATCHES, "OK", 3);
 }
 
@@ -603,19 +669,23 @@ router_dispatch(struct router *r, struct session *s, const struct xsp_msg *m,
 }
 
 /*
- * Arguments that do not have their type's shape (DESIGN.md invariant 6):
- * never forwarded.  xenstored 4.17 answers a single-path request with a
- * stray argument by a stale errno, or aborts if the connection watches
- * something (tests/oracle/NOTES.md).  More arguments than
- * XSP_MAX_ARGS (SET_PERMS, CONTROL) are not malformed.
+ * Requests that are not whole and well-formed (DESIGN.md invariant 6):
+ * never forwarded, answered as xenstored 4.17 means to.  4.17 answers
+ * some of them with a stale errno, or not at all, and then aborts on the
+ * connection's next message (protocol/xsp_check.c).  From a guest's
+ * connection (--domid), 4.17 also fails SET_PERMS of a special node that
+ * way unless the guest owns it, which the proxy cannot see: refused
+ * EACCES here, what 4.17 means to answer.  0 or an errno.
  */
-static bool
-router_malformed(const struct xsp_msg *m)
+static int
+router_check(struct router *r, const struct xsp_msg *m)
 {
-	struct xsp_args	a;
+	int	err = -xsp_request_check(m->hdr.type, m->body, m->hdr.len);
 
-	return xsp_split_args(m->hdr.type, m->body, m->hdr.len, &a) ==
-	    -EINVAL;
+	if (err == 0 && m->hdr.type == XSP_SET_PERMS && m->hdr.len > 0 &&
+	    m->body[0] == '@' && gate_domid(r->r_gate) != 0)
+		err = EACCES;
+	return err;
 }
 
 /*
@@ -644,8 +714,8 @@ router_request(struct router *r, struct session *s, const struct xsp_msg *m)
 		    m->hdr.type != XSP_TRANSACTION_END)
 			err = EAGAIN;
 	}
-	if (err == 0 && router_malformed(m))
-		err = EINVAL;
+	if (err == 0)
+		err = router_check(r, m);
 	if (err != 0)
 		router_error_local(r, s, m, err);
 	else

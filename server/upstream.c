@@ -4,8 +4,8 @@
  * Transports, all feeding whole messages to router_upstream_msg through
  * upstream_input:
  *	unix:PATH	a stream socket to xenstored (bufferevent)
- *	xenbus:PATH	a character device; every write(2) carries exactly one
- *			whole message, so output is written message by message
+ *	xenbus:PATH	the kernel's XenBus device (Linux xenbus_dev_frontend):
+ *			see "The xenbus device" below
  *	embedded	server/store in this process: requests are queued and
  *			handed to store_conn_request from an event callback,
  *			its output is queued and parsed like a socket's
@@ -14,6 +14,28 @@
  * When the connection is lost the router is told (requests in flight
  * fail, transactions are lost) and a new one is tried after a backoff
  * that doubles from PX_BACKOFF_MIN_MS to PX_BACKOFF_MAX_MS.
+ *
+ * The xenbus device.  Each open file is its own XenStore client inside
+ * the guest kernel: the kernel gives each request an id of its own and
+ * puts ours back on the reply, keeps the file's transactions to it (a
+ * tx_id it did not start is answered ENOENT), and acts on a message once
+ * it holds all of it, so every write(2) here carries exactly one whole
+ * message.  Its poll reports POLLIN and never POLLOUT: a write is taken
+ * synchronously, so output is written straight from the loop, never from
+ * an EV_WRITE that would not come, and a write that cannot be made now
+ * is tried again after PX_XENBUS_RETRY_MS.  A message the device refuses
+ * fails its write(2) with the errno and queues no reply (a malformed or
+ * oversized one, and a WATCH or UNWATCH that xenstored refused, which the
+ * kernel registers itself and otherwise answers "OK"), so such a request
+ * is answered here with that error.  For example a WATCH of "a//b" fails
+ * write(2) with EINVAL and its client reads ERROR "EINVAL".
+ *
+ * Inside a guest, relative paths resolve under the guest's own home.
+ * With upstream_learn_domid, each new device connection first reads the
+ * relative node "domid" (libxl writes it, readable by the guest) and sets
+ * the gate's domid from the answer before the router is told the
+ * connection is up; an error or no answer within PX_DOMID_PROBE_MS keeps
+ * the gate's domid, and the log says which was used.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -28,11 +50,12 @@
 
 #include "log.h"
 #include "proxy.h"
+#include "service.h"
 #include "wire.h"
 
-#ifdef XSMUX_HAVE_STORE
 #include "store.h"
-#endif
+
+#define UPSTREAM_FAIL_LOG_SEC	60	/* connect failures: one message per */
 
 enum up_kind { UP_UNIX, UP_XENBUS, UP_EMBEDDED, UP_BEV };
 
@@ -46,7 +69,11 @@ struct upstream {
 	struct bufferevent *up_bev;	/* owned: unix and test kinds */
 	int		 up_fd;		/* owned: xenbus device, or -1 */
 	struct event	*up_rev;	/* owned: xenbus readable */
-	struct event	*up_wev;	/* owned: xenbus writable */
+	struct event	*up_wev;	/* owned: xenbus output turn/retry */
+	struct event	*up_probe;	/* owned: domid probe deadline */
+	struct gate	*up_gate;	/* not owned: learns the domid, or
+					   NULL (upstream_learn_domid) */
+	bool		 up_probing;	/* domid probe sent, not answered */
 	struct evbuffer	*up_in;		/* owned: xenbus/embedded input */
 	struct evbuffer	*up_out;	/* owned: xenbus/embedded output; for
 					   the others, this loop turn's
@@ -54,10 +81,9 @@ struct upstream {
 	struct event	*up_kick;	/* owned: embedded turn */
 	struct event	*up_retry;	/* owned: reconnect timer */
 	unsigned	 up_backoff_ms;
-#ifdef XSMUX_HAVE_STORE
+	struct log_rate	 up_fail_rate;	/* connect failures logged */
 	struct store	*up_store;	/* owned: embedded */
 	struct store_conn *up_sconn;	/* owned: embedded */
-#endif
 };
 
 static void	upstream_connect(struct upstream *);
@@ -106,14 +132,8 @@ upstream_new(struct event_base *base, struct router *r, const char *spec)
 		return upstream_alloc(base, r, UP_UNIX, spec, spec + 5);
 	if (strncmp(spec, "xenbus:", 7) == 0 && spec[7] != '\0')
 		return upstream_alloc(base, r, UP_XENBUS, spec, spec + 7);
-	if (strcmp(spec, "embedded") == 0) {
-#ifdef XSMUX_HAVE_STORE
+	if (strcmp(spec, "embedded") == 0)
 		return upstream_alloc(base, r, UP_EMBEDDED, spec, NULL);
-#else
-		errno = ENOTSUP;
-		return NULL;
-#endif
-	}
 	errno = EINVAL;
 	return NULL;
 }
@@ -133,14 +153,14 @@ upstream_free(struct upstream *up)
 		close(up->up_fd);
 	if (up->up_kick != NULL)
 		event_free(up->up_kick);
+	if (up->up_probe != NULL)
+		event_free(up->up_probe);
 	if (up->up_retry != NULL)
 		event_free(up->up_retry);
-#ifdef XSMUX_HAVE_STORE
 	if (up->up_sconn != NULL)
 		store_conn_free(up->up_sconn);
 	if (up->up_store != NULL)
 		store_free(up->up_store);
-#endif
 	if (up->up_in != NULL)
 		evbuffer_free(up->up_in);
 	if (up->up_out != NULL)
@@ -189,7 +209,10 @@ upstream_up(struct upstream *up)
 {
 	up->up_ok = true;
 	up->up_backoff_ms = PX_BACKOFF_MIN_MS;
-	log_info("%s: connected to %s", __func__, up->up_spec);
+	memset(&up->up_fail_rate, 0, sizeof(up->up_fail_rate));
+	router_stats(up->up_router)->ps_upstream_connects++;
+	log_info("connected to upstream %s", up->up_spec);
+	svc_status("upstream %s connected", up->up_spec);
 	router_upstream_up(up->up_router);
 }
 
@@ -208,13 +231,37 @@ upstream_schedule(struct upstream *up)
 		up->up_backoff_ms = PX_BACKOFF_MAX_MS;
 }
 
+/*
+ * A connection attempt failed: say so at warn level, the first time and
+ * then once per UPSTREAM_FAIL_LOG_SEC, with the path, the error and the
+ * next retry delay.  Until upstream is back every request fails EIO.
+ */
+static void
+upstream_fail_log(struct upstream *up, const char *why)
+{
+	unsigned	skipped;
+
+	if (up->up_kind == UP_BEV ||
+	    !log_rate_ok(&up->up_fail_rate, UPSTREAM_FAIL_LOG_SEC, &skipped))
+		return;
+	log_warnx("cannot reach upstream %s: %s; retrying in %u ms, clients "
+	    "get EIO meanwhile (is xenstored running? or give --upstream)"
+	    "%s", up->up_spec, why, up->up_backoff_ms,
+	    skipped > 0 ? " [repeated failures since the last message]" : "");
+	svc_status("waiting for upstream %s: %s", up->up_spec, why);
+}
+
 /* The connection is gone or broken: free it, tell the router, retry. */
 static void
 upstream_lost(struct upstream *up, const char *why)
 {
-	bool	was = up->up_ok;
+	bool	was = up->up_ok && !up->up_probing;
 
 	up->up_ok = false;
+	if (up->up_probing) {
+		up->up_probing = false;
+		evtimer_del(up->up_probe);
+	}
 	if (up->up_bev != NULL) {
 		bufferevent_free(up->up_bev);
 		up->up_bev = NULL;
@@ -231,9 +278,14 @@ upstream_lost(struct upstream *up, const char *why)
 	evbuffer_drain(up->up_in, evbuffer_get_length(up->up_in));
 	evbuffer_drain(up->up_out, evbuffer_get_length(up->up_out));
 	if (was) {
-		log_warnx("%s: %s: %s", __func__, up->up_spec, why);
+		log_warnx("lost upstream %s: %s; clients stay connected, "
+		    "reconnecting in %u ms", up->up_spec, why,
+		    up->up_backoff_ms);
+		svc_status("upstream %s lost (%s); reconnecting", up->up_spec,
+		    why);
 		router_upstream_down(up->up_router);
-	}
+	} else
+		upstream_fail_log(up, why);
 	upstream_schedule(up);
 }
 
@@ -282,42 +334,136 @@ upstream_connect_unix(struct upstream *up)
 	}
 	upstream_attach(up, bev);
 	if (bufferevent_socket_connect(bev, (struct sockaddr *)&sun,
-	    sizeof(sun)) != 0) {
-		log_debug("%s: %s: connect failed", __func__, up->up_path);
-		upstream_lost(up, "connect failed");
-	}
+	    sizeof(sun)) != 0)
+		upstream_lost(up, strerror(errno));
 }
 
-/* xenbus: one whole message per write(2). */
+/*
+ * xenbus: a message the device refused (its write(2) failed with err) has
+ * no reply coming; answer it as upstream would have.
+ */
+static void
+upstream_xb_refused(struct upstream *up, const struct xsp_hdr *h, int err)
+{
+	uint8_t		buf[XSP_HDR_LEN + 16];
+	struct xsp_msg	m;
+	ssize_t		n;
+
+	log_debug("%s: %s: request %u (type %u): %s", __func__, up->up_spec,
+	    h->req_id, h->type, strerror(err));
+	n = xsp_build_error(buf, sizeof(buf), h->req_id, h->tx_id, err);
+	if (n > 0 && xsp_decode(buf, (size_t)n, &m) == n)
+		router_upstream_msg(up->up_router, &m);
+}
+
+/*
+ * Write the first queued message.  1 when it was written or answered
+ * (refused), 0 when it must be tried again later, -1 when the connection
+ * was lost.
+ */
+static int
+upstream_xb_write1(struct upstream *up)
+{
+	struct xsp_msg	 m;
+	struct xsp_hdr	 h;
+	size_t		 total;
+	ssize_t		 n;
+
+	if (wire_peek(up->up_out, &m) != 1)
+		return 0;
+	h = m.hdr;
+	total = XSP_HDR_LEN + (size_t)h.len;
+	do
+		n = write(up->up_fd, evbuffer_pullup(up->up_out,
+		    (ev_ssize_t)total), total);
+	while (n == -1 && errno == EINTR);
+	if (n == -1 && errno == EAGAIN)
+		return 0;
+	if (n >= 0 && n != (ssize_t)total) {
+		upstream_lost(up, "short write");
+		return -1;
+	}
+	wire_consume(up->up_out, &m);
+	if (n == -1)
+		upstream_xb_refused(up, &h, errno);
+	return 1;
+}
+
+/* xenbus: write what is queued, one whole message per write(2). */
 static void
 upstream_xb_writecb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct upstream	*up = arg;
-	struct xsp_msg	 m;
-	size_t		 total;
-	ssize_t		 n;
+	struct timeval	 tv = { 0, PX_XENBUS_RETRY_MS * 1000 };
+	int		 r = 1;
 
-	while (up->up_ok && wire_peek(up->up_out, &m) == 1) {
-		total = XSP_HDR_LEN + (size_t)m.hdr.len;
-		n = write(up->up_fd, evbuffer_pullup(up->up_out,
-		    (ev_ssize_t)total), total);
-		if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
-			event_add(up->up_wev, NULL);
+	while (up->up_ok && evbuffer_get_length(up->up_out) > 0 &&
+	    (r = upstream_xb_write1(up)) == 1)
+		;
+	if (r == 0 && up->up_ok)
+		evtimer_add(up->up_wev, &tv);
+}
+
+/* xenbus: the answer to the domid probe, the first message on the file. */
+static void
+upstream_xb_probed(struct upstream *up, const struct xsp_msg *m)
+{
+	char		 buf[16];
+	char		*end;
+	unsigned long	 id;
+
+	up->up_probing = false;
+	evtimer_del(up->up_probe);
+	if (m != NULL && m->hdr.type == XSP_READ && m->hdr.len > 0 &&
+	    m->hdr.len < sizeof(buf)) {
+		memcpy(buf, m->body, m->hdr.len);
+		buf[m->hdr.len] = '\0';
+		id = strtoul(buf, &end, 10);
+		if (end != buf && *end == '\0' && id <= PX_DOMID_MAX) {
+			gate_set_domid(up->up_gate, (uint32_t)id);
+			log_info("%s: domid %lu from the guest's \"domid\" node: "
+			    "relative paths resolve under %s", __func__, id,
+			    gate_home(up->up_gate));
+			upstream_up(up);
 			return;
 		}
-		if (n != (ssize_t)total) {
-			upstream_lost(up, n == -1 ? strerror(errno) :
-			    "short write");
-			return;
-		}
-		wire_consume(up->up_out, &m);
 	}
+	log_warnx("%s: %s: no domid from the \"domid\" node (%.*s): "
+	    "relative paths resolve under %s", __func__, up->up_spec,
+	    m == NULL ? 9 : m->hdr.type == XSP_ERROR ? (int)strnlen(
+	    (const char *)m->body, m->hdr.len) : 11, m == NULL ? "no answer" :
+	    m->hdr.type == XSP_ERROR ? (const char *)m->body : "not a domid",
+	    gate_home(up->up_gate));
+	upstream_up(up);
+}
+
+static void
+upstream_xb_probe_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	upstream_xb_probed(arg, NULL);
+}
+
+/* xenbus: read the relative node "domid" before going up. */
+static void
+upstream_xb_probe(struct upstream *up)
+{
+	static const char	 node[] = "domid";
+	struct xsp_hdr		 h = { XSP_READ, 0, 0, sizeof(node) };
+	struct timeval		 tv = { PX_DOMID_PROBE_MS / 1000,
+	    (PX_DOMID_PROBE_MS % 1000) * 1000 };
+
+	up->up_probing = true;
+	up->up_ok = true;	/* upstream_send queues; the router waits */
+	evtimer_add(up->up_probe, &tv);
+	if (upstream_send(up, &h, node) != 0)
+		upstream_xb_probed(up, NULL);
 }
 
 static void
 upstream_xb_readcb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct upstream	*up = arg;
+	struct xsp_msg	 m;
 	int		 n;
 
 	n = evbuffer_read(up->up_in, fd, XSP_MSG_MAX);
@@ -325,7 +471,12 @@ upstream_xb_readcb(evutil_socket_t fd, short ev, void *arg)
 		upstream_lost(up, n == 0 ? "closed" : strerror(errno));
 		return;
 	}
-	upstream_input(up, up->up_in);
+	if (up->up_probing && wire_peek(up->up_in, &m) == 1) {
+		upstream_xb_probed(up, &m);
+		wire_consume(up->up_in, &m);
+	}
+	if (!up->up_probing)
+		upstream_input(up, up->up_in);
 }
 
 static int
@@ -334,8 +485,7 @@ upstream_xb_attach(struct upstream *up, int fd)
 	up->up_fd = fd;
 	up->up_rev = event_new(up->up_base, fd, EV_READ | EV_PERSIST,
 	    upstream_xb_readcb, up);
-	up->up_wev = event_new(up->up_base, fd, EV_WRITE,
-	    upstream_xb_writecb, up);
+	up->up_wev = evtimer_new(up->up_base, upstream_xb_writecb, up);
 	if (up->up_rev == NULL || up->up_wev == NULL ||
 	    event_add(up->up_rev, NULL) != 0)
 		return -ENOMEM;
@@ -349,8 +499,7 @@ upstream_connect_xenbus(struct upstream *up)
 
 	fd = open(up->up_path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	if (fd == -1) {
-		log_debug("%s: %s: %s", __func__, up->up_path,
-		    strerror(errno));
+		upstream_fail_log(up, strerror(errno));
 		upstream_schedule(up);
 		return;
 	}
@@ -358,10 +507,27 @@ upstream_connect_xenbus(struct upstream *up)
 		upstream_lost(up, "out of memory");
 		return;
 	}
-	upstream_up(up);
+	if (up->up_gate != NULL)
+		upstream_xb_probe(up);
+	else
+		upstream_up(up);
 }
 
-#ifdef XSMUX_HAVE_STORE
+/*
+ * Learn the domid from each new xenbus connection (see the top of the
+ * file) into g.  Other transports are dom0's, or a test's: no effect.
+ */
+void
+upstream_learn_domid(struct upstream *up, struct gate *g)
+{
+	up->up_gate = g;
+	if (up->up_probe == NULL)
+		up->up_probe = evtimer_new(up->up_base,
+		    upstream_xb_probe_timeout, up);
+	if (up->up_probe == NULL)
+		fatalx("%s: out of memory", __func__);
+}
+
 /* The store's output: queued, parsed in the next turn like a socket's. */
 static void
 upstream_store_out(void *arg, const uint8_t *msg, size_t len)
@@ -399,7 +565,6 @@ upstream_connect_embedded(struct upstream *up)
 		fatalx("%s: cannot connect to the store", __func__);
 	upstream_up(up);
 }
-#endif
 
 static void
 upstream_connect(struct upstream *up)
@@ -412,9 +577,7 @@ upstream_connect(struct upstream *up)
 		upstream_connect_xenbus(up);
 		break;
 	case UP_EMBEDDED:
-#ifdef XSMUX_HAVE_STORE
 		upstream_connect_embedded(up);
-#endif
 		break;
 	case UP_BEV:
 		break;
@@ -447,7 +610,7 @@ upstream_send(struct upstream *up, const struct xsp_hdr *h, const void *body)
 	    (h->len > 0 && evbuffer_add(out, body, h->len) != 0))
 		return -ENOMEM;
 	if (up->up_kind == UP_XENBUS)
-		event_add(up->up_wev, NULL);	/* never fail in our caller */
+		event_active(up->up_wev, EV_TIMEOUT, 0); /* not in our caller */
 	else if (up->up_kind == UP_EMBEDDED)
 		event_active(up->up_kick, EV_TIMEOUT, 0);
 	return 0;
@@ -496,7 +659,8 @@ upstream_attach_bev(struct upstream *up, struct bufferevent *bev)
 }
 
 struct upstream *
-upstream_new_xenbus_fd(struct event_base *base, struct router *r, int fd)
+upstream_new_xenbus_fd(struct event_base *base, struct router *r, int fd,
+    struct gate *g)
 {
 	struct upstream	*up;
 
@@ -507,6 +671,10 @@ upstream_new_xenbus_fd(struct event_base *base, struct router *r, int fd)
 		upstream_free(up);
 		return NULL;
 	}
-	upstream_up(up);
+	if (g != NULL) {
+		upstream_learn_domid(up, g);
+		upstream_xb_probe(up);
+	} else
+		upstream_up(up);
 	return up;
 }

@@ -425,6 +425,20 @@ watch_request(struct watch_table *wt, struct session *s,
 		watch_set(wt, s, ws, rq);
 }
 
+/* Does s hold the (path, token) pair an UNWATCH names? */
+bool
+watch_holds(struct watch_table *wt, struct session *s,
+    const struct xsp_msg *m)
+{
+	struct watch_args	 wa;
+	char			 canon[XSP_PAYLOAD_MAX + 32];
+
+	return watch_parse(m, &wa, false) == 0 &&
+	    watch_canon(gate_home(router_gate(wt->wt_router)), wa.wa_path,
+	    canon, sizeof(canon)) >= 0 &&
+	    watch_find_sub(s, canon, wa.wa_token) != NULL;
+}
+
 void
 watch_unwatch(struct watch_table *wt, struct session *s,
     const struct xsp_msg *m)

@@ -49,8 +49,8 @@ backend_built(const char *rel)
 static void
 backend_need(const char *rel)
 {
-	if (access(backend_built(rel), X_OK) != 0)
-		cr_skip_test("%s is not built", rel);
+	cr_assert_eq(access(backend_built(rel), X_OK), 0, "%s is not built",
+	    rel);
 }
 
 static void
@@ -72,9 +72,7 @@ backend_xenstored(void)
 	enum xh_kind	k = backend_is_oxenstored() ? XH_OXENSTORED :
 	    XH_XENSTORED;
 
-	if (!xh_have_upstream(k))
-		cr_skip_test("the %s oracle cannot run here (not installed?)",
-		    xh_kind_name(k));
+	XH_NEED_UPSTREAM(k);
 	cr_assert_eq(xh_start_upstream(&be.b_store, k, NULL), 0, "%s",
 	    be.b_store.xd_err);
 	be.b_sock = be.b_store.xd_sock;

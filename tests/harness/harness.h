@@ -106,20 +106,38 @@ int	xh_start_env(struct xh_daemon *d, const char *const argv[],
  * make one: root).  XSMUX_ORACLE_TRACE=1 in the environment writes every
  * message to <dir>/trace (-T; oxenstored: its access log).
  *
- *	for (k = XH_XENSTORED; k < XH_XENSTORED + XH_UPSTREAMS; k++)
- *		if (xh_have_upstream(k))
- *			rc = xh_start_upstream(&d, k, NULL);
+ *	for (k = XH_XENSTORED; k < XH_XENSTORED + XH_UPSTREAMS; k++) {
+ *		XH_NEED_UPSTREAM(k);
+ *		rc = xh_start_upstream(&d, k, NULL);
+ *	}
  */
 int	xh_start_upstream(struct xh_daemon *d, enum xh_kind kind,
 	    const char *const extra[]);
-/* Nonzero if that daemon can run here: its files are present (and for
- * oxenstored, a mount namespace can be made), to skip tests without. */
-int	xh_have_upstream(enum xh_kind kind);
 /* "xenstored", "oxenstored" ("xsmux" for XH_OURS). */
 const char *xh_kind_name(enum xh_kind kind);
 /* The same for the C xenstored, the first oracle. */
 int	xh_start_xenstored(struct xh_daemon *d, const char *const extra[]);
-int	xh_have_xenstored(void);
+/*
+ * NULL if the tests that need that daemon of Xen's (and test-xenstore,
+ * xenstore-control under $XSMUX_XEN_ROOT) should run; else the one line
+ * saying what is missing, for the test to skip with.  They should run
+ * when the files are there (for oxenstored also the right to make a
+ * mount namespace), and also when $XSMUX_ORACLE is "required" (meson
+ * -Doracle=enabled, which .ci/dev sets): then a missing file fails the
+ * test where it is used instead of skipping it.  A distribution's build
+ * without network access has no oracle and skips (-Doracle=auto);
+ * "disabled" always skips.
+ */
+const char *xh_upstream_missing(enum xh_kind kind);
+/* The same for the C xenstored, the first oracle. */
+const char *xh_oracle_missing(void);
+/* In a Criterion test: skip it, saying why, if xh_upstream_missing(). */
+#define XH_NEED_UPSTREAM(kind) do {					\
+	const char *xh_why_ = xh_upstream_missing(kind);		\
+	if (xh_why_ != NULL)						\
+		cr_skip_test("%s", xh_why_);				\
+} while (0)
+#define XH_NEED_ORACLE()	XH_NEED_UPSTREAM(XH_XENSTORED)
 
 /*
  * Stop: SIGTERM, wait up to XH_STOP_TIMEOUT_MS, then SIGKILL; reap;

@@ -109,26 +109,36 @@ xh_can_unshare(void)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
-int
-xh_have_upstream(enum xh_kind kind)
+const char *
+xh_upstream_missing(enum xh_kind kind)
 {
-	char bin[XH_FILE_LEN], pre[XH_FILE_LEN], conf[XH_FILE_LEN];
+	static char	why[3 * XH_FILE_LEN + 128];
+	char		bin[XH_FILE_LEN], pre[XH_FILE_LEN], conf[XH_FILE_LEN];
+	const char	*want = xh_env("XSMUX_ORACLE", "auto");
 
-	if (kind != XH_XENSTORED && kind != XH_OXENSTORED)
-		return 0;
-	if (xh_xen_paths(kind, bin, pre, sizeof(bin)) != 0)
-		return 0;
-	if (kind == XH_XENSTORED)
-		return 1;
+	if (strcmp(want, "disabled") == 0)
+		return "no oracle (-Doracle=disabled): skipped";
+	if (strcmp(want, "required") == 0)
+		return NULL;
 	snprintf(conf, sizeof(conf), "%s/%s", xh_env("XSMUX_XEN_ROOT",
 	    XH_XEN_ROOT_DEFAULT), XH_OX_CONF_DEBIAN);
-	return access(conf, R_OK) == 0 && xh_can_unshare();
+	if (xh_xen_paths(kind, bin, pre, sizeof(bin)) != 0 ||
+	    (kind == XH_OXENSTORED && access(conf, R_OK) != 0)) {
+		snprintf(why, sizeof(why), "no oracle (%s, %s or %s missing; "
+		    "tests/oracle/fetch-xen.sh needs the network): skipped",
+		    bin, pre, kind == XH_OXENSTORED ? conf : "-");
+		return why;
+	}
+	if (kind == XH_OXENSTORED && !xh_can_unshare())
+		return "no oxenstored: a mount namespace cannot be made here "
+		    "(not root?): skipped";
+	return NULL;
 }
 
-int
-xh_have_xenstored(void)
+const char *
+xh_oracle_missing(void)
 {
-	return xh_have_upstream(XH_XENSTORED);
+	return xh_upstream_missing(XH_XENSTORED);
 }
 
 /* Retry connect() until the daemon listens, dies, or time runs out. */

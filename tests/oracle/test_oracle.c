@@ -45,6 +45,7 @@ or_fini(void)
 static void
 or_start(void)
 {
+	XH_NEED_UPSTREAM(or_kind);
 	cr_assert_eq(xh_start_upstream(&or_xs, or_kind, NULL), 0, "%s",
 	    or_xs.xd_err);
 	snprintf(or_envbuf, sizeof(or_envbuf), "XENSTORED_PATH=%s",

@@ -55,16 +55,13 @@ pxh_up(void)
 	    XH_OXENSTORED;
 
 	if (pxh.p_kind != PXH_STORED) {
-		if (!xh_have_upstream(k))
-			cr_skip_test("the real %s cannot run here (not "
-			    "fetched?)", xh_kind_name(k));
+		XH_NEED_UPSTREAM(k);
 		cr_assert_eq(xh_start_upstream(&pxh.p_up, k, NULL), 0, "%s",
 		    pxh.p_up.xd_err);
 		return;
 	}
 	cr_assert_eq(xh_expand(NULL, PXH_STORED_BIN, bin, sizeof(bin)), 0);
-	if (access(bin, X_OK) != 0)
-		cr_skip_test("xsmux-stored is not built");
+	cr_assert_eq(access(bin, X_OK), 0, "%s is not built", bin);
 	cr_assert_eq(xh_start(&pxh.p_up, argv), 0, "%s", pxh.p_up.xd_err);
 }
 
@@ -146,6 +143,7 @@ pxh_quota(const char *name)
 	    NULL };
 	size_t		 nl = strlen(name);
 
+	XH_NEED_ORACLE();
 	if (pxh_tool(pxh.p_up.xd_sock, out, argv) != 0)
 		return -1;
 	for (p = out; (p = strstr(p, name)) != NULL; p += nl)
@@ -177,6 +175,7 @@ pxh_conn_sum(const char *field)
 	size_t		 fl = strlen(field);
 	long		 sum = 0;
 
+	XH_NEED_ORACLE();
 	if (pxh_tool(pxh.p_up.xd_sock, out, argv) != 0 ||
 	    strncmp(out, "conn ", 5) != 0)
 		return -1;
@@ -184,6 +183,31 @@ pxh_conn_sum(const char *field)
 		if (p[-1] == ' ' && p[fl] == ' ')
 			sum += strtol(p + fl, NULL, 10);
 	return sum;
+}
+
+void
+pxh_open(struct xh_conn *c, const char *sock)
+{
+	cr_assert_eq(xh_open(c, sock), 0, "connect %s", sock);
+}
+
+void
+pxh_raw(struct xh_conn *c, uint32_t type, uint32_t req, uint32_t tx,
+    const void *body, size_t len, struct xh_msg *m)
+{
+	cr_assert_eq(pxh_send(c, type, req, tx, body, len), 0);
+	cr_assert_eq(xh_reply(c, m, PXH_IO_MS), 0, "no reply to type %u",
+	    type);
+}
+
+uint32_t
+pxh_tx_start(struct xh_conn *c)
+{
+	struct xh_msg	m;
+
+	cr_assert_eq(xh_req(c, XSP_TRANSACTION_START, 0, &m, "", NULL), 0);
+	cr_assert_eq(m.hdr.type, XSP_TRANSACTION_START, "%s", m.body);
+	return (uint32_t)strtoul(m.body, NULL, 10);
 }
 
 long

@@ -342,11 +342,6 @@ cm_splice(struct cm_session *s, long at, struct xsp_hdr *h,
 static int
 cm_known_bug(uint32_t type, const char *const a[], unsigned n)
 {
-	/* known_bug/xenstored_aborts_on_set_perms_of_a_bad_special_path */
-	if (type == XSP_SET_PERMS && a[0][0] == '@' &&
-	    strcmp(a[0], "@introduceDomain") != 0 &&
-	    strcmp(a[0], "@releaseDomain") != 0)
-		return 1;
 	/* known_bug/oxenstored_release_0_empties_the_tree */
 	if (type == XSP_RELEASE && strcmp(a[0], "0") == 0)
 		return 1;

@@ -1,6 +1,6 @@
 /*
- * test_limits.c: per-client bounds, upstream loss and the xenbus framing,
- * with no sockets (bufferevent pairs) except one SOCK_SEQPACKET pair.
+ * test_limits.c: per-client bounds and upstream loss, with no sockets
+ * (bufferevent pairs).
  */
 #include <sys/socket.h>
 
@@ -413,34 +413,4 @@ Test(loss, reply_after_client_left_is_audited)
 	    strstr(line, "\"result\":\"OK\"") != NULL &&
 	    strstr(line, "\"client_gone\":true") != NULL &&
 	    strstr(line, "\"uid\":") != NULL, "no WRITE record: %s", line);
-}
-
-/* xenbus: every write(2) toward the device is one whole message. */
-Test(loss, xenbus_writes_whole_messages)
-{
-	struct bufferevent	*a;
-	struct upstream		*xb;
-	uint8_t			 buf[XSP_MSG_MAX * 2];
-	struct xsp_hdr		 h;
-	int			 sv[2], i;
-	ssize_t			 n;
-
-	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
-	tupstream_lose(&env);
-	upstream_free(env.up);
-	env.up = xb = upstream_new_xenbus_fd(env.base, env.r, sv[0]);
-	router_set_upstream(env.r, xb);
-	a = tclient(&env);
-	tsend(a, XSP_READ, 1, 0, "/one", NULL);
-	tsend(a, XSP_WRITE, 2, 0, "/two", "2", NULL);
-	tsend(a, XSP_READ, 3, 0, "/three", NULL);
-	tpump(&env);
-	for (i = 0; i < 3; i++) {
-		n = recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT);
-		cr_assert_geq(n, XSP_HDR_LEN);
-		cr_assert_eq(xsp_decode_hdr(buf, (size_t)n, &h), XSP_HDR_LEN);
-		cr_expect_eq((size_t)n, XSP_HDR_LEN + h.len, "write %d", i);
-	}
-	cr_expect_eq(recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT), -1);
-	close(sv[1]);
 }

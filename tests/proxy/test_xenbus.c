@@ -1,0 +1,256 @@
+/*
+ * test_xenbus.c: the xenbus transport against a stand-in for the kernel's
+ * XenBus device.
+ *
+ * The Linux device (xenbus_dev_frontend) takes one whole message per
+ * write(2), synchronously, and its poll never reports POLLOUT.  The
+ * stand-in is a SOCK_SEQPACKET pair (one record per write) whose device
+ * end has a send buffer filled past a quarter of its size: the kernel then
+ * no longer reports it writable, yet still takes small writes, as the
+ * device does.  Filled to the brim it refuses them with EAGAIN, and
+ * reading one filler record back makes room without signalling it.
+ *
+ *	device end (sv[0]): [filler][filler][filler]...   poll: no POLLOUT
+ *	test end   (sv[1]): reads fillers and requests, writes replies
+ *
+ * A transport that writes only from an EV_WRITE callback sends nothing
+ * here, as it sent nothing inside a real guest.
+ */
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <linux/sockios.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <event2/event.h>
+
+#include "log.h"
+#include "tutil.h"
+
+#define XB_SNDBUF	32768	/* the kernel doubles it */
+#define XB_FILLER	12000	/* > a quarter of the doubled buffer */
+#define XB_TURNS	200	/* blocking loop turns before giving up */
+#define XB_DEADLINE_S	2	/* ... or seconds */
+
+static struct tenv	env;
+static int		sv[2] = { -1, -1 };
+
+static void
+setup(void)
+{
+	log_init("test", LOG_LEVEL_ERROR, 0);
+	tenv_init(&env, NULL);
+}
+
+static void
+teardown(void)
+{
+	tenv_fini(&env);
+	if (sv[1] != -1)
+		close(sv[1]);
+	sv[0] = sv[1] = -1;
+}
+
+TestSuite(xenbus, .init = setup, .fini = teardown);
+
+static bool
+xb_signals_writable(int fd)
+{
+	struct pollfd	p = { fd, POLLOUT, 0 };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLOUT);
+}
+
+/*
+ * The stand-in: full (every write EAGAIN) or with room; never signalled
+ * writable.  The transport replaces the test's fake upstream; with g it
+ * learns the domid into g first.
+ */
+static void
+xb_standin(bool full, struct gate *g)
+{
+	static const char	filler[XB_FILLER];
+	char			buf[XB_FILLER];
+	int			sb = XB_SNDBUF;
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0,
+	    sv), 0);
+	cr_assert_eq(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sb,
+	    sizeof(sb)), 0);
+	while (write(sv[0], filler, sizeof(filler)) == (ssize_t)sizeof(filler))
+		;
+	cr_assert_eq(errno, EAGAIN);
+	if (!full)
+		cr_assert_eq(recv(sv[1], buf, sizeof(buf), 0), XB_FILLER);
+	cr_assert(!xb_signals_writable(sv[0]), "the stand-in reports POLLOUT");
+	tupstream_lose(&env);
+	upstream_free(env.up);
+	env.up = upstream_new_xenbus_fd(env.base, env.r, sv[0], g);
+	cr_assert_not_null(env.up);
+	router_set_upstream(env.r, env.up);
+}
+
+/* The next record the transport wrote, fillers skipped: its length, or
+ * -1 if there is none now. */
+static ssize_t
+xb_take(uint8_t *buf, size_t cap)
+{
+	ssize_t	n;
+
+	while ((n = recv(sv[1], buf, cap, MSG_DONTWAIT | MSG_TRUNC)) ==
+	    XB_FILLER)
+		;
+	return n;
+}
+
+/* The next request, which must be one whole message. */
+static void
+xb_expect(uint32_t type, struct xsp_hdr *h, char *body, size_t cap)
+{
+	uint8_t	buf[XSP_MSG_MAX + 1];
+	ssize_t	n = xb_take(buf, sizeof(buf));
+
+	cr_assert_geq(n, XSP_HDR_LEN, "no request written (%s)",
+	    n == -1 ? strerror(errno) : "short");
+	cr_assert_eq(xsp_decode_hdr(buf, (size_t)n, h), XSP_HDR_LEN);
+	cr_expect_eq((size_t)n, XSP_HDR_LEN + h->len, "not one whole message");
+	cr_expect_eq(h->type, type);
+	if (body != NULL && h->len < cap) {
+		memcpy(body, buf + XSP_HDR_LEN, h->len);
+		body[h->len] = '\0';
+	}
+}
+
+static void
+xb_reply(uint32_t type, uint32_t req_id, const char *body, size_t len)
+{
+	uint8_t	buf[XSP_MSG_MAX];
+	ssize_t	n;
+
+	n = xsp_build(buf, sizeof(buf), type, req_id, 0, body, len);
+	cr_assert_gt(n, 0);
+	cr_assert_eq(write(sv[1], buf, (size_t)n), n);
+}
+
+static int	outq_before;
+
+/* Bytes the device end has sent and the test end not read yet. */
+static int
+xb_outq(void)
+{
+	int	n = -1;
+
+	cr_assert_eq(ioctl(sv[0], SIOCOUTQ, &n), 0);
+	return n;
+}
+
+/* Something more was written (reading here would make room: no), or
+ * the deadline passed. */
+static int
+xb_wrote(void *arg)
+{
+	return xb_outq() > outq_before || *(int *)arg;
+}
+
+static void
+xb_deadline(evutil_socket_t fd, short ev, void *arg)
+{
+	*(int *)arg = 1;
+}
+
+/* Whole messages, written though the device never says it is writable. */
+Test(xenbus, writes_whole_messages_unsignalled)
+{
+	struct bufferevent	*a;
+	struct xsp_hdr		 h[3];
+	struct tmsg		 t;
+
+	xb_standin(false, NULL);
+	a = tclient(&env);
+	tsend(a, XSP_READ, 1, 0, "/one", NULL);
+	tsend(a, XSP_WRITE, 2, 0, "/two", "2", NULL);
+	tsend(a, XSP_READ, 3, 0, "/three", NULL);
+	tpump(&env);
+	xb_expect(XSP_READ, &h[0], NULL, 0);
+	xb_expect(XSP_WRITE, &h[1], NULL, 0);
+	xb_expect(XSP_READ, &h[2], NULL, 0);
+	xb_reply(XSP_READ, h[0].req_id, "v1", 2);
+	cr_assert(trecv(&env, a, &t));
+	cr_expect_eq(t.hdr.req_id, 1);
+	cr_expect_str_eq(t.body, "v1");
+}
+
+/* A write refused with EAGAIN is tried again by a timer, not EV_WRITE. */
+Test(xenbus, eagain_retried_without_ev_write)
+{
+	struct bufferevent	*a;
+	char			 buf[XB_FILLER];
+
+	struct xsp_hdr		 h;
+	struct event		*dl;
+	struct timeval		 tv = { XB_DEADLINE_S, 0 };
+	int			 late = 0;
+
+	xb_standin(true, NULL);
+	a = tclient(&env);
+	tsend(a, XSP_READ, 1, 0, "/late", NULL);
+	tpump(&env);
+	cr_assert_eq(recv(sv[1], buf, sizeof(buf), 0), XB_FILLER);
+	cr_assert(!xb_signals_writable(sv[0]));
+	outq_before = xb_outq();
+	dl = evtimer_new(env.base, xb_deadline, &late);
+	evtimer_add(dl, &tv);
+	trun_until(&env, xb_wrote, &late, XB_TURNS);
+	event_free(dl);
+	cr_assert_gt(xb_outq(), outq_before,
+	    "the request waited for a writability that never comes");
+	xb_expect(XSP_READ, &h, NULL, 0);
+}
+
+/* The guest's domid, read from "domid" before any client's request. */
+Test(xenbus, domid_learned_before_requests)
+{
+	struct bufferevent	*a;
+	struct gate		*g = router_gate(env.r);
+	struct xsp_hdr		 h;
+	char			 body[64];
+	uint8_t			 buf[XSP_MSG_MAX];
+
+	cr_assert_not_null(g);
+	xb_standin(false, g);
+	tpump(&env);
+	xb_expect(XSP_READ, &h, body, sizeof(body));
+	cr_expect_str_eq(body, "domid");
+	cr_expect_eq(h.len, sizeof("domid"));
+	cr_expect_eq(xb_take(buf, sizeof(buf)), -1, "more than the probe");
+	cr_expect_not(router_upstream_ok(env.r), "up before the domid");
+	xb_reply(XSP_READ, h.req_id, "7", 1);
+	tpump(&env);
+	cr_expect(router_upstream_ok(env.r));
+	cr_expect_str_eq(gate_home(g), "/local/domain/7");
+	a = tclient(&env);
+	tsend(a, XSP_READ, 1, 0, "data/x", NULL);
+	tpump(&env);
+	xb_expect(XSP_READ, &h, body, sizeof(body));
+	cr_expect_str_eq(body, "data/x");
+}
+
+/* No "domid" node: the connection comes up with the domid it had. */
+Test(xenbus, domid_error_keeps_home)
+{
+	struct gate	*g = router_gate(env.r);
+	struct xsp_hdr	 h;
+
+	xb_standin(false, g);
+	tpump(&env);
+	xb_expect(XSP_READ, &h, NULL, 0);
+	xb_reply(XSP_ERROR, h.req_id, "ENOENT", 7);
+	tpump(&env);
+	cr_expect(router_upstream_ok(env.r));
+	cr_expect_str_eq(gate_home(g), "/local/domain/0");
+}
