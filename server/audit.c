@@ -384,3 +384,19 @@ audit_protocol_error(struct audit *a, const struct audit_client *c,
 		audit_emit(a, o);
 	}
 }
+
+void
+audit_limit(struct audit *a, const struct audit_client *c, const char *limit,
+    unsigned long value, unsigned long bound, unsigned dropped)
+{
+	json_t	*o;
+
+	if (a == NULL || !(a->au_classes & AUDIT_BIT(AUDIT_REFUSED)) ||
+	    (o = audit_record("limit", c)) == NULL)
+		return;
+	json_object_set_new(o, "limit", audit_str(limit));
+	json_object_set_new(o, "value", json_integer((json_int_t)value));
+	json_object_set_new(o, "bound", json_integer((json_int_t)bound));
+	json_object_set_new(o, "not_recorded", json_integer(dropped));
+	audit_emit(a, o);
+}

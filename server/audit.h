@@ -154,5 +154,13 @@ void	audit_protocol_error(struct audit *, const struct audit_client *,
 	    struct audit_rate *, uint64_t now_us, const char *what);
 void	audit_rate_flush(struct audit *, const struct audit_client *,
 	    struct audit_rate *);
+/*
+ * An aggregate bound (limit: "uid-watches", "clients", ...) refused or cut
+ * a client at value of bound; dropped is how many like it were not
+ * recorded before this one (the caller's rate limit).  Class "refused".
+ */
+void	audit_limit(struct audit *, const struct audit_client *,
+	    const char *limit, unsigned long value, unsigned long bound,
+	    unsigned dropped);
 
 #endif /* XSMUX_AUDIT_H */

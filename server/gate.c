@@ -178,6 +178,7 @@ gate_match(struct gate *g, struct session *s)
 		s->se_lim.lim_transactions = pl->pl_transactions;
 	if (pl->pl_queued != 0)
 		s->se_lim.lim_queued = pl->pl_queued;
+	quota_rule_limits(&s->se_lim, pl);
 	s->se_rate = pl->pl_rate;
 }
 
@@ -448,4 +449,15 @@ gate_protocol_error(struct gate *g, struct session *s, const char *what)
 	gate_client(s, &c);
 	audit_protocol_error(g->g_audit, &c, &s->se_arate, gate_now_us(),
 	    what);
+}
+
+/* An aggregate bound refused or cut s (quota.c). */
+void
+gate_limit(struct gate *g, struct session *s, const char *limit,
+    unsigned long value, unsigned long bound, unsigned dropped)
+{
+	struct audit_client	c;
+
+	gate_client(s, &c);
+	audit_limit(g->g_audit, &c, limit, value, bound, dropped);
 }

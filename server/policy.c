@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,10 +199,55 @@ pol_limit(struct pol_parse *st, struct pol_rule *r, const char *name,
 	return true;
 }
 
+/* Per-uid totals (quota.c): key, field of struct pol_limits, range. */
+static const struct pol_uid_key {
+	const char	*uk_name;
+	size_t		 uk_off;
+	bool		 uk_size;	/* a size_t field, else unsigned */
+	unsigned long	 uk_max;
+} pol_uid_keys[] = {
+	{ "max-uid-connections", offsetof(struct pol_limits, pl_uid_conns),
+	    false, 1000000 },
+	{ "max-uid-watches", offsetof(struct pol_limits, pl_uid_watches),
+	    false, 1000000 },
+	{ "max-uid-transactions",
+	    offsetof(struct pol_limits, pl_uid_transactions), false, 1000000 },
+	{ "max-uid-queued-bytes", offsetof(struct pol_limits, pl_uid_queued),
+	    true, 1UL << 32 },
+};
+
+/* 1: a per-uid key, parsed (false on error); 0: not one. */
+static int
+pol_uid_limit(struct pol_parse *st, struct pol_rule *r, const char *name,
+    const char *value, bool *ok)
+{
+	const struct pol_uid_key	*k;
+	char				*f;
+	unsigned long			 v;
+	size_t				 i;
+
+	for (i = 0; i < sizeof(pol_uid_keys) / sizeof(pol_uid_keys[0]); i++) {
+		k = &pol_uid_keys[i];
+		if (strcmp(name, k->uk_name) != 0)
+			continue;
+		if ((*ok = pol_num(st, name, value, k->uk_max, &v))) {
+			f = (char *)&r->pr_limits + k->uk_off;
+			if (k->uk_size)
+				*(size_t *)(void *)f = v;
+			else
+				*(unsigned *)(void *)f = (unsigned)v;
+		}
+		return 1;
+	}
+	return 0;
+}
+
 static bool
 pol_rule_key(struct pol_parse *st, struct pol_rule *r, const char *name,
     const char *value)
 {
+	bool	ok;
+
 	if (strcmp(name, "uid") == 0)
 		return pol_id(st, value, false, &r->pr_uid);
 	if (strcmp(name, "gid") == 0)
@@ -230,6 +276,8 @@ pol_rule_key(struct pol_parse *st, struct pol_rule *r, const char *name,
 	    strcmp(name, "max-queued-bytes") == 0 ||
 	    strcmp(name, "rate") == 0)
 		return pol_limit(st, r, name, value);
+	if (pol_uid_limit(st, r, name, value, &ok))
+		return ok;
 	return pol_fail(st, "unknown key \"%s\" in a rule", name);
 }
 

@@ -67,6 +67,11 @@ struct pol_limits {
 	unsigned	pl_transactions;
 	size_t		pl_queued;	/* bytes queued toward the client */
 	unsigned	pl_rate;	/* requests per second */
+	/* Per uid, over all its connections (quota.c): */
+	unsigned	pl_uid_conns;
+	unsigned	pl_uid_watches;
+	unsigned	pl_uid_transactions;
+	size_t		pl_uid_queued;
 };
 
 struct pol_prefixes {

@@ -50,6 +50,7 @@ struct router {
 	uint32_t	 r_next_tx;
 	struct gate	*r_gate;	/* not owned unless r_owngate */
 	struct gate	*r_owngate;	/* owned: the allow-all default */
+	struct quota	*r_quota;	/* owned: aggregate bounds */
 	struct gate_req	 r_cur;		/* the request being routed ... */
 	bool		 r_cur_valid;	/* ... while router_request runs */
 	struct px_stats	 r_stats;	/* counters; owns its rule names */
@@ -77,8 +78,9 @@ router_new(struct event_base *base, const struct px_limits *lim)
 	r->r_flush = event_new(base, -1, 0, router_flushcb, r);
 	r->r_watches = watch_table_new(r);
 	r->r_gate = r->r_owngate = gate_new(lim);
+	r->r_quota = quota_new(base, lim);
 	if (r->r_reaper == NULL || r->r_flush == NULL ||
-	    r->r_watches == NULL || r->r_gate == NULL) {
+	    r->r_watches == NULL || r->r_gate == NULL || r->r_quota == NULL) {
 		router_free(r);
 		return NULL;
 	}
@@ -109,6 +111,7 @@ router_free(struct router *r)
 	if (r->r_flush != NULL)
 		event_free(r->r_flush);
 	gate_free(r->r_owngate);
+	quota_free(r->r_quota);
 	stats_free(&r->r_stats);
 	free(r);
 }
@@ -123,6 +126,12 @@ struct gate *
 router_gate(struct router *r)
 {
 	return r->r_gate;
+}
+
+struct quota *
+router_quota(struct router *r)
+{
+	return r->r_quota;
 }
 
 void
@@ -384,7 +393,7 @@ router_abort_txs(struct router *r, struct session *s, const char *outcome)
 
 	while ((tx = LIST_FIRST(&s->se_txs)) != NULL) {
 		LIST_REMOVE(tx, tx_entry);
-		s->se_ntx--;
+		quota_tx_end(s);
 		if ((up = tx->tx_up != 0 && r->r_up_ok))
 			router_internal_tx(r, tx->tx_up);
 		gate_tx_gone(r->r_gate, s, tx->tx_id, outcome, up);
@@ -568,7 +577,7 @@ router_forward(struct router *r, struct session *s, const struct xsp_msg *m,
 
 	if (!r->r_up_ok) {
 		if (counted)
-			s->se_ntx--;
+			quota_tx_end(s);
 		router_error_local(r, s, m, m->hdr.tx_id != 0 ? EAGAIN : EIO);
 		return;
 	}
@@ -580,7 +589,7 @@ router_forward(struct router *r, struct session *s, const struct xsp_msg *m,
 	if (router_send_up(r, rq, m->hdr.type, uptx, m->body,
 	    m->hdr.len) != 0) {
 		if (counted)
-			s->se_ntx--;
+			quota_tx_end(s);
 		router_complete_err(r, rq, EIO);
 	}
 }
@@ -589,12 +598,13 @@ static void
 router_tx_start(struct router *r, struct session *s, const struct xsp_msg *m,
     uint32_t uptx)
 {
-	if (uptx == 0 && s->se_ntx >= s->se_lim.lim_transactions) {
+	if (uptx == 0 && (s->se_ntx >= s->se_lim.lim_transactions ||
+	    quota_tx_admit(s) != 0)) {
 		router_error_local(r, s, m, ENOSPC);
 		return;
 	}
 	if (uptx == 0)
-		s->se_ntx++;	/* given back if the start fails */
+		quota_tx_begin(s);	/* given back if the start fails */
 	router_forward(r, s, m, uptx, uptx == 0);
 }
 
@@ -618,7 +628,7 @@ router_tx_end(struct router *r, struct session *s, const struct xsp_msg *m,
 		return;
 	}
 	LIST_REMOVE(tx, tx_entry);
-	s->se_ntx--;
+	quota_tx_end(s);
 	uptx = tx->tx_up;
 	free(tx);
 	if (uptx == 0) {
@@ -739,7 +749,7 @@ router_start_reply(struct router *r, struct rreq *rq, const struct xsp_msg *m)
 	if (m->hdr.type != XSP_TRANSACTION_START || m->hdr.len == 0 ||
 	    m->body[m->hdr.len - 1] != '\0') {
 		if (s != NULL && rq->rq_aux)
-			s->se_ntx--;
+			quota_tx_end(s);
 		router_complete(r, rq, m->hdr.type, m->body, m->hdr.len);
 		return;
 	}
@@ -748,7 +758,7 @@ router_start_reply(struct router *r, struct rreq *rq, const struct xsp_msg *m)
 	    (tx = calloc(1, sizeof(*tx))) == NULL) {
 		router_internal_tx(r, (uint32_t)uptx);
 		if (s != NULL && !(s->se_flags & SE_DEAD) && rq->rq_aux)
-			s->se_ntx--;
+			quota_tx_end(s);
 		router_complete_err(r, rq, ENOMEM);
 		return;
 	}
@@ -807,7 +817,7 @@ router_fail_lost(struct router *r, struct rreq *rq)
 	struct session	*s = router_session(r, rq->rq_sid);
 
 	if (rq->rq_type == XSP_TRANSACTION_START && s != NULL && rq->rq_aux)
-		s->se_ntx--;
+		quota_tx_end(s);
 	if (rq->rq_type == XSP_TRANSACTION_END && !rq->rq_aux)
 		router_complete(r, rq, XSP_TRANSACTION_END, "OK", 3);
 	else if (rq->rq_type == XSP_TRANSACTION_END || rq->rq_tx_id != 0)

@@ -152,6 +152,7 @@ session_new(struct router *r, struct bufferevent *bev, const char *listener)
 	router_stats(r)->ps_connections++;
 	log_debug("%s: client %u pid %ld uid %ld", __func__, s->se_id,
 	    (long)s->se_pid, (long)s->se_uid);
+	quota_session_new(s);	/* may close s */
 	return s;
 }
 
@@ -159,6 +160,7 @@ session_new(struct router *r, struct bufferevent *bev, const char *listener)
 void
 session_free(struct session *s)
 {
+	quota_session_free(s);
 	event_free(s->se_partial);
 	event_free(s->se_ratewait);
 	evbuffer_free(s->se_stage);
@@ -176,6 +178,7 @@ session_close(struct session *s, const char *why)
 	log_debug("%s: client %u: %s", __func__, s->se_id, why);
 	stats_disconnect(router_stats(s->se_router), why);
 	gate_session_gone(router_gate(s->se_router), s, why);
+	quota_session_close(s);
 	evtimer_del(s->se_partial);
 	evtimer_del(s->se_ratewait);
 	bufferevent_disable(s->se_bev, EV_READ | EV_WRITE);
@@ -261,6 +264,8 @@ session_check(struct session *s)
 		session_close(s, "queue bound");
 		return;
 	}
+	if (quota_output(s) != 0)
+		return;
 	if (out > PX_OUT_HIGH && !(s->se_flags & SE_PAUSE_OUT))
 		session_pause(s, SE_PAUSE_OUT);
 }

@@ -448,3 +448,28 @@ Test(policy, shipped_example_parses)
 	cr_assert_str_eq(pol->p_rules[1].pr_write.pp_v[0],
 	    "/local/domain/5/data");
 }
+
+/* Per-uid totals (quota.c): parsed, bounded, and 0 (unset) otherwise. */
+Test(policy, uid_totals_parse)
+{
+	const struct pol_limits	*l;
+	struct policy		*p = NULL;
+	char			 msg[256];
+
+	load("[rule:u]\nuid = 1000\nallow = all\nmax-uid-connections = 4\n"
+	    "max-uid-watches = 300\nmax-uid-transactions = 7\n"
+	    "max-uid-queued-bytes = 2000000\n[rule:v]\nallow = read\n");
+	l = &pol->p_rules[0].pr_limits;
+	cr_expect_eq(l->pl_uid_conns, 4);
+	cr_expect_eq(l->pl_uid_watches, 300);
+	cr_expect_eq(l->pl_uid_transactions, 7);
+	cr_expect_eq(l->pl_uid_queued, 2000000);
+	l = &pol->p_rules[1].pr_limits;
+	cr_expect_eq(l->pl_uid_conns + l->pl_uid_watches +
+	    l->pl_uid_transactions + l->pl_uid_queued, 0);
+	cr_expect_neq(policy_parse("[rule:u]\nmax-uid-watches = 0\n", "f", &p,
+	    msg, sizeof(msg)), 0);
+	cr_expect(strstr(msg, "f:2:") != NULL, "%s", msg);
+	cr_expect_neq(policy_parse("[rule:u]\nmax-uid-connections = x\n", "f",
+	    &p, msg, sizeof(msg)), 0);
+}
