@@ -722,12 +722,20 @@ Test(raw, quota_and_feature)
 		cr_expect_eq(v, 1000);
 	cr_expect_eq(xsmux_set_quota(cl, -1, "nodes", 2000), want);
 	cr_expect_eq(xsmux_get_quota(cl, 0, "nodes", &v), want);
-	cr_expect_eq(xsmux_quota_names(cl, &names), want);
+	/*
+	 * The list of names and the global feature are a GET_QUOTA and a
+	 * GET_FEATURE with an empty payload, which oxenstored answers only
+	 * once more bytes come (tests/oracle/NOTES.md): those calls would
+	 * wait for ever there.
+	 */
+	if (!backend_is_oxenstored())
+		cr_expect_eq(xsmux_quota_names(cl, &names), want);
 	if (want == 0) {
 		cr_expect(strstr(names, "nodes") != NULL, "%s", names);
 		free(names);
 	}
-	cr_expect_eq(xsmux_get_feature(cl, -1, &v), want);
+	if (!backend_is_oxenstored())
+		cr_expect_eq(xsmux_get_feature(cl, -1, &v), want);
 	cr_expect_eq(xsmux_get_quota(cl, 70000, "nodes", &v),
 	    XSMUX_E_INVALID_ARG);
 	cr_expect_eq(xsmux_set_feature(cl, -1, 1), XSMUX_E_INVALID_ARG,
