@@ -21,7 +21,9 @@
  *	- GET_PERMS: a node path or exactly one of the two special names;
  *	  SET_PERMS: an `@` name must be one of them (any other path 4.17
  *	  answers itself, after checking the list's domains);
- *	- SET_PERMS' permission list, entry by entry, as 4.17 parses it.
+ *	- SET_PERMS' permission list, entry by entry, as 4.17 parses it;
+ *	- RM "/" and RELEASE/RESUME of domain 0, which 4.17 refuses and
+ *	  oxenstored carries out on the whole store (xsp_destructive).
  * Watch paths are the watch table's (4.17 takes any `@` name there).
  *
  * Example: SET_PERMS "@x\0n0\0" is -EINVAL here (sent to 4.17 it gets no
@@ -88,6 +90,26 @@ xsp_perms_list(const uint8_t *body, size_t len)
 	return 0;
 }
 
+/*
+ * Requests 4.17 refuses (EINVAL) that oxenstored carries out on the whole
+ * store: RM of "/" (it empties the tree), and RELEASE or RESUME of a domid
+ * that 4.17's atoi reads as 0 (oxenstored forgets domain 0 and, with it,
+ * every node dom0 owns).  Answered here as 4.17 answers them.
+ */
+static bool
+xsp_destructive(uint32_t type, const struct xsp_args *a)
+{
+	switch (type) {
+	case XSP_RM:
+		return a->l[0] == 1 && a->v[0][0] == '/';
+	case XSP_RELEASE:
+	case XSP_RESUME:
+		return atoi(a->v[0]) == 0;
+	default:
+		return false;
+	}
+}
+
 int
 xsp_request_check(uint32_t type, const uint8_t *body, size_t len)
 {
@@ -102,6 +124,8 @@ xsp_request_check(uint32_t type, const uint8_t *body, size_t len)
 		return -EINVAL;
 	if (op->flags & XSP_OPF_PERMS)
 		return xsp_perms_list(body, len);
+	if (xsp_destructive(type, &a))
+		return -EINVAL;
 	if (op->flags & XSP_OPF_PATH)
 		return xsp_path_check(a.v[0], a.l[0], XSP_PATH_RELOK);
 	if (op->flags & XSP_OPF_SPATH)

@@ -762,8 +762,15 @@ static void
 router_forward(struct router *r, struct session *s, const struct xsp_msg *m,
     uint32_t uptx, uint32_t ptx, bool commit)
 {
-	struct rreq	*rq;
+	const struct xsp_op	*op = xsp_op(m->hdr.type);
+	const void		*body = m->body;
+	size_t			 len = m->hdr.len;
+	struct rreq		*rq;
 
+	/* A payload 4.17 ignores goes up as one empty string: oxenstored
+	 * answers an empty payload only once more bytes arrive. */
+	if (op != NULL && (op->flags & XSP_OPF_NOBODY))
+		body = "", len = 1;
 	if ((rq = router_queue_req(s, m)) == NULL) {
 		session_close(s, "out of memory");
 		return;
@@ -775,8 +782,7 @@ router_forward(struct router *r, struct session *s, const struct xsp_msg *m,
 		router_complete_err(r, rq, m->hdr.tx_id != 0 ? EAGAIN : EIO);
 		return;
 	}
-	if (router_send_up(r, rq, m->hdr.type, uptx, m->body,
-	    m->hdr.len) != 0) {
+	if (router_send_up(r, rq, m->hdr.type, uptx, body, len) != 0) {
 		router_tx_unsent(r, rq);
 		router_complete_err(r, rq, EIO);
 	}

@@ -56,6 +56,11 @@
 #include "store.h"
 
 #define UPSTREAM_FAIL_LOG_SEC	60	/* connect failures: one message per */
+#define UPSTREAM_OVERSIZE_MAX	(1024 * 1024)	/* none in xenstored: the
+					   longest message past the protocol's
+					   4096 bytes that is read past and
+					   answered E2BIG (oxenstored's big
+					   listings) */
 
 enum up_kind { UP_UNIX, UP_XENBUS, UP_EMBEDDED, UP_BEV };
 
@@ -187,6 +192,42 @@ upstream_pending(struct upstream *up)
 	return n;
 }
 
+/*
+ * A message longer than the protocol allows, from an upstream that sends
+ * one anyway (oxenstored lists a directory of more than 4096 bytes of
+ * names in one reply: it has no DIRECTORY_PART).  Up to
+ * UPSTREAM_OVERSIZE_MAX it is read past whole and its request answered
+ * E2BIG, as xenstored 4.17 answers that DIRECTORY, so one client's big
+ * listing does not cost every client the upstream connection; an event
+ * that long is dropped.  1: handled, 0: not all here yet, -1: too long.
+ */
+static int
+upstream_oversized(struct upstream *up, struct evbuffer *in)
+{
+	static const uint8_t	e2big[] = "E2BIG";
+	struct xsp_msg		m;
+	uint32_t		h[4];
+
+	if (evbuffer_copyout(in, h, sizeof(h)) < (ssize_t)sizeof(h))
+		return 0;
+	if (h[3] > UPSTREAM_OVERSIZE_MAX)
+		return -1;
+	if (evbuffer_get_length(in) < sizeof(h) + h[3])
+		return 0;
+	evbuffer_drain(in, sizeof(h) + h[3]);
+	log_warnx("upstream %s sent a %u-byte message (over %d): request "
+	    "answered E2BIG", up->up_spec, h[3], XSP_PAYLOAD_MAX);
+	if (h[0] == XSP_WATCH_EVENT)
+		return 1;
+	m.hdr.type = XSP_ERROR;
+	m.hdr.req_id = h[1];
+	m.hdr.tx_id = h[2];
+	m.hdr.len = sizeof(e2big);
+	m.body = e2big;
+	router_upstream_msg(up->up_router, &m);
+	return 1;
+}
+
 /* Whole messages from upstream to the router. */
 static void
 upstream_input(struct upstream *up, struct evbuffer *in)
@@ -195,6 +236,11 @@ upstream_input(struct upstream *up, struct evbuffer *in)
 	int		r;
 
 	while (up->up_ok && (r = wire_peek(in, &m)) != 0) {
+		if (r == XSP_E_TOOBIG && (r = upstream_oversized(up, in)) >= 0) {
+			if (r == 0)
+				return;
+			continue;
+		}
 		if (r < 0) {
 			upstream_lost(up, "oversized message from upstream");
 			return;

@@ -30,6 +30,12 @@ backend_is_xenstored(void)
 	return strstr(XSMUX_BACKEND, "xenstored") != NULL;
 }
 
+int
+backend_is_oxenstored(void)
+{
+	return strstr(XSMUX_BACKEND, "oxenstored") != NULL;
+}
+
 const char *
 backend_built(const char *rel)
 {
@@ -59,11 +65,15 @@ backend_proxy(const char *upstream)
 	be.b_sock = be.b_proxy.xd_sock;
 }
 
+/* Xen's C xenstored, or oxenstored if the backend names it. */
 static void
 backend_xenstored(void)
 {
-	XH_NEED_ORACLE();
-	cr_assert_eq(xh_start_xenstored(&be.b_store, NULL), 0, "%s",
+	enum xh_kind	k = backend_is_oxenstored() ? XH_OXENSTORED :
+	    XH_XENSTORED;
+
+	XH_NEED_UPSTREAM(k);
+	cr_assert_eq(xh_start_upstream(&be.b_store, k, NULL), 0, "%s",
 	    be.b_store.xd_err);
 	be.b_sock = be.b_store.xd_sock;
 }
@@ -80,11 +90,13 @@ backend_start(void)
 		cr_assert_eq(xh_start(&be.b_store, stored), 0, "%s",
 		    be.b_store.xd_err);
 		be.b_sock = be.b_store.xd_sock;
-	} else if (strcmp(XSMUX_BACKEND, "xenstored") == 0)
+	} else if (strcmp(XSMUX_BACKEND, "xenstored") == 0 ||
+	    strcmp(XSMUX_BACKEND, "oxenstored") == 0)
 		backend_xenstored();
 	else if (strcmp(XSMUX_BACKEND, "proxy") == 0)
 		backend_proxy("embedded");
-	else if (strcmp(XSMUX_BACKEND, "proxy-xenstored") == 0) {
+	else if (strcmp(XSMUX_BACKEND, "proxy-xenstored") == 0 ||
+	    strcmp(XSMUX_BACKEND, "proxy-oxenstored") == 0) {
 		backend_xenstored();
 		snprintf(up, sizeof(up), "unix:%s", be.b_store.xd_sock);
 		backend_proxy(up);

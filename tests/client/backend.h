@@ -6,6 +6,8 @@
  *	xenstored	Xen's real C xenstored (the oracle)
  *	proxy		xsmuxd with its embedded store
  *	proxy-xenstored	xsmuxd in front of the real xenstored
+ *	oxenstored	Xen's real OCaml xenstored
+ *	proxy-oxenstored xsmuxd in front of oxenstored
  *
  * backend_start skips the test when the backend is not built or, for
  * the oracle, not installed.  backend_stop is for .fini, so the daemons
@@ -34,7 +36,9 @@ void		 backend_stop(void);
 void		 backend_start_guest(unsigned domid, char *guest, size_t cap);
 /* Path of a built file, from $XSMUX_BUILD_ROOT; static buffer. */
 const char	*backend_built(const char *rel);
-/* Nonzero if the server is Xen's xenstored (directly or via the proxy). */
+/* Nonzero if the server is one of Xen's xenstoreds (directly or via the
+ * proxy), and if it is oxenstored. */
 int		 backend_is_xenstored(void);
+int		 backend_is_oxenstored(void);
 
 #endif

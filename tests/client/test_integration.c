@@ -83,9 +83,15 @@ Test(ops, read_write_exists)
 	cr_expect_eq(memcmp(v, "a\0\xff", 3), 0, "binary-safe");
 	free(v);
 	memset(big, 'v', sizeof(big));
-	cr_assert_eq(xsmux_write(cl, "/t/big", big, sizeof(big)), 0);
+	if (backend_is_oxenstored()) {
+		/* Its quota-maxsize (2048) holds for dom0 too. */
+		cr_expect_eq(xsmux_write(cl, "/t/big", big, sizeof(big)),
+		    -E2BIG);
+		cr_assert_eq(xsmux_write(cl, "/t/big", big, 2048), 0);
+	} else
+		cr_assert_eq(xsmux_write(cl, "/t/big", big, sizeof(big)), 0);
 	cr_assert_eq(xsmux_read(cl, "/t/big", &v, &len), 0);
-	cr_expect_eq(len, sizeof(big));
+	cr_expect_eq(len, backend_is_oxenstored() ? 2048 : sizeof(big));
 	free(v);
 	put(cl, "data/rel", "r");
 	expect_value(cl, "/local/domain/0/data/rel", "r");
@@ -119,13 +125,20 @@ Test(ops, big_directory)
 	char	path[64], **v;
 	size_t	i, n;
 
-	/* 200 names of 30 bytes: 6200 bytes, too big for one DIRECTORY. */
-	for (i = 0; i < 200; i++) {
+	/*
+	 * 200 names of 30 bytes: 6200 bytes, too big for one DIRECTORY.
+	 * oxenstored has no DIRECTORY_PART and answers such a DIRECTORY
+	 * with an oversized reply (tests/oracle/NOTES.md), so there the
+	 * list stays under 4096 bytes: 120 names.
+	 */
+	size_t	names = backend_is_oxenstored() ? 120 : 200;
+
+	for (i = 0; i < names; i++) {
 		snprintf(path, sizeof(path), "/big/child-%024zu", i);
 		cr_assert_eq(xsmux_write(cl, path, "", 0), 0);
 	}
 	cr_assert_eq(xsmux_list(cl, "/big", &v, &n), 0);
-	cr_expect_eq(n, 200);
+	cr_expect_eq(n, names);
 	for (i = 0; i < n; i++)
 		cr_expect_eq(strlen(v[i]), 30);
 	free(v);
@@ -226,7 +239,9 @@ Test(ops, domains)
 	cr_expect_eq(xsmux_release_domain(cl, 5), 0);
 	cr_expect_eq(xsmux_is_domain_introduced(cl, 5), 0);
 	cr_expect_eq(xsmux_release_domain(cl, 6), 0);
-	cr_expect_eq(xsmux_resume_domain(cl, 5), -ENOENT);
+	/* An unknown domain: xenstored ENOENT, oxenstored EINVAL. */
+	cr_expect_eq(xsmux_resume_domain(cl, 5), backend_is_oxenstored() ?
+	    -EINVAL : -ENOENT);
 }
 
 /* --- transactions --- */
@@ -680,12 +695,17 @@ Test(raw, control)
 	const char *args[] = { "hello" };
 
 	cr_assert_eq(xsmux_control(cl, "help", NULL, 0, &out, &len), 0);
-	cr_expect(strstr(out, "quota") != NULL, "%s", out);
+	/* oxenstored's CONTROL is its debug op: what it does not know (help
+	 * included) is answered OK (tests/oracle/NOTES.md). */
+	cr_expect(strstr(out, backend_is_oxenstored() ? "OK" : "quota") !=
+	    NULL, "%s", out);
 	free(out);
 	cr_assert_eq(xsmux_control(cl, "print", args, 1, &out, &len), 0);
 	free(out);
 	cr_expect_eq(xsmux_control(cl, "no-such-command", NULL, 0, &out, &len),
-	    -EINVAL);
+	    backend_is_oxenstored() ? 0 : -EINVAL);
+	if (backend_is_oxenstored())
+		free(out);
 }
 
 /*
@@ -702,12 +722,20 @@ Test(raw, quota_and_feature)
 		cr_expect_eq(v, 1000);
 	cr_expect_eq(xsmux_set_quota(cl, -1, "nodes", 2000), want);
 	cr_expect_eq(xsmux_get_quota(cl, 0, "nodes", &v), want);
-	cr_expect_eq(xsmux_quota_names(cl, &names), want);
+	/*
+	 * The list of names and the global feature are a GET_QUOTA and a
+	 * GET_FEATURE with an empty payload, which oxenstored answers only
+	 * once more bytes come (tests/oracle/NOTES.md): those calls would
+	 * wait for ever there.
+	 */
+	if (!backend_is_oxenstored())
+		cr_expect_eq(xsmux_quota_names(cl, &names), want);
 	if (want == 0) {
 		cr_expect(strstr(names, "nodes") != NULL, "%s", names);
 		free(names);
 	}
-	cr_expect_eq(xsmux_get_feature(cl, -1, &v), want);
+	if (!backend_is_oxenstored())
+		cr_expect_eq(xsmux_get_feature(cl, -1, &v), want);
 	cr_expect_eq(xsmux_get_quota(cl, 70000, "nodes", &v),
 	    XSMUX_E_INVALID_ARG);
 	cr_expect_eq(xsmux_set_feature(cl, -1, 1), XSMUX_E_INVALID_ARG,

@@ -1,10 +1,10 @@
 /*
- * harness.c: daemons under test, ours and Xen's real xenstored.
+ * harness.c: daemons under test: starting ours, stopping any.
  *
- * Ours say they are ready by writing "ready\n" to --ready-fd; xenstored
- * cannot, so it is connect()ed to in a bounded retry loop.  Every daemon
- * gets a private directory holding its socket and its log, removed when
- * it is stopped.
+ * Ours say they are ready by writing "ready\n" to --ready-fd; Xen's real
+ * daemons (harness_xen.c) cannot, so they are connect()ed to in a
+ * bounded retry loop.  Every daemon gets a private directory holding its
+ * socket and its log, removed when it is stopped.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -25,28 +25,14 @@
 #include "harness_priv.h"
 
 #define XH_LOG_TAIL		4096	/* bytes of log shown on failure */
-#define XH_CONNECT_RETRY_MS	5	/* xenstored start-up poll */
-#define XH_PRELOAD_DEFAULT	"@BUILD@/tests/oracle/xenstored-preload.so"
-#define XH_FILE_LEN		4096
-#define XH_XS_ARGS_MAX		32	/* extra xenstored options */
 
-static int	xh_fail(struct xh_daemon *, int, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-static int	xh_mkdir(struct xh_daemon *);
 static int	xh_rm_entry(const char *, const struct stat *, int,
 		    struct FTW *);
-static void	xh_cleanup(struct xh_daemon *);
-static int	xh_launch(struct xh_daemon *, char **, const char *const [],
-		    int);
 static int	xh_wait_ready(struct xh_daemon *, int);
 static int	xh_died(struct xh_daemon *, const char *);
-static int	xh_wait_listen(struct xh_daemon *);
-static int	xh_xen_paths(char *, char *, size_t);
-static int	xh_init_dom0(struct xh_daemon *);
-static char	**xh_xs_argv(struct xh_daemon *, const char *, const char *const []);
 
 /* Record and print why a call failed; returns err. */
-static int
+int
 xh_fail(struct xh_daemon *d, int err, const char *fmt, ...)
 {
 	va_list ap;
@@ -58,7 +44,8 @@ xh_fail(struct xh_daemon *d, int err, const char *fmt, ...)
 	return err;
 }
 
-static int
+/* Make d's private directory and name its socket and log in it. */
+int
 xh_mkdir(struct xh_daemon *d)
 {
 	const char *base = xh_env("TMPDIR", "/tmp");
@@ -89,7 +76,7 @@ xh_rm_entry(const char *path, const struct stat *st, int flag,
 }
 
 /* Kill and reap the child, remove the dir; no messages. */
-static void
+void
 xh_cleanup(struct xh_daemon *d)
 {
 	if (d->xd_pid > 0) {
@@ -104,8 +91,9 @@ xh_cleanup(struct xh_daemon *d)
 	d->xd_dir[0] = '\0';
 }
 
-/* Spawn av, its stdout and stderr to the log, stdin /dev/null. */
-static int
+/* Spawn av, its stdout and stderr to the log, stdin /dev/null, in a
+ * mount namespace with xd_run as /run if that is set. */
+int
 xh_launch(struct xh_daemon *d, char **av, const char *const envp_extra[],
     int keep_fd)
 {
@@ -118,7 +106,8 @@ xh_launch(struct xh_daemon *d, char **av, const char *const envp_extra[],
 	if (log == -1 || null == -1)
 		pid = -errno;
 	else
-		pid = xh_spawn(av, envp_extra, null, log, keep_fd);
+		pid = xh_spawn(av, envp_extra, null, log, keep_fd,
+		    d->xd_run[0] != '\0' ? d->xd_run : NULL);
 	if (log != -1)
 		close(log);
 	if (null != -1)
@@ -188,7 +177,8 @@ xh_start_env(struct xh_daemon *d, const char *const argv[],
 	char **av;
 
 	d->xd_err[0] = '\0';
-	d->xd_xenstored = 0;
+	d->xd_kind = XH_OURS;
+	d->xd_run[0] = '\0';
 	if ((rc = xh_mkdir(d)) != 0)
 		return rc;
 	if ((av = xh_argv_expand(d, argv, 2)) == NULL) {
@@ -230,7 +220,7 @@ xh_stop(struct xh_daemon *d)
 			rc = xh_fail(d, -ECHILD, "daemon %d ignored SIGTERM "
 			    "for %d ms: killed", (int)d->xd_pid,
 			    XH_STOP_TIMEOUT_MS);
-		else if (d->xd_xenstored ? !(WIFSIGNALED(st) &&
+		else if (d->xd_kind == XH_XENSTORED ? !(WIFSIGNALED(st) &&
 		    WTERMSIG(st) == SIGTERM) : !(WIFEXITED(st) &&
 		    WEXITSTATUS(st) == 0))
 			rc = xh_fail(d, -ECHILD, "daemon %d stopped with "
@@ -244,6 +234,12 @@ xh_stop(struct xh_daemon *d)
 	}
 	xh_cleanup(d);
 	return rc;
+}
+
+void
+xh_kill(struct xh_daemon *d)
+{
+	xh_cleanup(d);
 }
 
 void
@@ -265,144 +261,4 @@ xh_dump_log(const struct xh_daemon *d)
 		    d->xd_log, buf, buf[n - 1] == '\n' ? "" : "\n");
 	}
 	close(fd);
-}
-
-/* The xenstored binary and the preload module; 0 or -ENOENT. */
-static int
-xh_xen_paths(char *bin, char *preload, size_t cap)
-{
-	if (xh_expand(NULL, "@XENBIN@/xenstored", bin, cap) != 0 ||
-	    xh_expand(NULL, xh_env("XSMUX_XENSTORED_PRELOAD",
-	    XH_PRELOAD_DEFAULT), preload, cap) != 0)
-		return -ENAMETOOLONG;
-	if (access(bin, X_OK) != 0 || access(preload, R_OK) != 0)
-		return -ENOENT;
-	return 0;
-}
-
-const char *
-xh_oracle_missing(void)
-{
-	static char	why[2 * XH_FILE_LEN + 128];
-	char		bin[XH_FILE_LEN], pre[XH_FILE_LEN];
-	const char	*want = xh_env("XSMUX_ORACLE", "auto");
-
-	if (strcmp(want, "disabled") == 0)
-		return "no oracle (-Doracle=disabled): skipped";
-	if (strcmp(want, "required") == 0 ||
-	    xh_xen_paths(bin, pre, sizeof(bin)) == 0)
-		return NULL;
-	snprintf(why, sizeof(why), "no oracle (%s or %s missing; "
-	    "tests/oracle/fetch-xen.sh needs the network): skipped", bin,
-	    pre);
-	return why;
-}
-
-/* Retry connect() until xenstored listens, it dies, or time runs out. */
-static int
-xh_wait_listen(struct xh_daemon *d)
-{
-	int fd, tries = XH_READY_TIMEOUT_MS / XH_CONNECT_RETRY_MS;
-
-	while (tries-- > 0) {
-		if ((fd = xh_connect(d->xd_sock)) >= 0) {
-			close(fd);
-			return 0;
-		}
-		if (fd != -ENOENT && fd != -ECONNREFUSED)
-			return xh_fail(d, fd, "connect %s: %s", d->xd_sock,
-			    strerror(-fd));
-		if (waitpid(d->xd_pid, NULL, WNOHANG) != 0)
-			break;
-		poll(NULL, 0, XH_CONNECT_RETRY_MS);
-	}
-	if (tries < 0)
-		return xh_fail(d, -ETIMEDOUT, "xenstored not listening on %s "
-		    "within %d ms", d->xd_sock, XH_READY_TIMEOUT_MS);
-	d->xd_pid = 0;		/* reaped above */
-	xh_dump_log(d);
-	return xh_fail(d, -ECHILD, "xenstored exited at start-up");
-}
-
-/* What xen-init-dom0 writes at boot. */
-static int
-xh_init_dom0(struct xh_daemon *d)
-{
-	int rc;
-
-	if ((rc = xh_write(d->xd_sock, "/local/domain/0/name",
-	    "Domain-0")) != 0 ||
-	    (rc = xh_write(d->xd_sock, "/local/domain/0/domid", "0")) != 0)
-		return xh_fail(d, rc, "creating /local/domain/0: %s",
-		    strerror(-rc));
-	return 0;
-}
-
-/* xenstored -N -F <dir>/pid [-T <dir>/trace] extra...; malloc'd. */
-static char **
-xh_xs_argv(struct xh_daemon *d, const char *bin, const char *const extra[])
-{
-	const char *argv[XH_XS_ARGS_MAX + 8];
-	char pid[XH_FILE_LEN], trace[XH_FILE_LEN];
-	int n = 0, i;
-
-	snprintf(pid, sizeof(pid), "%s/pid", d->xd_dir);
-	snprintf(trace, sizeof(trace), "%s/trace", d->xd_dir);
-	argv[n++] = bin;
-	argv[n++] = "--no-fork";
-	argv[n++] = "--pid-file";
-	argv[n++] = pid;
-	if (strcmp(xh_env("XSMUX_ORACLE_TRACE", "0"), "1") == 0) {
-		argv[n++] = "--trace-file";
-		argv[n++] = trace;
-	}
-	for (i = 0; extra != NULL && extra[i] != NULL; i++) {
-		if (i == XH_XS_ARGS_MAX)
-			return NULL;
-		argv[n++] = extra[i];
-	}
-	argv[n] = NULL;
-	return xh_argv_expand(d, argv, 0);
-}
-
-int
-xh_start_xenstored(struct xh_daemon *d, const char *const extra[])
-{
-	char bin[XH_FILE_LEN], pre[XH_FILE_LEN], e[3][XH_FILE_LEN];
-	const char *env[4];
-	char **av;
-	int rc;
-
-	d->xd_err[0] = '\0';
-	d->xd_xenstored = 1;
-	if ((rc = xh_xen_paths(bin, pre, sizeof(bin))) != 0)
-		return xh_fail(d, rc, "no oracle: need %s and %s; run "
-		    ".ci/deps (tests/oracle/fetch-xen.sh) and build tests/oracle",
-		    bin, pre);
-	if ((rc = xh_mkdir(d)) != 0)
-		return rc;
-	if (snprintf(e[0], sizeof(e[0]), "XENSTORED_RUNDIR=%s",
-	    d->xd_dir) < 0 || snprintf(e[1], sizeof(e[1]),
-	    "XENSTORED_PATH=%s", d->xd_sock) < 0 || snprintf(e[2],
-	    sizeof(e[2]), "LD_PRELOAD=%s", pre) >= (int)sizeof(e[2])) {
-		xh_cleanup(d);
-		return xh_fail(d, -ENAMETOOLONG, "preload path too long");
-	}
-	env[0] = e[0];
-	env[1] = e[1];
-	env[2] = e[2];
-	env[3] = NULL;
-	if ((av = xh_xs_argv(d, bin, extra)) == NULL) {
-		xh_cleanup(d);
-		return xh_fail(d, -E2BIG, "too many xenstored options");
-	}
-	rc = xh_launch(d, av, env, -1);
-	xh_argv_free(av);
-	if (rc == 0)
-		rc = xh_wait_listen(d);
-	if (rc == 0)
-		rc = xh_init_dom0(d);
-	if (rc != 0)
-		xh_cleanup(d);
-	return rc;
 }

@@ -25,13 +25,15 @@
  *		cr_assert_eq(xh_stop(&d), 0, "%s", d.xd_err);
  *	}
  *
+ * Xen's daemons: xh_start_upstream(&d, XH_OXENSTORED, NULL) and so on.
+ *
  * Placeholders, substituted anywhere inside an argument:
  *	@SOCK@	 the daemon's socket, <dir>/socket (xh_start only)
  *	@DIR@	 the daemon's private directory (xh_start only)
  *	@BUILD@	 $XSMUX_BUILD_ROOT, the meson build directory
  *	@SRC@	 $XSMUX_SOURCE_ROOT
  *	@XENBIN@ $XSMUX_XEN_ROOT/usr/lib/xen-4.17/bin (test-xenstore,
- *		 xenstore-control, xenstored)
+ *		 xenstore-control, xenstored, oxenstored)
  *
  * Functions return 0 (or a count) on success and a negative errno on
  * failure; daemon functions also leave a message in xd_err.
@@ -57,6 +59,14 @@
 #define XH_XEN_ROOT_DEFAULT	"/opt/xsmux/xen"
 #define XH_XEN_BIN		"usr/lib/xen-4.17/bin"
 
+/* Which daemon runs: how it says it is ready and how it stops. */
+enum xh_kind {
+	XH_OURS = 0,	/* xsmux-stored, xsmuxd: --ready-fd; SIGTERM: exit 0 */
+	XH_XENSTORED,	/* Xen 4.17's C xenstored: dies of SIGTERM */
+	XH_OXENSTORED,	/* Xen 4.17's oxenstored: SIGTERM: exit 0 */
+};
+#define XH_UPSTREAMS	2	/* the real ones: XH_XENSTORED + i */
+
 /* A daemon under test.  Zero-initialise before first use (a static is). */
 struct xh_daemon {
 	pid_t	xd_pid;			/* child, 0 when none */
@@ -64,8 +74,10 @@ struct xh_daemon {
 					   removed by xh_stop */
 	char	xd_sock[XH_PATH_LEN];	/* <dir>/socket */
 	char	xd_log[XH_PATH_LEN];	/* <dir>/log: stdout and stderr */
+	char	xd_run[XH_PATH_LEN];	/* <dir>/run, its private /run
+					   (oxenstored), or "" */
 	int	xd_status;		/* wait status, after xh_stop */
-	int	xd_xenstored;		/* the oracle: SIGTERM kills it */
+	enum xh_kind xd_kind;
 	char	xd_err[XH_ERR_LEN];	/* why the last call failed */
 };
 
@@ -81,31 +93,51 @@ int	xh_start_env(struct xh_daemon *d, const char *const argv[],
 	    const char *const envp_extra[]);
 
 /*
- * Start Xen's real xenstored (from $XSMUX_XEN_ROOT, see
- * tests/oracle/fetch-xen.sh) under tests/oracle's preload module, on
- * xd_sock, with extra options `extra` (e.g. "-Q", "nodes=10"; may be
- * NULL), then create /local/domain/0/name and /domid as xen-init-dom0
- * does.  Readiness is a bounded connect() retry: xenstored cannot signal.
- * XSMUX_ORACLE_TRACE=1 in the environment adds "-T <dir>/trace".
+ * Start one of Xen's real daemons (from $XSMUX_XEN_ROOT, see
+ * tests/oracle/fetch-xen.sh), kind XH_XENSTORED or XH_OXENSTORED, under
+ * tests/oracle's preload module, on xd_sock, then create
+ * /local/domain/0/name and /domid as xen-init-dom0 does.  Readiness is a
+ * bounded connect() retry: neither daemon can signal.  `extra` (may be
+ * NULL) is how each is configured: command-line options for the C
+ * xenstored ("-Q", "nodes=10"), configuration lines for oxenstored
+ * ("quota-maxwatch = 10"), which go after Debian's
+ * /etc/xen/oxenstored.conf and so override it.  oxenstored runs in a
+ * mount namespace of its own with xd_run as /run (it needs the right to
+ * make one: root).  XSMUX_ORACLE_TRACE=1 in the environment writes every
+ * message to <dir>/trace (-T; oxenstored: its access log).
+ *
+ *	for (k = XH_XENSTORED; k < XH_XENSTORED + XH_UPSTREAMS; k++) {
+ *		XH_NEED_UPSTREAM(k);
+ *		rc = xh_start_upstream(&d, k, NULL);
+ *	}
  */
+int	xh_start_upstream(struct xh_daemon *d, enum xh_kind kind,
+	    const char *const extra[]);
+/* "xenstored", "oxenstored" ("xsmux" for XH_OURS). */
+const char *xh_kind_name(enum xh_kind kind);
+/* The same for the C xenstored, the first oracle. */
 int	xh_start_xenstored(struct xh_daemon *d, const char *const extra[]);
 /*
- * NULL if the tests that need Xen's tools (xenstored, test-xenstore,
+ * NULL if the tests that need that daemon of Xen's (and test-xenstore,
  * xenstore-control under $XSMUX_XEN_ROOT) should run; else the one line
  * saying what is missing, for the test to skip with.  They should run
- * when the files are there, and also when $XSMUX_ORACLE is "required"
- * (meson -Doracle=enabled, which .ci/dev sets): then a missing file fails
- * the test where it is used instead of skipping it.  A distribution's
- * build without network access has no oracle and skips (-Doracle=auto);
+ * when the files are there (for oxenstored also the right to make a
+ * mount namespace), and also when $XSMUX_ORACLE is "required" (meson
+ * -Doracle=enabled, which .ci/dev sets): then a missing file fails the
+ * test where it is used instead of skipping it.  A distribution's build
+ * without network access has no oracle and skips (-Doracle=auto);
  * "disabled" always skips.
  */
+const char *xh_upstream_missing(enum xh_kind kind);
+/* The same for the C xenstored, the first oracle. */
 const char *xh_oracle_missing(void);
-/* In a Criterion test: skip it, saying why, if xh_oracle_missing(). */
-#define XH_NEED_ORACLE() do {						\
-	const char *xh_why_ = xh_oracle_missing();			\
+/* In a Criterion test: skip it, saying why, if xh_upstream_missing(). */
+#define XH_NEED_UPSTREAM(kind) do {					\
+	const char *xh_why_ = xh_upstream_missing(kind);		\
 	if (xh_why_ != NULL)						\
 		cr_skip_test("%s", xh_why_);				\
 } while (0)
+#define XH_NEED_ORACLE()	XH_NEED_UPSTREAM(XH_XENSTORED)
 
 /*
  * Stop: SIGTERM, wait up to XH_STOP_TIMEOUT_MS, then SIGKILL; reap;
@@ -114,6 +146,9 @@ const char *xh_oracle_missing(void);
  * earlier, needed SIGKILL, or failed), printing its log to stderr.
  */
 int	xh_stop(struct xh_daemon *d);
+/* Kill (SIGKILL) and reap the daemon, remove its dir: an upstream that
+ * dies.  Idempotent. */
+void	xh_kill(struct xh_daemon *d);
 /* Print the last part of the daemon's log to stderr. */
 void	xh_dump_log(const struct xh_daemon *d);
 

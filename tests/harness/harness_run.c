@@ -1,13 +1,16 @@
 /*
  * harness_run.c: spawning children, placeholders, running client tools.
  */
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +25,9 @@
 
 static int	xh_subst(const struct xh_daemon *, const char *, size_t *,
 		    char *, size_t);
-static void	xh_child(char *const [], const char *const [], int, int, int);
+static int	xh_private_run(const char *);
+static void	xh_child(char *const [], const char *const [], int, int, int,
+		    const char *);
 static int	xh_ms_left(const struct timespec *);
 static int	xh_run_io(int, const char *, int, char *, size_t,
 		    const struct timespec *);
@@ -144,13 +149,35 @@ xh_argv_free(char **av)
 	free(av);
 }
 
-/* In the child: die with the parent, set up fds and env, exec. */
+/*
+ * In the child: a mount namespace of its own in which `dir` is mounted
+ * over /run (and /var/run, where that is not a link to it), for a daemon
+ * that hard-codes files there.  Mounts are made private first, so the
+ * host's /run is never touched.  0 or -errno.
+ */
+static int
+xh_private_run(const char *dir)
+{
+	struct stat st;
+
+	if (unshare(CLONE_NEWNS) == -1 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1 ||
+	    mount(dir, "/run", NULL, MS_BIND, NULL) == -1)
+		return -errno;
+	if (lstat("/var/run", &st) == 0 && S_ISDIR(st.st_mode) &&
+	    mount(dir, "/var/run", NULL, MS_BIND, NULL) == -1)
+		return -errno;
+	return 0;
+}
+
+/* In the child: die with the parent, set up fds, env and mounts, exec. */
 static void
 xh_child(char *const argv[], const char *const envp_extra[], int in_fd,
-    int out_fd, int keep_fd)
+    int out_fd, int keep_fd, const char *run_dir)
 {
 	sigset_t none;
 	char *kv, *eq;
+	int rc;
 
 	signal(SIGPIPE, SIG_DFL);
 	sigemptyset(&none);
@@ -170,6 +197,11 @@ xh_child(char *const argv[], const char *const envp_extra[], int in_fd,
 		*eq = '\0';
 		setenv(kv, eq + 1, 1);
 	}
+	if (run_dir != NULL && (rc = xh_private_run(run_dir)) != 0) {
+		dprintf(STDERR_FILENO, "harness: a private /run for %s: %s\n",
+		    argv[0], strerror(-rc));
+		_exit(127);
+	}
 	execvp(argv[0], argv);
 	dprintf(STDERR_FILENO, "harness: exec %s: %s\n", argv[0],
 	    strerror(errno));
@@ -178,12 +210,13 @@ xh_child(char *const argv[], const char *const envp_extra[], int in_fd,
 
 /*
  * Fork and exec argv.  The child's stdin is in_fd, its stdout and stderr
- * out_fd (-1: inherited), keep_fd loses close-on-exec.  Returns the pid
- * or -errno.
+ * out_fd (-1: inherited), keep_fd loses close-on-exec; run_dir, if not
+ * NULL, is its /run in a mount namespace of its own.  Returns the pid or
+ * -errno.
  */
 pid_t
 xh_spawn(char *const argv[], const char *const envp_extra[], int in_fd,
-    int out_fd, int keep_fd)
+    int out_fd, int keep_fd, const char *run_dir)
 {
 	pid_t parent = getpid(), pid;
 
@@ -194,7 +227,7 @@ xh_spawn(char *const argv[], const char *const envp_extra[], int in_fd,
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
 		    getppid() != parent)
 			_exit(127);
-		xh_child(argv, envp_extra, in_fd, out_fd, keep_fd);
+		xh_child(argv, envp_extra, in_fd, out_fd, keep_fd, run_dir);
 	}
 	return pid;
 }
@@ -337,7 +370,8 @@ xh_run_timeout(const char *const argv[], const char *const envp_extra[],
 		deadline.tv_sec++;
 		deadline.tv_nsec -= 1000000000L;
 	}
-	if ((pid = xh_spawn(av, envp_extra, in[0], outp[1], -1)) < 0) {
+	if ((pid = xh_spawn(av, envp_extra, in[0], outp[1], -1,
+	    NULL)) < 0) {
 		rc = pid;
 		goto out;
 	}

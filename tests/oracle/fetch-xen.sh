@@ -1,8 +1,9 @@
 #!/bin/sh
 # fetch-xen.sh [DEST]: extract Debian's Xen 4.17 tools (the real C
-# xenstored, test-xenstore, xenstore-control) into DEST, default
-# /opt/xsmux/xen, for use as a test oracle.  The package is unpacked,
-# never installed: installing it would want a hypervisor.
+# xenstored, oxenstored, test-xenstore, xenstore-control) and
+# oxenstored's configuration file (from xen-utils-common) into DEST,
+# default /opt/xsmux/xen, for use as test oracles.  The packages are
+# unpacked, never installed: installing them would want a hypervisor.
 #
 # Idempotent: an existing, complete extraction is left alone.
 # Needs beforehand (apt-get update; apt-get install): libxenmisc4.17
@@ -12,17 +13,22 @@
 set -eu
 
 PKG=xen-utils-4.17
+PKGS="$PKG xen-utils-common"
 DEST=${1:-/opt/xsmux/xen}
 BIN=usr/lib/xen-4.17/bin
-TOOLS="xenstored test-xenstore xenstore-control"
+TOOLS="xenstored oxenstored test-xenstore xenstore-control"
+FILES="etc/xen/oxenstored.conf"
 
 die() {
 	echo "fetch-xen: $*" >&2
 	exit 1
 }
 
-# Each tool present and every shared library it needs found.
+# Each tool and file present and every shared library a tool needs found.
 check() {
+	for f in $FILES; do
+		[ -f "$DEST/$f" ] || return 1
+	done
 	for t in $TOOLS; do
 		[ -x "$DEST/$BIN/$t" ] || return 1
 		missing=$(ldd "$DEST/$BIN/$t" 2>&1 | grep 'not found' || true)
@@ -52,21 +58,26 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 chmod 755 "$tmp"	# apt's download user must be able to write here
 
-echo "fetch-xen: downloading $PKG"
-(cd "$tmp" && apt-get download -q "$PKG" >/dev/null 2>"$tmp/err") || {
+echo "fetch-xen: downloading $PKGS"
+(cd "$tmp" && apt-get download -q $PKGS >/dev/null 2>"$tmp/err") || {
 	cat "$tmp/err" >&2
-	die "apt-get download $PKG failed (run apt-get update first?)"
+	die "apt-get download $PKGS failed (run apt-get update first?)"
 }
-deb=$(ls "$tmp"/*.deb) || die "no .deb downloaded"
+deb=$(ls "$tmp/${PKG}_"*.deb) || die "no $PKG .deb downloaded"
 ver=$(dpkg-deb -f "$deb" Version)
 
-echo "fetch-xen: extracting $PKG $ver into $DEST"
+echo "fetch-xen: extracting $PKGS ($ver) into $DEST"
 rm -rf "$DEST.new"
 mkdir -p "$DEST.new"
-dpkg-deb -x "$deb" "$DEST.new" || die "dpkg-deb -x failed"
+for d in "$tmp"/*.deb; do
+	dpkg-deb -x "$d" "$DEST.new" || die "dpkg-deb -x $d failed"
+done
 echo "$PKG $ver" >"$DEST.new/VERSION"
-rm -rf "$DEST"
+# Two renames, so that tests running meanwhile see DEST gone only briefly.
+rm -rf "$DEST.old"
+[ ! -e "$DEST" ] || mv "$DEST" "$DEST.old"
 mv "$DEST.new" "$DEST"
+rm -rf "$DEST.old"
 
 rc=0
 check || rc=$?
@@ -76,4 +87,7 @@ check || rc=$?
 	"libxentoollog1 libxentoolcore1)"
 for t in $TOOLS; do
 	echo "fetch-xen: $DEST/$BIN/$t"
+done
+for f in $FILES; do
+	echo "fetch-xen: $DEST/$f"
 done

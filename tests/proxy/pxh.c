@@ -12,7 +12,7 @@
 
 #include "pxh.h"
 
-#define PXH_STORED	"@BUILD@/server/store/xsmux-stored"
+#define PXH_STORED_BIN	"@BUILD@/server/store/xsmux-stored"
 
 struct pxh pxh;
 
@@ -49,15 +49,18 @@ static void
 pxh_up(void)
 {
 	char		 bin[XH_PATH_LEN];
-	const char	*argv[] = { PXH_STORED, "--listen", "@SOCK@", NULL };
+	const char	*argv[] = { PXH_STORED_BIN, "--listen", "@SOCK@", NULL };
 
-	if (pxh.p_kind == PXH_XENSTORED) {
-		XH_NEED_ORACLE();
-		cr_assert_eq(xh_start_xenstored(&pxh.p_up, NULL), 0, "%s",
+	enum xh_kind	 k = pxh.p_kind == PXH_XENSTORED ? XH_XENSTORED :
+	    XH_OXENSTORED;
+
+	if (pxh.p_kind != PXH_STORED) {
+		XH_NEED_UPSTREAM(k);
+		cr_assert_eq(xh_start_upstream(&pxh.p_up, k, NULL), 0, "%s",
 		    pxh.p_up.xd_err);
 		return;
 	}
-	cr_assert_eq(xh_expand(NULL, PXH_STORED, bin, sizeof(bin)), 0);
+	cr_assert_eq(xh_expand(NULL, PXH_STORED_BIN, bin, sizeof(bin)), 0);
 	cr_assert_eq(access(bin, X_OK), 0, "%s is not built", bin);
 	cr_assert_eq(xh_start(&pxh.p_up, argv), 0, "%s", pxh.p_up.xd_err);
 }
@@ -216,4 +219,23 @@ pxh_tx_start(struct xh_conn *c)
 	cr_assert_eq(xh_req(c, XSP_TRANSACTION_START, 0, &m, "", NULL), 0);
 	cr_assert_eq(m.hdr.type, XSP_TRANSACTION_START, "%s", m.body);
 	return (uint32_t)strtoul(m.body, NULL, 10);
+}
+
+long
+pxh_ox_watches(void)
+{
+	struct xh_conn	 c;
+	struct xh_msg	 m;
+	const char	*p;
+	long		 n = 0;
+
+	if (pxh.p_kind != PXH_OXENSTORED || xh_open(&c, pxh.p_up.xd_sock) != 0)
+		return -1;
+	if (xh_req(&c, XSP_CONTROL, 0, &m, "watches", NULL) != 0 ||
+	    m.hdr.type != XSP_CONTROL)
+		n = -1;
+	for (p = m.body; n >= 0 && (p = strstr(p, "watch ")) != NULL; p++)
+		n++;
+	xh_close(&c);
+	return n;
 }

@@ -13,7 +13,8 @@
 #define PXH_OUT		16384
 #define PXH_IO_MS	10000	/* one reply */
 
-enum pxh_kind { PXH_XENSTORED, PXH_STORED };
+/* The upstream: Xen's C xenstored, xsmux-stored, Xen's oxenstored. */
+enum pxh_kind { PXH_XENSTORED, PXH_STORED, PXH_OXENSTORED };
 
 struct pxh {
 	enum pxh_kind	 p_kind;
@@ -41,11 +42,14 @@ int	pxh_tool(const char *sock, char *out, const char *const argv[]);
 /* Replace every `from` in s by `to` (in place; to no longer than from). */
 void	pxh_subst(char *s, const char *from, const char *to);
 /* Domain 0's "quota" figure (watches, transactions, memory) upstream,
- * from xenstore-control; -1 if unavailable. */
+ * from xenstore-control (the C xenstored); -1 if unavailable. */
 long	pxh_quota(const char *name);
 /* Sum of a field ("watches", "transactions") over the upstream's
  * CONTROL "connections" listing (xsmux-stored); -1 if unavailable. */
 long	pxh_conn_sum(const char *field);
+/* Watches oxenstored holds, from its CONTROL "watches" listing; -1 if
+ * unavailable. */
+long	pxh_ox_watches(void);
 /* Build and send a raw message on c. */
 int	pxh_send(struct xh_conn *c, uint32_t type, uint32_t req,
 	    uint32_t tx, const void *body, size_t len);

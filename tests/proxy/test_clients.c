@@ -1,8 +1,8 @@
 /*
  * test_clients.c: real clients give the same results through xsmuxd as
- * on a direct connection, in front of the real xenstored and of
- * xsmux-stored: the xenstore-utils commands, libxenstore, pyxs and Xen's
- * test-xenstore.  Direct and proxied runs use different subtrees of the
+ * on a direct connection, in front of the real xenstored, of oxenstored
+ * and of xsmux-stored: the xenstore-utils commands, libxenstore, pyxs and
+ * Xen's test-xenstore.  Direct and proxied runs use different subtrees of the
  * same upstream ("/direct", "/proxied") and outputs are compared with
  * those names folded to "/B".
  */
@@ -26,10 +26,12 @@
 #define PX_BOTH(name)							\
 	static void name(void);						\
 	Test(xenstored, name) { pxh_start(PXH_XENSTORED, NULL); name(); } \
+	Test(oxenstored, name) { pxh_start(PXH_OXENSTORED, NULL); name(); } \
 	Test(stored, name) { pxh_start(PXH_STORED, NULL); name(); }	\
 	static void name(void)
 
 TestSuite(xenstored, .fini = pxh_fini, .timeout = 120);
+TestSuite(oxenstored, .fini = pxh_fini, .timeout = 120);
 TestSuite(stored, .fini = pxh_fini, .timeout = 120);
 
 /* One xenstore-utils command with "B" standing for the base path. */

@@ -1,7 +1,7 @@
 /*
  * test_multi.c: many clients at once through xsmuxd, bad input with a
  * bystander, a client that never reads, upstream loss and shutdown; in
- * front of the real xenstored and of xsmux-stored.
+ * front of the real xenstored, of oxenstored and of xsmux-stored.
  */
 #include <sys/resource.h>
 
@@ -18,6 +18,7 @@
 #define PX_BOTH(name)							\
 	static void name(void);						\
 	Test(xenstored, name) { pxh_start(PXH_XENSTORED, px_opts); name(); } \
+	Test(oxenstored, name) { pxh_start(PXH_OXENSTORED, px_opts); name(); } \
 	Test(stored, name) { pxh_start(PXH_STORED, px_opts); name(); }	\
 	static void name(void)
 
@@ -27,6 +28,7 @@
 static const char *const px_opts[] = { "--max-queued", "65536", NULL };
 
 TestSuite(xenstored, .fini = pxh_fini, .timeout = 120);
+TestSuite(oxenstored, .fini = pxh_fini, .timeout = 120);
 TestSuite(stored, .fini = pxh_fini, .timeout = 120);
 
 /* The harness's helpers, under this file's names. */
@@ -34,8 +36,10 @@ TestSuite(stored, .fini = pxh_fini, .timeout = 120);
 #define px_raw		pxh_raw
 #define px_start_tx	pxh_tx_start
 
-/* What upstream holds for its connections: memory (both daemons), and
- * watches and transactions (xsmux-stored's connection listing). */
+/* What upstream holds for its connections: memory (xenstored,
+ * xsmux-stored), watches (xsmux-stored's connection listing, oxenstored's
+ * watch listing) and transactions (xsmux-stored); -1 where the daemon
+ * does not say. */
 struct px_usage {
 	long	u_mem;
 	long	u_watches;
@@ -46,7 +50,8 @@ static void
 px_usage(struct px_usage *u)
 {
 	u->u_mem = pxh_quota("memory");
-	u->u_watches = pxh_conn_sum("watches");
+	u->u_watches = pxh.p_kind == PXH_OXENSTORED ? pxh_ox_watches() :
+	    pxh_conn_sum("watches");
 	u->u_txs = pxh_conn_sum("transactions");
 }
 
@@ -120,21 +125,24 @@ PX_BOTH(transaction_hijack_refused)
 	struct xh_conn	a, b, d;
 	struct xh_msg	m, dm;
 	uint32_t	tx;
+	/* A transaction that is not the caller's: as upstream answers an
+	 * unknown one (xenstored ENOENT, oxenstored EIO). */
+	const char	*no = pxh.p_kind == PXH_OXENSTORED ? "EIO" : "ENOENT";
 
 	px_open(&a, pxh.p_px.xd_sock);
 	px_open(&b, pxh.p_px.xd_sock);
 	px_open(&d, pxh.p_up.xd_sock);
 	tx = px_start_tx(&a);
 	cr_assert_eq(xh_req(&b, XSP_READ, tx, &m, "/hj", NULL), 0);
-	cr_expect(xh_is_error(&m, "ENOENT"), "%s", m.body);
+	cr_expect(xh_is_error(&m, no), "%s", m.body);
 	cr_expect_eq(m.hdr.tx_id, tx);
-	/* What xenstored says for a transaction that is not the caller's. */
+	/* What the upstream itself says for an unknown transaction. */
 	cr_assert_eq(xh_req(&d, XSP_READ, tx + 1000, &dm, "/hj", NULL), 0);
 	cr_expect_str_eq(m.body, dm.body);
 	cr_assert_eq(xh_req_value(&b, XSP_WRITE, tx, &m, "/hj", "b", 1), 0);
-	cr_expect(xh_is_error(&m, "ENOENT"), "%s", m.body);
+	cr_expect(xh_is_error(&m, no), "%s", m.body);
 	cr_assert_eq(xh_req(&b, XSP_TRANSACTION_END, tx, &m, "T", NULL), 0);
-	cr_expect(xh_is_error(&m, "ENOENT"), "%s", m.body);
+	cr_expect(xh_is_error(&m, no), "%s", m.body);
 	cr_assert_eq(xh_req_value(&a, XSP_WRITE, tx, &m, "/hj", "a", 1), 0);
 	cr_expect_eq(m.hdr.type, XSP_WRITE, "%s", m.body);
 	cr_assert_eq(xh_req(&a, XSP_TRANSACTION_END, tx, &m, "T", NULL), 0);
@@ -223,14 +231,29 @@ PX_BOTH(disconnect_leaves_nothing_upstream)
 		    "x", 1), 0);
 	}
 	px_usage(&u);
-	cr_expect_gt(u.u_mem, u0.u_mem, "watches not counted upstream");
-	if (u0.u_watches >= 0) {
+	if (u0.u_mem >= 0)
+		cr_expect_gt(u.u_mem, u0.u_mem, "watches not counted upstream");
+	if (u0.u_watches >= 0)
 		cr_expect_eq(u.u_watches, u0.u_watches + N);
+	if (u0.u_txs >= 0)
 		cr_expect_eq(u.u_txs, u0.u_txs + N);
-	}
 	for (i = 0; i < N; i++)
 		xh_close(&c[i]);
 	px_usage_back(&u0);
+}
+
+/*
+ * The upstream goes away.  oxenstored defers a SIGTERM while a
+ * connection holds a transaction (as for a live update), so it is
+ * killed; the others stop as usual.
+ */
+static void
+px_lose_upstream(void)
+{
+	if (pxh.p_kind == PXH_OXENSTORED)
+		xh_kill(&pxh.p_up);
+	else
+		cr_assert_eq(xh_stop(&pxh.p_up), 0, "%s", pxh.p_up.xd_err);
 }
 
 /* Read events from c until one for path; fail on anything else. */
@@ -276,7 +299,8 @@ PX_BOTH(shared_watch_unwatch_and_reset)
 	}
 	px_usage(&u);
 	cr_expect_eq(u.u_mem, u1.u_mem, "not one upstream watch");
-	cr_expect_gt(u1.u_mem, u0.u_mem);
+	if (u0.u_mem >= 0)
+		cr_expect_gt(u1.u_mem, u0.u_mem);
 	if (u0.u_watches >= 0)
 		cr_expect_eq(u.u_watches, u0.u_watches + 1, "not shared");
 	px_open(&w, pxh.p_px.xd_sock);
@@ -398,6 +422,26 @@ PX_BOTH(malformed_arguments_never_reach_upstream)
 	xh_close(&p);
 }
 
+/*
+ * The differences from a direct connection to oxenstored that the proxy
+ * makes (tests/oracle/NOTES.md): a transaction id the client does not
+ * own gets xenstored 4.17's ENOENT, where oxenstored says EIO for any
+ * unknown transaction; TRANSACTION_END whose argument lacks its NUL gets
+ * EINVAL, where oxenstored first finds that tx 0 is no transaction.
+ */
+static int
+px_ox_known(const struct px_bad *b, const struct xh_msg *pm,
+    const struct xh_msg *dm)
+{
+	if (pxh.p_kind != PXH_OXENSTORED)
+		return 0;
+	if (b->tx != 0)
+		return xh_is_error(pm, "ENOENT") && xh_is_error(dm, "EIO");
+	return b->type == XSP_TRANSACTION_END && b->len > 0 &&
+	    b->body[b->len - 1] != '\0' && xh_is_error(pm, "EINVAL") &&
+	    xh_is_error(dm, "ENOENT");
+}
+
 PX_BOTH(bad_input_answered_as_upstream_does)
 {
 	struct xh_conn	p, d;
@@ -407,6 +451,17 @@ PX_BOTH(bad_input_answered_as_upstream_does)
 	px_open(&p, pxh.p_px.xd_sock);
 	px_open(&d, pxh.p_up.xd_sock);
 	for (i = 0; i < sizeof(px_bads) / sizeof(px_bads[0]); i++) {
+		if (pxh.p_kind == PXH_OXENSTORED && px_bads[i].len == 0) {
+			/*
+			 * oxenstored answers an empty payload only once more
+			 * bytes come (tests/oracle/NOTES.md); the proxy
+			 * answers these itself.
+			 */
+			px_raw(&p, px_bads[i].type, 40 + (uint32_t)i, 0,
+			    "", 0, &pm);
+			cr_expect_eq(pm.hdr.req_id, 40 + i);
+			continue;
+		}
 		px_raw(&d, px_bads[i].type, 40 + (uint32_t)i, px_bads[i].tx,
 		    px_bads[i].body, px_bads[i].len, &dm);
 		px_raw(&p, px_bads[i].type, 40 + (uint32_t)i, px_bads[i].tx,
@@ -423,10 +478,13 @@ PX_BOTH(bad_input_answered_as_upstream_does)
 			    i, pm.body);
 			continue;
 		}
+		if (px_ox_known(&px_bads[i], &pm, &dm))
+			continue;
 		cr_expect_eq(pm.hdr.type, dm.hdr.type, "case %zu: type %u "
 		    "(%s), direct %u (%s)", i, pm.hdr.type, pm.body,
 		    dm.hdr.type, dm.body);
-		cr_expect_str_eq(pm.body, dm.body, "case %zu", i);
+		cr_expect_str_eq(pm.body, dm.body, "case %zu: %s, direct %s",
+		    i, pm.body, dm.body);
 	}
 	xh_close(&p);
 	xh_close(&d);
@@ -531,7 +589,7 @@ PX_BOTH(upstream_lost_and_back)
 	for (i = 0; i < 50; i++)
 		cr_assert_gt(xh_send(&l, XSP_READ, 0, (const char *[]){ "/" },
 		    1, NULL, 0), 0);
-	cr_assert_eq(xh_stop(&pxh.p_up), 0, "%s", pxh.p_up.xd_err);
+	px_lose_upstream();
 	for (i = 0; i < 50; i++)
 		cr_assert_eq(xh_recv(&l, &m, PX_IO_MS), 0);
 	cr_assert_eq(xh_req(&c, XSP_READ, 0, &m, "/rs", NULL), 0);
@@ -567,7 +625,10 @@ PX_BOTH(sigterm_ends_everything_upstream)
 	cr_assert_eq(xh_req_value(&c, XSP_WRITE, tx, &m, "/st/x", "1", 1),
 	    0);
 	px_usage(&u);
-	cr_expect_gt(u.u_mem, u0.u_mem);
+	if (u0.u_mem >= 0)
+		cr_expect_gt(u.u_mem, u0.u_mem);
+	if (u0.u_watches >= 0)
+		cr_expect_gt(u.u_watches, u0.u_watches);
 	cr_assert_eq(xh_stop(&pxh.p_px), 0, "%s", pxh.p_px.xd_err);
 	px_usage(&u);
 	cr_expect_eq(memcmp(&u, &u0, sizeof(u)), 0, "memory %ld, was %ld; "
@@ -667,6 +728,11 @@ Test(xenstored, stalled_reader_is_cut_off)
 	px_stalled_reader(PXH_XENSTORED);
 }
 
+Test(oxenstored, stalled_reader_is_cut_off)
+{
+	px_stalled_reader(PXH_OXENSTORED);
+}
+
 Test(stored, stalled_reader_is_cut_off)
 {
 	px_stalled_reader(PXH_STORED);
@@ -680,6 +746,9 @@ px_big_replies(const char *sock)
 {
 	enum { N = 60 };
 	static char	value[4000];
+	/* oxenstored's quota-maxsize (2048) holds for dom0 too. */
+	size_t		vlen = pxh.p_kind == PXH_OXENSTORED ? 2048 :
+	    sizeof(value);
 	struct xh_conn	c;
 	struct xh_msg	m;
 	int		i;
@@ -687,13 +756,14 @@ px_big_replies(const char *sock)
 	memset(value, 'v', sizeof(value));
 	px_open(&c, sock);
 	cr_assert_eq(xh_req_value(&c, XSP_WRITE, 0, &m, "/big", value,
-	    sizeof(value)), 0);
+	    vlen), 0);
+	cr_assert_eq(m.hdr.type, XSP_WRITE, "%s", m.body);
 	for (i = 0; i < N; i++)
 		cr_assert_gt(xh_send(&c, XSP_READ, 0, (const char *[]){
 		    "/big" }, 1, NULL, 0), 0);
 	for (i = 0; i < N; i++) {
 		cr_assert_eq(xh_recv(&c, &m, PX_IO_MS), 0, "reply %d", i);
-		cr_assert_eq(m.hdr.len, sizeof(value));
+		cr_assert_eq(m.hdr.len, vlen);
 	}
 	xh_close(&c);
 }
