@@ -760,13 +760,5 @@ int
 policy_canon(const char *base, const char *path, size_t len, char *out,
     size_t cap)
 {
-	int	n;
-
-	if (len > 0 && (path[0] == '/' || path[0] == '@'))
-		n = snprintf(out, cap, "%.*s", (int)len, path);
-	else
-		n = snprintf(out, cap, "%s/%.*s", base, (int)len, path);
-	if (n < 0 || (size_t)n >= cap)
-		return -ENAMETOOLONG;
-	return n;
+	return (int)xsp_path_join(base, strlen(base), path, len, out, cap);
 }

@@ -230,13 +230,8 @@ watch_count_upstream(struct watch_table *wt)
 int
 watch_canon(const char *home, const char *path, char *out, size_t cap)
 {
-	int	n;
-
-	if (path[0] == '/' || path[0] == '@')
-		n = snprintf(out, cap, "%s", path);
-	else
-		n = snprintf(out, cap, "%s/%s", home, path);
-	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : n;
+	return (int)xsp_path_join(home, strlen(home), path, strlen(path), out,
+	    cap);
 }
 
 /* FNV-1a from a secret start, then a final mix (murmur3's). */
