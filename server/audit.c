@@ -199,16 +199,18 @@ au_room(struct audit *a, size_t n)
 	return true;
 }
 
-static void
+static inline void
 au_raw(struct audit *a, const char *p, size_t n)
 {
-	if (au_room(a, n)) {
+	if (a->au_len + n <= a->au_cap || au_room(a, n)) {
 		memcpy(a->au_buf + a->au_len, p, n);
 		a->au_len += n;
 	}
 }
 
 #define au_lit(a, s)	au_raw((a), (s), sizeof(s) - 1)
+/* A field's key as written before its value: ,"key": */
+#define AU_K(k)		",\"" k "\":", sizeof(",\"" k "\":") - 1
 
 /* Bytes of the UTF-8 sequence at p (len left), or 0 if it is not one. */
 static size_t
@@ -252,16 +254,37 @@ au_utf8_valid(const unsigned char *p, size_t len)
 	return true;
 }
 
+/* A byte a JSON string cannot hold as it is, or one above 0x7f. */
+static inline bool
+au_care(unsigned char c)
+{
+	return c < 0x20 || c == '"' || c == '\\' || c >= 0x7f;
+}
+
 /* s as a JSON string, quotes included. */
 static void
 au_string(struct audit *a, const char *s)
 {
 	static const char	 hex[] = "0123456789abcdef";
 	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 len = strlen(s), i;
-	bool			 utf8 = au_utf8_valid(p, len);
+	size_t			 len, i;
+	bool			 utf8;
 	char			*o;
 
+	for (len = 0; p[len] != '\0' && !au_care(p[len]); len++)
+		;
+	if (p[len] == '\0') {		/* the usual case: plain ASCII */
+		if (!au_room(a, len + 2))
+			return;
+		o = a->au_buf + a->au_len;
+		*o = '"';
+		memcpy(o + 1, s, len);
+		o[len + 1] = '"';
+		a->au_len += len + 2;
+		return;
+	}
+	len += strlen(s + len);
+	utf8 = au_utf8_valid(p, len);
 	if (!au_room(a, 6 * len + 2))
 		return;
 	o = a->au_buf + a->au_len;
@@ -287,19 +310,10 @@ au_string(struct audit *a, const char *s)
 	a->au_len = (size_t)(o - a->au_buf);
 }
 
-/* ,"key": */
 static void
-au_key(struct audit *a, const char *key)
+au_str(struct audit *a, const char *key, size_t klen, const char *s)
 {
-	au_lit(a, ",\"");
-	au_raw(a, key, strlen(key));
-	au_lit(a, "\":");
-}
-
-static void
-au_str(struct audit *a, const char *key, const char *s)
-{
-	au_key(a, key);
+	au_raw(a, key, klen);
 	if (s == NULL)
 		au_lit(a, "null");
 	else
@@ -307,7 +321,7 @@ au_str(struct audit *a, const char *key, const char *s)
 }
 
 static void
-au_int(struct audit *a, const char *key, long long v)
+au_int(struct audit *a, const char *key, size_t klen, long long v)
 {
 	char	buf[24], *p = buf + sizeof(buf);
 	unsigned long long u = v < 0 ? 0 - (unsigned long long)v :
@@ -318,14 +332,14 @@ au_int(struct audit *a, const char *key, long long v)
 	while ((u /= 10) != 0);
 	if (v < 0)
 		*--p = '-';
-	au_key(a, key);
+	au_raw(a, key, klen);
 	au_raw(a, p, (size_t)(buf + sizeof(buf) - p));
 }
 
 static void
-au_bool(struct audit *a, const char *key, bool v)
+au_bool(struct audit *a, const char *key, size_t klen, bool v)
 {
-	au_key(a, key);
+	au_raw(a, key, klen);
 	if (v)
 		au_lit(a, "true");
 	else
@@ -362,13 +376,13 @@ au_ts(struct audit *a)
 static void
 au_client_fields(struct audit *a, const struct audit_client *c)
 {
-	au_int(a, "client", (long long)c->ac_id);
-	au_int(a, "uid", c->ac_uid);
-	au_int(a, "gid", c->ac_gid);
-	au_int(a, "pid", c->ac_pid);
-	au_str(a, "comm", c->ac_comm);
-	au_str(a, "exe", c->ac_exe);
-	au_str(a, "listener", c->ac_listener);
+	au_int(a, AU_K("client"), (long long)c->ac_id);
+	au_int(a, AU_K("uid"), c->ac_uid);
+	au_int(a, AU_K("gid"), c->ac_gid);
+	au_int(a, AU_K("pid"), c->ac_pid);
+	au_str(a, AU_K("comm"), c->ac_comm);
+	au_str(a, AU_K("exe"), c->ac_exe);
+	au_str(a, AU_K("listener"), c->ac_listener);
 }
 
 /*
@@ -409,7 +423,7 @@ au_begin(struct audit *a, const char *event, const struct audit_client *c)
 		a->au_wake(a->au_wake_arg);
 	a->au_inrec = true;
 	au_ts(a);
-	au_str(a, "event", event);
+	au_str(a, AU_K("event"), event);
 	if (c != NULL)
 		au_client(a, c);
 	return a->au_len;
@@ -503,27 +517,27 @@ audit_request(struct audit *a, const struct audit_client *c,
 		return;
 	if ((rec = au_begin(a, "request", c)) == SIZE_MAX)
 		return;
-	au_str(a, "op", xsp_type_name(r->ar_type));
-	au_str(a, "path", r->ar_path);
-	au_int(a, "tx_id", r->ar_tx_id);
-	au_int(a, "req_id", r->ar_req_id);
+	au_str(a, AU_K("op"), xsp_type_name(r->ar_type));
+	au_str(a, AU_K("path"), r->ar_path);
+	au_int(a, AU_K("tx_id"), r->ar_tx_id);
+	au_int(a, AU_K("req_id"), r->ar_req_id);
 	if (r->ar_forwarded)
-		au_int(a, "upstream_req_id", r->ar_up_req_id);
+		au_int(a, AU_K("upstream_req_id"), r->ar_up_req_id);
 	else
-		au_str(a, "upstream_req_id", NULL);
+		au_str(a, AU_K("upstream_req_id"), NULL);
 	if (r->ar_value_len >= 0)
-		au_int(a, "value_len", r->ar_value_len);
-	au_str(a, "result", r->ar_result);
-	au_int(a, "latency_us", (long long)r->ar_latency_us);
-	au_str(a, "decision", r->ar_decision);
+		au_int(a, AU_K("value_len"), r->ar_value_len);
+	au_str(a, AU_K("result"), r->ar_result);
+	au_int(a, AU_K("latency_us"), (long long)r->ar_latency_us);
+	au_str(a, AU_K("decision"), r->ar_decision);
 	if (r->ar_policy)
-		au_str(a, "rule", r->ar_rule);
+		au_str(a, AU_K("rule"), r->ar_rule);
 	if (r->ar_why != NULL)
-		au_str(a, "why", r->ar_why);
+		au_str(a, AU_K("why"), r->ar_why);
 	if (r->ar_outcome != NULL)
-		au_str(a, "outcome", r->ar_outcome);
+		au_str(a, AU_K("outcome"), r->ar_outcome);
 	if (r->ar_client_gone)
-		au_bool(a, "client_gone", true);
+		au_bool(a, AU_K("client_gone"), true);
 	au_end(a, rec);
 }
 
@@ -536,9 +550,9 @@ audit_tx_end(struct audit *a, const struct audit_client *c, uint32_t tx_id,
 	if (a == NULL || !(a->au_classes & AUDIT_BIT(AUDIT_WRITE)) ||
 	    (rec = au_begin(a, "transaction_end", c)) == SIZE_MAX)
 		return;
-	au_int(a, "tx_id", tx_id);
-	au_str(a, "outcome", outcome);
-	au_bool(a, "proxy_abort", proxy_abort);
+	au_int(a, AU_K("tx_id"), tx_id);
+	au_str(a, AU_K("outcome"), outcome);
+	au_bool(a, AU_K("proxy_abort"), proxy_abort);
 	au_end(a, rec);
 }
 
@@ -558,7 +572,7 @@ audit_disconnect(struct audit *a, const struct audit_client *c,
 	if (a == NULL || !(a->au_classes & AUDIT_BIT(AUDIT_CONNECTIONS)) ||
 	    (rec = au_begin(a, "disconnect", c)) == SIZE_MAX)
 		return;
-	au_str(a, "reason", reason);
+	au_str(a, AU_K("reason"), reason);
 	au_end(a, rec);
 }
 
@@ -571,8 +585,8 @@ audit_event(struct audit *a, const struct audit_client *c, const char *path,
 	if (a == NULL || !(a->au_classes & AUDIT_BIT(AUDIT_EVENTS)) ||
 	    (rec = au_begin(a, "watch_event", c)) == SIZE_MAX)
 		return;
-	au_str(a, "path", path);
-	au_int(a, "token_len", (long long)strlen(token));
+	au_str(a, AU_K("path"), path);
+	au_int(a, AU_K("token_len"), (long long)strlen(token));
 	au_end(a, rec);
 }
 
@@ -583,9 +597,9 @@ audit_reload(struct audit *a, const char *file, bool ok, const char *message)
 
 	if (a == NULL || (rec = au_begin(a, "policy_reload", NULL)) == SIZE_MAX)
 		return;
-	au_str(a, "file", file);
-	au_str(a, "result", ok ? "OK" : "failed");
-	au_str(a, "message", message);
+	au_str(a, AU_K("file"), file);
+	au_str(a, AU_K("result"), ok ? "OK" : "failed");
+	au_str(a, AU_K("message"), message);
 	au_end(a, rec);
 }
 
@@ -599,7 +613,7 @@ audit_rate_flush(struct audit *a, const struct audit_client *c,
 		return;
 	if (a != NULL && (rec = au_begin(a, "protocol_errors_dropped",
 	    c)) != SIZE_MAX) {
-		au_int(a, "count", rt->ar_dropped);
+		au_int(a, AU_K("count"), rt->ar_dropped);
 		au_end(a, rec);
 	}
 	rt->ar_dropped = 0;
@@ -622,7 +636,7 @@ audit_protocol_error(struct audit *a, const struct audit_client *c,
 	}
 	rt->ar_count++;
 	if (a != NULL && (rec = au_begin(a, "protocol_error", c)) != SIZE_MAX) {
-		au_str(a, "error", what);
+		au_str(a, AU_K("error"), what);
 		au_end(a, rec);
 	}
 }
@@ -636,9 +650,9 @@ audit_limit(struct audit *a, const struct audit_client *c, const char *limit,
 	if (a == NULL || !(a->au_classes & AUDIT_BIT(AUDIT_REFUSED)) ||
 	    (rec = au_begin(a, "limit", c)) == SIZE_MAX)
 		return;
-	au_str(a, "limit", limit);
-	au_int(a, "value", (long long)value);
-	au_int(a, "bound", (long long)bound);
-	au_int(a, "not_recorded", dropped);
+	au_str(a, AU_K("limit"), limit);
+	au_int(a, AU_K("value"), (long long)value);
+	au_int(a, AU_K("bound"), (long long)bound);
+	au_int(a, AU_K("not_recorded"), dropped);
 	au_end(a, rec);
 }
