@@ -310,6 +310,8 @@ struct session {
 	int		 se_ngroups;
 	char		 se_comm[16];	/* /proc/PID/comm: the name the process
 					   gave itself, for the audit log */
+	char		*se_acache;	/* owned: its audit fields, formatted
+					   at its first record, or NULL */
 	char		 se_exe[PX_EXE_MAX]; /* /proc/PID/exe: the program it
 					   runs, "" if unknown */
 	const char	*se_listener;	/* not owned: socket it came from */
@@ -363,6 +365,9 @@ struct gate	*gate_new(const struct px_limits *);
 void		 gate_free(struct gate *);
 int		 gate_load_policy(struct gate *, const char *file, char *err,
 		    size_t errlen);
+/* The audit log's records are written by gate_flush, scheduled by fn. */
+void		 gate_set_wake(struct gate *, void (*fn)(void *), void *arg);
+void		 gate_flush(struct gate *);
 int		 gate_open_audit(struct gate *, const char *dest,
 		    unsigned classes);
 void		 gate_reload(struct gate *);

@@ -58,6 +58,7 @@ struct router {
 
 static void	router_reap(evutil_socket_t, short, void *);
 static void	router_flushcb(evutil_socket_t, short, void *);
+static void	router_wake(void *);
 static void	router_internal_tx(struct router *, uint32_t uptx);
 
 struct router *
@@ -78,6 +79,8 @@ router_new(struct event_base *base, const struct px_limits *lim)
 	r->r_flush = event_new(base, -1, 0, router_flushcb, r);
 	r->r_watches = watch_table_new(r);
 	r->r_gate = r->r_owngate = gate_new(lim);
+	if (r->r_gate != NULL)
+		gate_set_wake(r->r_gate, router_wake, r);
 	r->r_quota = quota_new(base, lim);
 	if (r->r_reaper == NULL || r->r_flush == NULL ||
 	    r->r_watches == NULL || r->r_gate == NULL || r->r_quota == NULL) {
@@ -120,6 +123,7 @@ void
 router_set_gate(struct router *r, struct gate *g)
 {
 	r->r_gate = g;
+	gate_set_wake(g, router_wake, r);
 }
 
 struct gate *
@@ -263,12 +267,27 @@ router_mark_dirty(struct router *r, struct session *s)
 	event_active(r->r_flush, EV_TIMEOUT, 0);
 }
 
+/* A record went into the audit log's empty buffer: flush this turn. */
+static void
+router_wake(void *arg)
+{
+	struct router	*r = arg;
+
+	event_active(r->r_flush, EV_TIMEOUT, 0);
+}
+
+/*
+ * The end of a loop turn: the turn's audit records first, then its
+ * output, so that no client holds a reply whose record is not in the
+ * kernel (audit.c).
+ */
 static void
 router_flushcb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct router	*r = arg;
 	struct session	*s;
 
+	gate_flush(r->r_gate);
 	while ((s = TAILQ_FIRST(&r->r_dirty)) != NULL) {
 		TAILQ_REMOVE(&r->r_dirty, s, se_dirty);
 		s->se_flags &= ~SE_DIRTY;

@@ -165,6 +165,7 @@ session_free(struct session *s)
 	event_free(s->se_ratewait);
 	evbuffer_free(s->se_stage);
 	free(s->se_groups);
+	free(s->se_acache);
 	bufferevent_free(s->se_bev);
 	free(s);
 }

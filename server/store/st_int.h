@@ -175,6 +175,8 @@ struct store_conn {
 	uint32_t	 c_id;		/* domid */
 	struct st_domain *c_dom;	/* not owned: c_id's struct (domain
 					   structs live as long as the store) */
+	char		 c_home[32];	/* "/local/domain/<c_id>" */
+	size_t		 c_homelen;
 	uint64_t	 c_seq;		/* creation order */
 	store_out_fn	*c_out;
 	void		*c_arg;

@@ -7,6 +7,7 @@
  * the proxy who they are.  The audit log is parsed back as JSON.
  */
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -669,4 +670,45 @@ Test(gate, protocol_errors_are_summarised)
 	cr_assert_not_null(sum, "no summary of the dropped errors");
 	cr_expect_eq(json_integer_value(json_object_get(sum, "count")), 35);
 	drop(l, n);
+}
+
+/*
+ * The durability audit.c promises: records are written before their
+ * replies, so a daemon killed with SIGKILL right after the last reply has
+ * logged every request its client saw answered.
+ */
+Test(gate, sigkill_loses_no_answered_request)
+{
+	struct xh_conn	 c;
+	struct xh_msg	 m;
+	json_t		*l[512];
+	char		 path[32];
+	bool		 seen[200] = { false };
+	size_t		 n, i;
+	int		 st;
+
+	cr_assert_eq(xh_open(&c, d.xd_sock), 0);
+	for (i = 0; i < 200; i++) {
+		snprintf(path, sizeof(path), "/kill/%zu", i);
+		if (i % 2 == 0)
+			cr_assert_eq(xh_req_value(&c, XSP_WRITE, 0, &m, path,
+			    "v", 1), 0);
+		else
+			cr_assert_eq(xh_req(&c, XSP_READ, 0, &m, path, NULL), 0);
+	}
+	cr_assert_eq(kill(d.xd_pid, SIGKILL), 0);
+	cr_assert_eq(waitpid(d.xd_pid, &st, 0), d.xd_pid);
+	d.xd_pid = 0;
+	xh_close(&c);
+	n = records(audit, l, 512);
+	for (i = 0; i < n; i++) {
+		const char	*p = str(l[i], "path");
+		unsigned	 k;
+
+		if (p != NULL && sscanf(p, "/kill/%u", &k) == 1 && k < 200)
+			seen[k] = true;
+	}
+	drop(l, n);
+	for (i = 0; i < 200; i++)
+		cr_expect(seen[i], "request %zu was answered but not logged", i);
 }
