@@ -466,6 +466,41 @@ Test(gate, audit_says_which_writes_took_effect)
 	drop(l, n);
 }
 
+/*
+ * `@` paths end to end: watching the special nodes is allowed where
+ * granted, their permissions need special-perms (root's rule here has
+ * none), and nothing else may name an `@` path.
+ */
+Test(gate, special_paths_need_their_grants)
+{
+	struct xh_conn	root, agent;
+	struct xh_msg	m;
+
+	cr_assert_eq(xh_open(&root, d.xd_sock), 0);
+	cr_assert_eq(xh_open_as(&agent, d.xd_sock, AGENT, AGENT), 0);
+	cr_expect_eq(ask(&root, XSP_WATCH, "@introduceDomain", "i"), 0);
+	cr_assert_eq(xh_event(&root, &m, 5000), 0);
+	cr_expect_eq(ask(&agent, XSP_WATCH, "@introduceDomain", "i"), EACCES);
+	cr_expect_eq(ask(&root, XSP_SET_PERMS, "@releaseDomain", "n0"),
+	    EACCES);
+	cr_expect_eq(ask(&agent, XSP_SET_PERMS, "@releaseDomain", "n0"),
+	    EACCES);
+	cr_expect_eq(ask(&root, XSP_GET_PERMS, "@releaseDomain", NULL),
+	    EACCES);
+	cr_expect_eq(ask(&root, XSP_WRITE, "@x", "v"), EACCES);
+	cr_expect_eq(ask(&root, XSP_MKDIR, "@introduceDomain", NULL), EACCES);
+	cr_expect_eq(ask(&root, XSP_WATCH, "@bogus", "b"), EACCES);
+	await_record("request", "why", "special path needs special-perms");
+	write_file(policy, "[rule:root]\nuid = 0\nallow = all\n"
+	    "special-perms = yes\n");
+	cr_assert_eq(kill(d.xd_pid, SIGHUP), 0);
+	await_record("policy_reload", "result", "OK");
+	cr_expect_eq(ask(&root, XSP_SET_PERMS, "@releaseDomain", "n0"), 0);
+	cr_expect_eq(ask(&root, XSP_SET_PERMS, "@x", "n0"), EINVAL);
+	xh_close(&agent);
+	xh_close(&root);
+}
+
 Test(gate, audit_log_reopened_after_rotation)
 {
 	char		 rotated[160];
