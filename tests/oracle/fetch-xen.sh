@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # fetch-xen.sh [DEST]: extract Debian's Xen 4.17 tools (the real C
 # xenstored, test-xenstore, xenstore-control) into DEST, default
 # /opt/xsmux/xen, for use as a test oracle.  The package is unpacked,

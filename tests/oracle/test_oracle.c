@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_oracle.c: Xen's real xenstored runs here without a hypervisor,
  * and the integration-test harness drives it and fake daemons of ours.
