@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * defaults.h: the per-connection defaults and back-pressure watermarks both
  * daemons use, in one place.

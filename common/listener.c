@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * listener.c: accepting connections on a Unix socket (see listener.h).
  *

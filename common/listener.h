@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * listener.h: accepting connections on a Unix stream socket, for both
  * daemons.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* log.c: stderr, journal or syslog logging with levels (see log.h). */
 #include <errno.h>
 #include <stdio.h>

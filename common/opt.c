@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * opt.c: the command line and the configuration file from one table (see
  * opt.h).

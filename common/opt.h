@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * opt.h: one option table that both the command line and a configuration
  * file read.

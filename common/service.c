@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * service.c: the service manager's protocols through libsystemd (see
  * service.h), or no-ops when built without it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * service.h: what a daemon tells its service manager, and the sockets the
  * manager hands it (systemd's notify and socket-activation protocols,

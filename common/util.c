@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* util.c: listening sockets, readiness notification, number parsing. */
 #include <sys/socket.h>
 #include <sys/stat.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* util.h: small helpers shared by the daemons. */
 #ifndef XSMUX_UTIL_H
 #define XSMUX_UTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wire.c: framing XenStore messages on libevent buffers. */
 #include <errno.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * wire.h: the thin libevent adapter between evbuffers and protocol/.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * xsp.c: decoding, argument splitting, building and validating XenStore
  * wire messages.  Pure: no allocation, no I/O.

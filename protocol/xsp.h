@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * xsp.h: the XenStore wire protocol as a pure library.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * xsp_check.c: is a client request whole and well-formed?
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * xsp_ops.c: the message-type table and the error-name table.
  *

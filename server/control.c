@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * control.c: the control socket (--control PATH, default
  * /run/xsmux/control), for `xsmux clients`, `xsmux stats`, `xsmux reload`.

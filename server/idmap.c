@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * idmap.c: uint32 keys to intrusive nodes, chained buckets that double
  * when the load passes one.  The router keeps sessions, in-flight

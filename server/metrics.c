@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * metrics.c: GET /metrics in the Prometheus text format (version 0.0.4),
  * through libevent's evhttp, on a Unix socket or a TCP address.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * quota.c: bounds that hold in aggregate (DESIGN.md invariant 7).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * xsmuxd.c: the XenStore multiplexer daemon: options, start-up, signals.
  *

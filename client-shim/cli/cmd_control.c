@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_control.c: a CONTROL command, as xenstore-control sends it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_daemon.c: xsmux clients, xsmux stats, xsmux reload: questions for
  * xsmuxd's control socket (--control, default /run/xsmux/control, root

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_node.c: xsmux's own commands on single nodes (mkdir, perms,
  * domain-path).  Each gets argv with argv[0] the command's name and

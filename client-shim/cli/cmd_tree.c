@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_tree.c: ls (the tree, as xenstore-ls prints it) and walk (os.walk
  * order).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_watch.c: stream watch events, as xenstore-watch.
  *

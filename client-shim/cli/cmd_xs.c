@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_xs.c: the xenstore-utils commands on single nodes (read, write,
  * rm, exists, list, chmod), with xenstore_client.c's options, output,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * out.c: printing values, as xenstore-utils does and as JSON.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * xsmux.c: the xsmux command-line tool: options, dispatch, errors.
  *

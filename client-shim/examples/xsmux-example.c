@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * xsmux-example.c: a small libxsmux program.
  *

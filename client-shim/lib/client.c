@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * client.c: client handles and the node operations of pyxs's Client.
  *

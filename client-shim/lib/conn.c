@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conn.c: opening a connection to XenStore, and writing to it.
  *

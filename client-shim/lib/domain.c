@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * domain.c: the domain operations of pyxs's Client.  Numbers travel as
  * decimal strings; the replies are "OK", a path, or "T"/"F".

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * monitor.c: watches and their events (pyxs's Monitor).
  *

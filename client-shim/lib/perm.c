@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * perm.c: permissions, as structures and as the wire's "b0" strings.
  *

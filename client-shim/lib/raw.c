@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * raw.c: any request as raw bytes (pyxs's Router.send with a Packet),
  * and the CONTROL, quota and feature requests built on it.

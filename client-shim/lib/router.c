@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * router.c: one connection shared by many handles (pyxs's Router).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * strv.c: string arrays returned to callers as one allocation, the
  * NULL-terminated pointer array followed by the strings, so that one

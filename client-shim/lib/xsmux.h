@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * xsmux.h: libxsmux, a XenStore client library with the shape of pyxs.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * xsmux_int.h: libxsmux internals, shared by its files only.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * preload.c: libxsmux-preload.so, for programs that hard-code XenStore's
  * paths.  With LD_PRELOAD it redirects

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Shared by the tests in this directory (sourced, not run).
 #
 # start NAME CMD...   run CMD with --ready-fd 3 in the background, its

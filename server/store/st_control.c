@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * st_control.c: CONTROL commands, in xenstored 4.17's formats, plus our
  * own "connections".

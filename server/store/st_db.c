@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * st_db.c: reading and writing node records as one connection sees them.
  *

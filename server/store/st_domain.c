@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * st_domain.c: simulated domains, their accounting and quotas, and the
  * domain operations (INTRODUCE, RELEASE, IS_DOMAIN_INTRODUCED, RESUME,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * st_htab.c: an intrusive string-keyed hash table with chaining.
  *

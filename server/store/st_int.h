@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * st_int.h: the store engine's private structures and prototypes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * st_ops.c: the handlers of the tree operations (READ, WRITE, MKDIR, RM,
  * DIRECTORY, DIRECTORY_PART, GET_PERMS, SET_PERMS).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * st_tree.c: path checks, permission-aware lookup, node creation and
  * recursive removal, with xenstored 4.17's rules.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * st_tx.c: transactions, with xenstored 4.17's conflict rules.
  *

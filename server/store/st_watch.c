@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * st_watch.c: watches, their index, and event delivery.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store.c: the engine's entry points: the store, its connections, and the
  * dispatch of one request to its handler.

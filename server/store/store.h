@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store.h: a faithful in-memory XenStore engine, with no I/O.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stored.c: xsmux-stored, the in-memory XenStore as a daemon.
  *

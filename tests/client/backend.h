@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * backend.h: the server an integration test talks to, chosen when the
  * test is built (-DXSMUX_BACKEND="..."):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fake.h: a scripted XenStore server on one end of a socketpair, for the
  * library's unit tests.  A thread reads whole requests and hands each to

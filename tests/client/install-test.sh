@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # install-test.sh BUILD_DIR SOURCE_DIR SANITIZE [STORED]
 #
 # SANITIZE is meson's b_sanitize ("none", "address,undefined", ...): a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * preload_early.c: a program that reaches XenStore's fixed paths from a
  * constructor, before main, for test_preload.c.  Exits 0 and prints

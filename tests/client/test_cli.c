@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_cli.c: the built xsmux tool, run as a script would run it:
  * output, --json, exit codes and messages, and a streaming watch.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The xsmux tool beside the real xenstore-utils, on the same store.
 
 Every command and option of xenstore-utils (read, write, rm, exists, list,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_integration.c: libxsmux against a real server (backend.h picks
  * which when this file is built): every operation, transactions with

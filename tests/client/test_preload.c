@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_preload.c: libxsmux-preload.so in unmodified programs.
  * xenstore-read and friends from xenstore-utils, with XENSTORED_PATH

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_router.c: pipelining, watch events, a dropped connection and
  * connection resolution, against the scripted server of fake.c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_unit.c: libxsmux without a real server.  Validation (nothing may
  * be sent), error names, reply parsing, transactions and DIRECTORY_PART,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* diffutil.c: see diffutil.h. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * diffutil.h: what the differential tests share: the seeded generator
  * (splitmix64, so a seed replays on any machine), a printable form of

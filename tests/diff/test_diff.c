@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_diff.c: the in-memory store against Xen's real xenstored.
  *

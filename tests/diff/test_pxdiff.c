@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_pxdiff.c: clients through xsmuxd against clients on direct
  * connections, with Xen's real xenstored 4.17 as the oracle.

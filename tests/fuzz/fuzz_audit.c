@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_audit.c: libFuzzer target for the audit log's record writer.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_client.c: libFuzzer target for libxsmux's handling of what a
  * server sends: replies of any type and body to each kind of request,

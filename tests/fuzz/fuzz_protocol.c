@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_protocol.c: libFuzzer target for the decoder and the validators.
  *

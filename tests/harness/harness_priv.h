@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness_priv.h: shared between the harness's own files only. */
 #ifndef XSMUX_HARNESS_PRIV_H
 #define XSMUX_HARNESS_PRIV_H

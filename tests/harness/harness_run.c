@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * harness_run.c: spawning children, placeholders, running client tools.
  */

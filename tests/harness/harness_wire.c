@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * harness_wire.c: a blocking XenStore wire client for tests.
  *

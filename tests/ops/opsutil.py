@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """opsutil: what the operations tests share.
 
 TAP output for meson, a raw XenStore wire client, a temporary directory

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tap.sh: TAP lines for the shell tests; source it after setting $tmp.
 # check STATUS NAME: "ok N - NAME", or "not ok" with $tmp/out as comments
 # (then emptied).  tap_done: the plan, and the exit status.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test-readme.sh BUILD_DIR SOURCE_DIR: run README.md's shell blocks.
 #
 # Every ```sh block right after a "<!-- readme-test -->" line runs, in

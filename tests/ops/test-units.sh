@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test-units.sh BUILD_DIR: the systemd units as meson installs them.
 #
 # meson install into a temporary DESTDIR; every ExecStart= names a binary

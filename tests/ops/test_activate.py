@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """xsmuxd under systemd-socket-activate with NOTIFY_SOCKET set.
 
 systemd-socket-activate binds the socket and passes it in LISTEN_FDS, as

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """xsmuxd's configuration file: keys, precedence, --check-config.
 
 Every key the shipped deploy/xsmuxd.conf documents (commented or not) is

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The control socket and `xsmux clients|stats|reload`, with real clients.
 
 xsmuxd (embedded upstream, a policy) with --control; connected: a real

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """What an operator reads: a missing upstream, journald priorities.
 
 xsmuxd with an upstream socket that does not exist logs, at warn level,

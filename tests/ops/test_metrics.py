@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """GET /metrics, parsed by prometheus_client, follows real traffic.
 
 xsmuxd (embedded upstream) with --metrics on a Unix socket and on

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # fetch-xen.sh [DEST]: extract Debian's Xen 4.17 tools (the real C
 # xenstored, oxenstored, test-xenstore, xenstore-control) and
 # oxenstored's configuration file (from xen-utils-common) into DEST,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_oracle.c: Xen's real daemons, the C xenstored (suite "oracle") and
  * oxenstored (suite "oxenstored"), run here without a hypervisor, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * xenstored-preload.c: lets Xen's xenstored daemons run without a
  * hypervisor.

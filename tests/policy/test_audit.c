@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_audit.c: audit records parsed back as JSON, classes, rotation. */
 #include <errno.h>
 #include <regex.h>

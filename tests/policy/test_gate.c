@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_gate.c: policy and audit in xsmuxd, end to end.
  *

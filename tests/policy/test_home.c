@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_home.c: --domid, when the upstream connection is a domain's (a
  * guest's XenBus device; here xsmux-stored's socket bound to domain 5):

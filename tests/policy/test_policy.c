@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_policy.c: policy files, rule matching and the ACL matrix. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_proxy.c: figures for xsmuxd, direct to the upstream and through
  * the proxy, in one run on the same machine.

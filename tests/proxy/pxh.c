@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pxh.c: see pxh.h. */
 #include <sys/stat.h>
 #include <sys/wait.h>

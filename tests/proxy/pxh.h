@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pxh.h: integration-test helpers for the proxy: an upstream (the real
  * xenstored or xsmux-stored) and xsmuxd in front of it, reached through a

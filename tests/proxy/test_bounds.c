@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_bounds.c: bounds that hold in aggregate (DESIGN.md invariant 7):
  * per uid across many connections, for the whole proxy, the descriptor

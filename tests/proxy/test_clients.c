@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_clients.c: real clients give the same results through xsmuxd as
  * on a direct connection, in front of the real xenstored, of oxenstored

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_guards.c: what a hostile client sends through xsmuxd never stops
  * the real xenstored 4.17 replying, and what the proxy answers is what a

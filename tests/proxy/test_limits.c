@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_limits.c: per-client bounds and upstream loss, with no sockets
  * (bufferevent pairs).

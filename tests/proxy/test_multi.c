@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_multi.c: many clients at once through xsmuxd, bad input with a
  * bystander, a client that never reads, upstream loss and shutdown; in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_order.c: each client's replies and events interleave through
  * xsmuxd exactly as on a direct connection (DESIGN.md invariant 4,

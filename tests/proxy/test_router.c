@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_router.c: the router's invariants (DESIGN.md) with no sockets.
  * Each test plays xenstored on the fake upstream and checks exactly what

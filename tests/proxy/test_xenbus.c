@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_xenbus.c: the xenbus transport against a stand-in for the kernel's
  * XenBus device.

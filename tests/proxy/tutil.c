@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tutil.c: see tutil.h. */
 #include <stdarg.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_store.c: figures for the store: heap bytes per node, and the
  * instructions xsmux-stored spends per READ, measured by callgrind.

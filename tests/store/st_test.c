@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* st_test.c: the helpers of st_test.h. */
 #include <stdarg.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * st_test.h: driving the store engine directly, with no sockets.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_domain.c: simulated domains, quotas, features and CONTROL. */
 #include <stdio.h>
 #include <stdlib.h>

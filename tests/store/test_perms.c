@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_perms.c: owners, ACLs, inheritance, SET_TARGET and EACCES. */
 #include <stdio.h>
 #include <string.h>

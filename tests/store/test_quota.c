@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_quota.c: a guest's memory as xenstored 4.17 counts it, and the
  * bounds that keep one guest from making the store hold more: the memory

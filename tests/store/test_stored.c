@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_stored.c: xsmux-stored as a process, with real clients: the
  * xenstore-utils commands, xenstore-control and test-xenstore from Xen,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_stored_guest.c: one guest cannot inflate xsmux-stored.
  *

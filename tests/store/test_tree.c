@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_tree.c: the tree operations, as xenstored 4.17 answers them. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_tx.c: transactions: isolation, conflicts, ids and errors. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_watch.c: watches, their events and their order. */
 #include <stdio.h>
 #include <string.h>

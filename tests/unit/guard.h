@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * guard.h: place bytes so that they end exactly at an inaccessible page.
  * A parser that reads one byte too far faults instead of passing.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_args.c: the operation table and per-type argument splitting. */
 #include <errno.h>
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_codec.c: the frame decoder, the builders and the error table. */
 #include <errno.h>
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_validate.c: path, special path, domid and permission validators. */
 #include <errno.h>
 #include <stdbool.h>

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # dom0.sh: /init of the dom0 image.  Starts Xen's daemons, runs the dom0
 # checks with xsmuxd in front of xenstored and of oxenstored, creates the
 # PV guest (which runs domu.sh) and relays its results, then powers off.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # domu.sh: /init of the PV guest.  xsmuxd in front of the kernel's
 # XenBus device, the checks, then power off.
 WHERE=domU

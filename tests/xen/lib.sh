@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # lib.sh: shared by dom0.sh and domu.sh inside the VM (busybox sh).
 PATH=/opt/xsmux/bin:/bin:/sbin:/usr/bin:/usr/sbin
 LD_LIBRARY_PATH=/opt/xsmux/lib
