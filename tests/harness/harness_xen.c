@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * harness_xen.c: Xen's real daemons as upstreams: the C xenstored and
  * oxenstored, Debian's 4.17 builds, under tests/oracle's preload module

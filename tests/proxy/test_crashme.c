@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_crashme.c: valid traffic with random corruptions through xsmuxd,
  * in the spirit of xenstored's old xs_crashme, in front of the real

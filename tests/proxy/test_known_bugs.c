@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_known_bugs.c: harm the proxy once let reach a real upstream, found
  * by test_crashme.c and the oxenstored suites; each test asserts what must
