@@ -178,11 +178,11 @@ typedef void (*or_scenario)(struct or_side *);
 
 /* Run sc directly and through the proxy; the transcripts must match. */
 static void
-or_run(or_scenario sc)
+or_run_on(enum pxh_kind kind, or_scenario sc)
 {
 	int	i;
 
-	pxh_start(PXH_XENSTORED, NULL);
+	pxh_start(kind, NULL);
 	or_open(&sides[0], pxh.p_up.xd_sock, "/local/domain/0/od", "od");
 	or_open(&sides[1], pxh.p_px.xd_sock, "/local/domain/0/op", "op");
 	for (i = 0; i < 2; i++) {
@@ -195,6 +195,12 @@ or_run(or_scenario sc)
 		    sides[0].os_log[i], sides[1].os_log[i]);
 	or_close(&sides[0]);
 	or_close(&sides[1]);
+}
+
+static void
+or_run(or_scenario sc)
+{
+	or_run_on(PXH_XENSTORED, sc);
 }
 
 /* The direct transcript of client i starts with `want`. */
@@ -372,3 +378,22 @@ Test(order, watch_depth_answered_as_upstream)
 	or_shows(3, "1 WATCH OK|\nevent B/d|tk|\n2 ERROR EINVAL|\n"
 	    "3 ERROR EINVAL|\nevent B/d|tk|\n4 WRITE OK|\n");
 }
+
+/*
+ * The same scenarios in front of oxenstored, whose own order differs
+ * (events after the reply, the newest watch first, no duplicate rule):
+ * through xsmuxd each client must see what it sees directly.
+ */
+TestSuite(order_oxenstored, .fini = pxh_fini, .timeout = 240);
+
+#define OR_OX(name, sc)							\
+	Test(order_oxenstored, name) { or_run_on(PXH_OXENSTORED, sc); }
+
+OR_OX(own_event, sc_own_event)
+OR_OX(duplicate_events, sc_duplicate)
+OR_OX(registration_order, sc_reg_order)
+OR_OX(relative_and_absolute, sc_reg_order_rel)
+OR_OX(initial_event_not_overtaken, sc_initial)
+OR_OX(no_event_for_a_watch_set_after_the_change, sc_after_change)
+OR_OX(nothing_lost_before_unwatch_reply, sc_unwatch)
+OR_OX(watch_depth_answered_as_upstream, sc_depth)
