@@ -31,22 +31,23 @@
 #include <event2/event.h>
 
 #include "audit.h"
+#include "defaults.h"
+#include "listener.h"
 #include "policy.h"
 #include "xsp.h"
 
 /*
  * Tunables, with the xenstored (4.17) default each one mirrors.
  */
-#define PX_INFLIGHT_DEFAULT	20	/* quota-req-outstanding */
-#define PX_WATCHES_DEFAULT	128	/* quota-nb-watch-per-domain */
-#define PX_TRANSACTIONS_DEFAULT	10	/* quota-max-transaction */
+#define PX_INFLIGHT_DEFAULT	XS_DEF_OUTSTANDING	/* defaults.h */
+#define PX_WATCHES_DEFAULT	XS_DEF_WATCHES
+#define PX_TRANSACTIONS_DEFAULT	XS_DEF_TRANSACTIONS
 #define PX_QUEUED_DEFAULT	(1024 * 1024) /* none in xenstored */
 #define PX_STALL_MS_DEFAULT	20000	/* none: no write progress */
 #define PX_PARTIAL_MS_DEFAULT	10000	/* none: half-received message */
-#define PX_OUT_HIGH		(64 * 1024) /* stop reading a client whose
+#define PX_OUT_HIGH		XS_PROXY_OUT_HIGH /* stop reading a client whose
 					       replies pile up ... */
-#define PX_OUT_LOW		(16 * 1024) /* ... until they drain to this */
-#define PX_ACCEPT_PAUSE_SEC	1	/* accept pause on EMFILE/ENFILE */
+#define PX_OUT_LOW		XS_PROXY_OUT_LOW /* ... until they drain */
 #define PX_BACKOFF_MIN_MS	50	/* upstream reconnect backoff */
 #define PX_BACKOFF_MAX_MS	2000
 #define PX_DOMID_MAX		32751	/* DOMID_FIRST_RESERVED - 1 */
@@ -67,6 +68,49 @@ struct px_limits {
 	unsigned	lim_stall_ms;	/* no write progress with output */
 	unsigned	lim_partial_ms;	/* to finish a partial message */
 };
+
+/*
+ * Counters for --metrics and the control socket (stats.c), owned by the
+ * router.  The request path pays a few increments: one per reply (by type
+ * and result), one histogram bucket when timing is on (only with
+ * --metrics), one per watch event delivered.  Everything else (clients,
+ * watches, queued bytes) is read from the live state when asked.
+ */
+#define PX_NRESULT	128	/* errno values kept apart; more: EINVAL's */
+#define PX_NBUCKET	10	/* request duration histogram */
+#define PX_NREASON	16	/* distinct disconnect reasons */
+#define PX_NRULE	32	/* distinct rules counted for denials */
+struct px_stats {
+	uint64_t	ps_requests[XSP_TYPE_COUNT][PX_NRESULT]; /* [type][errno,
+							    0 for OK] */
+	uint64_t	ps_hist[POL_NCLASS + 1][PX_NBUCKET + 1]; /* +1: +Inf;
+							    [POL_NCLASS]:
+							    other types */
+	uint64_t	ps_hist_sum_us[POL_NCLASS + 1];
+	bool		ps_timing;	/* fill the histogram (--metrics) */
+	uint64_t	ps_events;	/* watch events delivered */
+	uint64_t	ps_connections;	/* clients accepted */
+	uint64_t	ps_upstream_connects;
+	struct {
+		const char	*why;	/* not owned: session_close's literal */
+		uint64_t	 n;
+	}		ps_disc[PX_NREASON];
+	struct {
+		char		*rule;	/* owned: the rule's name */
+		uint64_t	 n;
+	}		ps_denied[PX_NRULE];
+};
+/* What is read from the live state when asked (stats_gauges). */
+struct px_gauges {
+	unsigned	pg_clients;
+	unsigned	pg_watches;	/* clients' (path, token) pairs */
+	unsigned	pg_upstream_watches;
+	unsigned	pg_transactions;
+	size_t		pg_queued;	/* bytes toward clients */
+	bool		pg_upstream_up;
+};
+/* Histogram bucket bounds, microseconds (stats.c). */
+extern const uint64_t px_buckets_us[PX_NBUCKET];
 
 struct router;
 struct session;
@@ -124,6 +168,7 @@ struct rreq {
 	char		*rq_path;	/* owned: canonical path, or NULL */
 	long		 rq_vlen;	/* WRITE's value length, or -1 */
 	uint64_t	 rq_start_us;	/* when the request was read */
+	uint64_t	 rq_t0_us;	/* when queued, if timing (stats.c) */
 	uint32_t	 rq_up_id;	/* upstream req_id; 0: never sent */
 	struct audit_client *rq_gone;	/* owned, one block: who sent it,
 					   once that client has left */
@@ -214,6 +259,7 @@ struct session {
 	TAILQ_ENTRY(session) se_entry;	/* router's r_all */
 	TAILQ_ENTRY(session) se_grave;	/* router's graveyard, once DEAD */
 	TAILQ_ENTRY(session) se_dirty;	/* router's r_dirty, if SE_DIRTY */
+	uint64_t	 se_since;	/* connected at, Unix seconds */
 };
 TAILQ_HEAD(session_q, session);
 
@@ -301,6 +347,21 @@ bool		 router_event_visible(struct router *, struct session *,
 		    const char *path, const char *token);
 /* The router's gate (never NULL: without a policy it allows all). */
 struct gate	*router_gate(struct router *);
+struct px_stats	*router_stats(struct router *);
+unsigned	 router_upstream_watches(struct router *);
+/* Every live session, for the control socket and the metrics. */
+struct session	*router_first(struct router *);
+struct session	*router_next(struct router *, struct session *);
+
+/* stats.c */
+uint64_t	 stats_now_us(void);
+/* A reply leaves for rq's client: count it (and time it). */
+void		 stats_reply(struct px_stats *, const struct session *,
+		    const struct rreq *, uint32_t type, const void *body,
+		    size_t len);
+void		 stats_disconnect(struct px_stats *, const char *why);
+void		 stats_gauges(struct router *, struct px_gauges *);
+void		 stats_free(struct px_stats *);
 
 /* watch.c */
 struct watch_table;
@@ -340,6 +401,24 @@ void		 session_push(struct session *);
 /* Free a closed session; the router calls it from its reaper. */
 void		 session_free(struct session *);
 
+/* control.c */
+struct control;
+typedef void	control_reload_fn(void *arg);
+/* Answer clients/stats/reload on path (mode 0600, root only).  NULL with
+ * *err (negative errno) on failure. */
+struct control	*control_new(struct event_base *, struct router *,
+		    const char *path, control_reload_fn *, void *arg,
+		    int *err);
+void		 control_free(struct control *);
+
+/* metrics.c */
+struct metrics;
+/* Serve GET /metrics on addr ("unix:PATH" or "HOST:PORT").  NULL with
+ * *err (negative errno) on failure. */
+struct metrics	*metrics_new(struct event_base *, struct router *,
+		    const char *addr, int *err);
+void		 metrics_free(struct metrics *);
+
 /* upstream.c */
 struct upstream	*upstream_new(struct event_base *, struct router *,
 		    const char *spec);
@@ -359,14 +438,5 @@ size_t		 upstream_pending(struct upstream *);
 void		 upstream_flush(struct upstream *);
 void		 upstream_learn_domid(struct upstream *, struct gate *);
 const char	*upstream_describe(struct upstream *);
-
-/* listener.c */
-struct listener;
-struct listener	*listener_new(struct event_base *, struct router *,
-		    const char *path, mode_t mode, gid_t gid, int *err);
-void		 listener_free(struct listener *);
-void		 listener_stop(struct listener *);
-bool		 listener_is_ours(const char *path, struct listener **ls,
-		    size_t n);
 
 #endif /* XSMUX_PROXY_H */

@@ -52,6 +52,7 @@ struct router {
 	struct gate	*r_owngate;	/* owned: the allow-all default */
 	struct gate_req	 r_cur;		/* the request being routed ... */
 	bool		 r_cur_valid;	/* ... while router_request runs */
+	struct px_stats	 r_stats;	/* counters; owns its rule names */
 };
 
 static void	router_reap(evutil_socket_t, short, void *);
@@ -108,6 +109,7 @@ router_free(struct router *r)
 	if (r->r_flush != NULL)
 		event_free(r->r_flush);
 	gate_free(r->r_owngate);
+	stats_free(&r->r_stats);
 	free(r);
 }
 
@@ -168,6 +170,30 @@ unsigned
 router_nsessions(struct router *r)
 {
 	return (unsigned)r->r_sessions.im_count;
+}
+
+struct px_stats *
+router_stats(struct router *r)
+{
+	return &r->r_stats;
+}
+
+unsigned
+router_upstream_watches(struct router *r)
+{
+	return watch_count_upstream(r->r_watches);
+}
+
+struct session *
+router_first(struct router *r)
+{
+	return TAILQ_FIRST(&r->r_all);
+}
+
+struct session *
+router_next(struct router *r, struct session *s)
+{
+	return TAILQ_NEXT(s, se_entry);
 }
 
 uint32_t
@@ -366,6 +392,8 @@ router_queue_req(struct session *s, const struct xsp_msg *m)
 	TAILQ_INSERT_TAIL(&s->se_queue, rq, rq_entry);
 	s->se_inflight++;
 	router_note_audit(s->se_router, rq);
+	if (router_stats(s->se_router)->ps_timing)
+		rq->rq_t0_us = stats_now_us();
 	return rq;
 }
 
@@ -453,12 +481,14 @@ router_complete(struct router *r, struct rreq *rq, uint32_t type,
 	if (!(rq->rq_flags & RQ_QUEUED)) {
 		log_debug("%s: reply for a departed client dropped", __func__);
 		gate_complete(r->r_gate, NULL, rq, type, body, len);
+		stats_reply(&r->r_stats, NULL, rq, type, body, len);
 		rreq_free(rq);
 		return;
 	}
 	if ((s = router_session(r, rq->rq_sid)) == NULL)
 		fatalx("%s: queued request without session", __func__);
 	gate_complete(r->r_gate, s, rq, type, body, len);
+	stats_reply(&r->r_stats, s, rq, type, body, len);
 	session_reply(s, rq, type, body, len);
 }
 

@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 
@@ -74,6 +75,7 @@ session_new(struct router *r, struct bufferevent *bev, const char *listener)
 	}
 	s->se_router = r;
 	s->se_bev = bev;
+	s->se_since = (uint64_t)time(NULL);
 	s->se_listener = listener;
 	TAILQ_INIT(&s->se_queue);
 	LIST_INIT(&s->se_txs);
@@ -103,6 +105,7 @@ session_new(struct router *r, struct bufferevent *bev, const char *listener)
 	tv.tv_usec = (s->se_lim.lim_stall_ms % 1000) * 1000;
 	bufferevent_set_timeouts(bev, NULL, &tv);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	router_stats(r)->ps_connections++;
 	log_debug("%s: client %u pid %ld uid %ld", __func__, s->se_id,
 	    (long)s->se_pid, (long)s->se_uid);
 	return s;
@@ -127,6 +130,7 @@ session_close(struct session *s, const char *why)
 		return;
 	s->se_flags |= SE_DEAD;
 	log_debug("%s: client %u: %s", __func__, s->se_id, why);
+	stats_disconnect(router_stats(s->se_router), why);
 	gate_session_gone(router_gate(s->se_router), s, why);
 	evtimer_del(s->se_partial);
 	evtimer_del(s->se_ratewait);
@@ -308,6 +312,7 @@ session_event_after(struct session *s, struct rreq *after, const char *path,
 
 	if ((s->se_flags & SE_DEAD) || len > XSP_PAYLOAD_MAX)
 		return;
+	router_stats(s->se_router)->ps_events++;
 	memcpy(body, path, plen);
 	body[plen] = '\0';
 	memcpy(body + plen + 1, token, tlen + 1);

@@ -50,11 +50,12 @@
 
 #include "log.h"
 #include "proxy.h"
+#include "service.h"
 #include "wire.h"
 
-#ifdef XSMUX_HAVE_STORE
 #include "store.h"
-#endif
+
+#define UPSTREAM_FAIL_LOG_SEC	60	/* connect failures: one message per */
 
 enum up_kind { UP_UNIX, UP_XENBUS, UP_EMBEDDED, UP_BEV };
 
@@ -80,10 +81,9 @@ struct upstream {
 	struct event	*up_kick;	/* owned: embedded turn */
 	struct event	*up_retry;	/* owned: reconnect timer */
 	unsigned	 up_backoff_ms;
-#ifdef XSMUX_HAVE_STORE
+	struct log_rate	 up_fail_rate;	/* connect failures logged */
 	struct store	*up_store;	/* owned: embedded */
 	struct store_conn *up_sconn;	/* owned: embedded */
-#endif
 };
 
 static void	upstream_connect(struct upstream *);
@@ -132,14 +132,8 @@ upstream_new(struct event_base *base, struct router *r, const char *spec)
 		return upstream_alloc(base, r, UP_UNIX, spec, spec + 5);
 	if (strncmp(spec, "xenbus:", 7) == 0 && spec[7] != '\0')
 		return upstream_alloc(base, r, UP_XENBUS, spec, spec + 7);
-	if (strcmp(spec, "embedded") == 0) {
-#ifdef XSMUX_HAVE_STORE
+	if (strcmp(spec, "embedded") == 0)
 		return upstream_alloc(base, r, UP_EMBEDDED, spec, NULL);
-#else
-		errno = ENOTSUP;
-		return NULL;
-#endif
-	}
 	errno = EINVAL;
 	return NULL;
 }
@@ -163,12 +157,10 @@ upstream_free(struct upstream *up)
 		event_free(up->up_probe);
 	if (up->up_retry != NULL)
 		event_free(up->up_retry);
-#ifdef XSMUX_HAVE_STORE
 	if (up->up_sconn != NULL)
 		store_conn_free(up->up_sconn);
 	if (up->up_store != NULL)
 		store_free(up->up_store);
-#endif
 	if (up->up_in != NULL)
 		evbuffer_free(up->up_in);
 	if (up->up_out != NULL)
@@ -217,7 +209,10 @@ upstream_up(struct upstream *up)
 {
 	up->up_ok = true;
 	up->up_backoff_ms = PX_BACKOFF_MIN_MS;
-	log_info("%s: connected to %s", __func__, up->up_spec);
+	memset(&up->up_fail_rate, 0, sizeof(up->up_fail_rate));
+	router_stats(up->up_router)->ps_upstream_connects++;
+	log_info("connected to upstream %s", up->up_spec);
+	svc_status("upstream %s connected", up->up_spec);
 	router_upstream_up(up->up_router);
 }
 
@@ -234,6 +229,26 @@ upstream_schedule(struct upstream *up)
 	up->up_backoff_ms *= 2;
 	if (up->up_backoff_ms > PX_BACKOFF_MAX_MS)
 		up->up_backoff_ms = PX_BACKOFF_MAX_MS;
+}
+
+/*
+ * A connection attempt failed: say so at warn level, the first time and
+ * then once per UPSTREAM_FAIL_LOG_SEC, with the path, the error and the
+ * next retry delay.  Until upstream is back every request fails EIO.
+ */
+static void
+upstream_fail_log(struct upstream *up, const char *why)
+{
+	unsigned	skipped;
+
+	if (up->up_kind == UP_BEV ||
+	    !log_rate_ok(&up->up_fail_rate, UPSTREAM_FAIL_LOG_SEC, &skipped))
+		return;
+	log_warnx("cannot reach upstream %s: %s; retrying in %u ms, clients "
+	    "get EIO meanwhile (is xenstored running? or give --upstream)"
+	    "%s", up->up_spec, why, up->up_backoff_ms,
+	    skipped > 0 ? " [repeated failures since the last message]" : "");
+	svc_status("waiting for upstream %s: %s", up->up_spec, why);
 }
 
 /* The connection is gone or broken: free it, tell the router, retry. */
@@ -263,9 +278,14 @@ upstream_lost(struct upstream *up, const char *why)
 	evbuffer_drain(up->up_in, evbuffer_get_length(up->up_in));
 	evbuffer_drain(up->up_out, evbuffer_get_length(up->up_out));
 	if (was) {
-		log_warnx("%s: %s: %s", __func__, up->up_spec, why);
+		log_warnx("lost upstream %s: %s; clients stay connected, "
+		    "reconnecting in %u ms", up->up_spec, why,
+		    up->up_backoff_ms);
+		svc_status("upstream %s lost (%s); reconnecting", up->up_spec,
+		    why);
 		router_upstream_down(up->up_router);
-	}
+	} else
+		upstream_fail_log(up, why);
 	upstream_schedule(up);
 }
 
@@ -314,10 +334,8 @@ upstream_connect_unix(struct upstream *up)
 	}
 	upstream_attach(up, bev);
 	if (bufferevent_socket_connect(bev, (struct sockaddr *)&sun,
-	    sizeof(sun)) != 0) {
-		log_debug("%s: %s: connect failed", __func__, up->up_path);
-		upstream_lost(up, "connect failed");
-	}
+	    sizeof(sun)) != 0)
+		upstream_lost(up, strerror(errno));
 }
 
 /*
@@ -481,8 +499,7 @@ upstream_connect_xenbus(struct upstream *up)
 
 	fd = open(up->up_path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	if (fd == -1) {
-		log_debug("%s: %s: %s", __func__, up->up_path,
-		    strerror(errno));
+		upstream_fail_log(up, strerror(errno));
 		upstream_schedule(up);
 		return;
 	}
@@ -511,7 +528,6 @@ upstream_learn_domid(struct upstream *up, struct gate *g)
 		fatalx("%s: out of memory", __func__);
 }
 
-#ifdef XSMUX_HAVE_STORE
 /* The store's output: queued, parsed in the next turn like a socket's. */
 static void
 upstream_store_out(void *arg, const uint8_t *msg, size_t len)
@@ -549,7 +565,6 @@ upstream_connect_embedded(struct upstream *up)
 		fatalx("%s: cannot connect to the store", __func__);
 	upstream_up(up);
 }
-#endif
 
 static void
 upstream_connect(struct upstream *up)
@@ -562,9 +577,7 @@ upstream_connect(struct upstream *up)
 		upstream_connect_xenbus(up);
 		break;
 	case UP_EMBEDDED:
-#ifdef XSMUX_HAVE_STORE
 		upstream_connect_embedded(up);
-#endif
 		break;
 	case UP_BEV:
 		break;

@@ -19,7 +19,6 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <getopt.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,11 +27,14 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "opt.h"
 #include "proxy.h"
+#include "service.h"
 #include "util.h"
 
 #define XSMUXD_LISTEN_DEFAULT	"/run/xsmux/socket"
 #define XSMUXD_MODE_DEFAULT	0660
+#define XSMUXD_CONTROL_DEFAULT	"/run/xsmux/control"
 #define XSMUXD_MAX_LISTEN	16
 #define XSMUXD_DRAIN_MS		2000	/* shutdown: wait for upstream */
 #define XSMUXD_DRAIN_TICK_MS	10
@@ -45,11 +47,20 @@ struct xsmuxd {
 	const char	*x_upstream;	/* NULL: resolve */
 	int		 x_ready_fd;
 	enum log_level	 x_level;
+	enum log_dest	 x_log;		/* --log */
 	struct px_limits x_lim;
 	const char	*x_policy;	/* --policy file, or NULL */
 	const char	*x_audit;	/* --audit-log destination, or NULL */
 	unsigned	 x_audit_classes;
 	bool		 x_check;	/* --check-config */
+	const char	*x_config;	/* --config file, or NULL */
+	const char	*x_metrics_addr; /* --metrics, or NULL */
+	const char	*x_control_path; /* --control, or NULL: default */
+	struct control	*x_control;	/* owned */
+	bool		 x_default_socket; /* default or systemd's listeners */
+	struct metrics	*x_metrics;	/* owned */
+	bool		 x_listen_argv;	/* --listen given on the command line */
+	struct opt_strings x_strings;	/* owned: the file's values */
 	uint32_t	 x_domid;	/* --domid: upstream's domain */
 	bool		 x_domid_given;	/* --domid was given */
 	struct gate	*x_gate;	/* owned */
@@ -62,222 +73,293 @@ struct xsmuxd {
 	int		 x_drain_left;	/* ticks before giving up */
 };
 
-enum {
-	OPT_READY_FD = 256, OPT_LOG_LEVEL, OPT_MAX_INFLIGHT, OPT_MAX_WATCHES,
-	OPT_MAX_TX, OPT_MAX_QUEUED, OPT_STALL, OPT_PARTIAL, OPT_POLICY,
-	OPT_AUDIT_LOG, OPT_AUDIT, OPT_CHECK, OPT_DOMID,
+enum xsmuxd_opt {
+	XO_LISTEN, XO_MODE, XO_GROUP, XO_UPSTREAM, XO_FOREGROUND, XO_VERBOSE,
+	XO_LOG_LEVEL, XO_READY_FD, XO_MAX_INFLIGHT, XO_MAX_WATCHES, XO_MAX_TX,
+	XO_MAX_QUEUED, XO_STALL, XO_PARTIAL, XO_POLICY, XO_AUDIT_LOG, XO_AUDIT,
+	XO_CHECK, XO_DOMID, XO_CONFIG, XO_HELP, XO_VERSION, XO_LOG, XO_METRICS,
+	XO_CONTROL,
 };
 
-static const struct option xsmuxd_longopts[] = {
-	{ "listen",		required_argument, NULL, 'l' },
-	{ "mode",		required_argument, NULL, 'm' },
-	{ "group",		required_argument, NULL, 'g' },
-	{ "upstream",		required_argument, NULL, 'u' },
-	{ "foreground",		no_argument,	   NULL, 'f' },
-	{ "verbose",		no_argument,	   NULL, 'v' },
-	{ "log-level",		required_argument, NULL, OPT_LOG_LEVEL },
-	{ "ready-fd",		required_argument, NULL, OPT_READY_FD },
-	{ "max-inflight",	required_argument, NULL, OPT_MAX_INFLIGHT },
-	{ "max-watches",	required_argument, NULL, OPT_MAX_WATCHES },
-	{ "max-transactions",	required_argument, NULL, OPT_MAX_TX },
-	{ "max-queued",		required_argument, NULL, OPT_MAX_QUEUED },
-	{ "stall-timeout",	required_argument, NULL, OPT_STALL },
-	{ "partial-timeout",	required_argument, NULL, OPT_PARTIAL },
-	{ "policy",		required_argument, NULL, OPT_POLICY },
-	{ "audit-log",		required_argument, NULL, OPT_AUDIT_LOG },
-	{ "audit",		required_argument, NULL, OPT_AUDIT },
-	{ "check-config",	no_argument,	   NULL, OPT_CHECK },
-	{ "domid",		required_argument, NULL, OPT_DOMID },
-	{ "help",		no_argument,	   NULL, 'h' },
-	{ "version",		no_argument,	   NULL, 'V' },
-	{ NULL, 0, NULL, 0 }
+static opt_set_fn xsmuxd_set;
+
+#define XO(name, sh, flags, arg, help, def, id) \
+	{ name, sh, flags, arg, help, def, xsmuxd_set, id }
+
+/*
+ * Every option, once: the command line, the configuration file's keys
+ * (xsmuxd.conf(5)) and --help are all read from this table.
+ */
+static const struct opt_def xsmuxd_opts[] = {
+	XO("config", 'c', OPT_CMDLINE, "FILE",
+	    "read options from FILE first (flags override it)", 0, XO_CONFIG),
+	XO("listen", 'l', OPT_LIST, "PATH",
+	    "listen on PATH (repeatable; default " XSMUXD_LISTEN_DEFAULT ")",
+	    0, XO_LISTEN),
+	XO("mode", 'm', 0, "MODE", "socket file mode, octal (default 0660)",
+	    0, XO_MODE),
+	XO("group", 'g', 0, "GROUP", "socket file group, name or number",
+	    0, XO_GROUP),
+	XO("upstream", 'u', 0, "SPEC",
+	    "unix:PATH, xenbus:PATH or embedded (default: as libxenstore "
+	    "finds xenstored)", 0, XO_UPSTREAM),
+	XO("foreground", 'f', OPT_NOARG, NULL,
+	    "run in the foreground (always the case)", 0, XO_FOREGROUND),
+	XO("verbose", 'v', OPT_NOARG, NULL, "log at debug level", 0,
+	    XO_VERBOSE),
+	XO("log-level", 0, 0, "LEVEL", "error, warn, info (default) or debug",
+	    0, XO_LOG_LEVEL),
+	XO("log", 0, 0, "DEST", "stderr (default; the journal under systemd) "
+	    "or syslog", 0, XO_LOG),
+	XO("ready-fd", 0, OPT_CMDLINE, "N",
+	    "write \"ready\\n\" to fd N once listening", 0, XO_READY_FD),
+	XO("max-inflight", 0, 0, "N",
+	    "requests in flight per client (default %D)", PX_INFLIGHT_DEFAULT,
+	    XO_MAX_INFLIGHT),
+	XO("max-watches", 0, 0, "N", "watches per client (default %D)",
+	    PX_WATCHES_DEFAULT, XO_MAX_WATCHES),
+	XO("max-transactions", 0, 0, "N",
+	    "transactions per client (default %D)", PX_TRANSACTIONS_DEFAULT,
+	    XO_MAX_TX),
+	XO("max-queued", 0, 0, "BYTES",
+	    "bytes queued toward a client (default %D)", PX_QUEUED_DEFAULT,
+	    XO_MAX_QUEUED),
+	XO("stall-timeout", 0, 0, "MS",
+	    "disconnect a client not reading (default %D)",
+	    PX_STALL_MS_DEFAULT, XO_STALL),
+	XO("partial-timeout", 0, 0, "MS",
+	    "to finish a started message (default %D)", PX_PARTIAL_MS_DEFAULT,
+	    XO_PARTIAL),
+	XO("policy", 0, 0, "FILE", "judge every request by FILE's rules", 0,
+	    XO_POLICY),
+	XO("audit-log", 0, 0, "DEST",
+	    "audit to a file, \"stderr\" or \"syslog\"", 0, XO_AUDIT_LOG),
+	XO("audit", 0, 0, "CLASSES",
+	    "default, all, or a list of read write watch transaction "
+	    "set-perms domain control features refused errors events "
+	    "connections", 0, XO_AUDIT),
+	XO("metrics", 0, 0, "ADDR",
+	    "serve Prometheus metrics on unix:PATH or HOST:PORT (default off)",
+	    0, XO_METRICS),
+	XO("control", 0, 0, "PATH",
+	    "control socket for xsmux clients/stats/reload, root only (default "
+	    XSMUXD_CONTROL_DEFAULT " with the default or systemd's socket; "
+	    "\"none\": off)", 0, XO_CONTROL),
+	XO("check-config", 0, OPT_CMDLINE | OPT_NOARG, NULL,
+	    "validate the configuration and the policy, and exit", 0,
+	    XO_CHECK),
+	XO("domid", 0, 0, "N",
+	    "the upstream connection's domain: policy and audit resolve "
+	    "relative paths under /local/domain/N (default: a xenbus "
+	    "upstream's \"domid\" node, otherwise 0)", 0, XO_DOMID),
+	XO("help", 'h', OPT_CMDLINE | OPT_NOARG, NULL, "this text", 0,
+	    XO_HELP),
+	XO("version", 'V', OPT_CMDLINE | OPT_NOARG, NULL, "print the version",
+	    0, XO_VERSION),
 };
+#define XSMUXD_NOPTS	(sizeof(xsmuxd_opts) / sizeof(xsmuxd_opts[0]))
 
 static void
 xsmuxd_usage(FILE *f)
 {
-	fprintf(f,
-"usage: xsmuxd [options]\n"
-"  -l, --listen PATH        listen on PATH (repeatable; default %s)\n"
-"  -m, --mode MODE          socket file mode, octal (default %04o)\n"
-"  -g, --group GROUP        socket file group, name or number\n"
-"  -u, --upstream SPEC      unix:PATH, xenbus:PATH or embedded\n"
-"                           (default: as libxenstore finds xenstored)\n"
-"  -f, --foreground         run in the foreground (always the case)\n"
-"  -v, --verbose            log at debug level\n"
-"      --log-level LEVEL    error, warn, info (default) or debug\n"
-"      --ready-fd N         write \"ready\\n\" to fd N once listening\n"
-"      --max-inflight N     requests in flight per client (default %u)\n"
-"      --max-watches N      watches per client (default %u)\n"
-"      --max-transactions N transactions per client (default %u)\n"
-"      --max-queued BYTES   bytes queued toward a client (default %u)\n"
-"      --stall-timeout MS   disconnect a client not reading (default %u)\n"
-"      --partial-timeout MS to finish a started message (default %u)\n"
-"      --policy FILE        judge every request by FILE's rules\n"
-"      --audit-log DEST     audit to a file, \"stderr\" or \"syslog\"\n"
-"      --audit CLASSES      what to audit: default, all, or a list of\n"
-"                           read write watch transaction set-perms domain\n"
-"                           control features refused errors events\n"
-"                           connections\n"
-"      --check-config       validate the policy and exit\n"
-"      --domid N            the upstream connection's domain: policy\n"
-"                           and audit resolve relative paths under\n"
-"                           /local/domain/N (default: a xenbus upstream's\n"
-"                           \"domid\" node, otherwise 0)\n"
-"  -h, --help               this text\n"
-"  -V, --version            print the version\n",
-	    XSMUXD_LISTEN_DEFAULT, XSMUXD_MODE_DEFAULT, PX_INFLIGHT_DEFAULT,
-	    PX_WATCHES_DEFAULT, PX_TRANSACTIONS_DEFAULT, PX_QUEUED_DEFAULT,
-	    PX_STALL_MS_DEFAULT, PX_PARTIAL_MS_DEFAULT);
+	opt_usage(f, "xsmuxd [options]", xsmuxd_opts, XSMUXD_NOPTS);
 }
 
-static unsigned long
-xsmuxd_number(const char *opt, const char *arg, unsigned long min,
-    unsigned long max)
+static int
+xsmuxd_number(const char *arg, unsigned long min, unsigned long max,
+    unsigned long *v, char *err, size_t errlen)
 {
-	unsigned long	v;
-
-	if (util_parse_uint(arg, min, max, &v) != 0)
-		fatalx("--%s: %s: not a number in [%lu, %lu]", opt, arg, min,
-		    max);
-	return v;
+	if (util_parse_uint(arg, min, max, v) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: not a number in [%lu, %lu]", arg, min, max);
+	return -1;
 }
 
-static gid_t
-xsmuxd_group(const char *arg)
+static int
+xsmuxd_group(const char *arg, gid_t *gid, char *err, size_t errlen)
 {
 	struct group	*gr;
 	unsigned long	 v;
 
-	if (util_parse_uint(arg, 0, (gid_t)-2, &v) == 0)
-		return (gid_t)v;
-	if ((gr = getgrnam(arg)) == NULL)
-		fatalx("--group: %s: no such group", arg);
-	return gr->gr_gid;
+	if (util_parse_uint(arg, 0, (gid_t)-2, &v) == 0) {
+		*gid = (gid_t)v;
+		return 0;
+	}
+	if ((gr = getgrnam(arg)) == NULL) {
+		snprintf(err, errlen, "%s: no such group", arg);
+		return -1;
+	}
+	*gid = gr->gr_gid;
+	return 0;
 }
 
-static enum log_level
-xsmuxd_level(const char *arg)
+static int
+xsmuxd_level(const char *arg, enum log_level *level, char *err,
+    size_t errlen)
 {
 	static const char *const names[] = { "error", "warn", "info", "debug" };
 	size_t	i;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(arg, names[i]) == 0)
-			return (enum log_level)i;
-	fatalx("--log-level: %s: use error, warn, info or debug", arg);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(arg, names[i]) == 0) {
+			*level = (enum log_level)i;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "%s: use error, warn, info or debug", arg);
+	return -1;
 }
 
-static void
-xsmuxd_limit(struct xsmuxd *x, int opt, const char *arg)
+/* The numeric bounds: [min, max] and where each goes. */
+static int
+xsmuxd_limit(struct xsmuxd *x, int id, const char *arg, char *err,
+    size_t errlen)
 {
 	struct px_limits	*l = &x->x_lim;
+	unsigned long		 v;
+	int			 r = -1;
 
-	switch (opt) {
-	case OPT_MAX_INFLIGHT:
-		l->lim_inflight = xsmuxd_number("max-inflight", arg, 1, 65536);
+	switch (id) {
+	case XO_MAX_INFLIGHT:
+		if ((r = xsmuxd_number(arg, 1, 65536, &v, err, errlen)) == 0)
+			l->lim_inflight = (unsigned)v;
 		break;
-	case OPT_MAX_WATCHES:
-		l->lim_watches = xsmuxd_number("max-watches", arg, 0, 1 << 20);
+	case XO_MAX_WATCHES:
+		if ((r = xsmuxd_number(arg, 0, 1 << 20, &v, err, errlen)) == 0)
+			l->lim_watches = (unsigned)v;
 		break;
-	case OPT_MAX_TX:
-		l->lim_transactions = xsmuxd_number("max-transactions", arg,
-		    0, 1 << 20);
+	case XO_MAX_TX:
+		if ((r = xsmuxd_number(arg, 0, 1 << 20, &v, err, errlen)) == 0)
+			l->lim_transactions = (unsigned)v;
 		break;
-	case OPT_MAX_QUEUED:
-		l->lim_queued = xsmuxd_number("max-queued", arg, XSP_MSG_MAX,
-		    1UL << 30);
+	case XO_MAX_QUEUED:
+		if ((r = xsmuxd_number(arg, XSP_MSG_MAX, 1UL << 30, &v, err,
+		    errlen)) == 0)
+			l->lim_queued = v;
 		break;
-	case OPT_STALL:
-		l->lim_stall_ms = xsmuxd_number("stall-timeout", arg, 1,
-		    86400000);
+	case XO_STALL:
+		if ((r = xsmuxd_number(arg, 1, 86400000, &v, err, errlen)) == 0)
+			l->lim_stall_ms = (unsigned)v;
 		break;
-	case OPT_PARTIAL:
-		l->lim_partial_ms = xsmuxd_number("partial-timeout", arg, 0,
-		    86400000);
+	case XO_PARTIAL:
+		if ((r = xsmuxd_number(arg, 0, 86400000, &v, err, errlen)) == 0)
+			l->lim_partial_ms = (unsigned)v;
 		break;
 	}
+	return r;
 }
 
-static void
-xsmuxd_option(struct xsmuxd *x, int c, const char *arg)
+/* --listen: the command line's sockets replace the file's. */
+static int
+xsmuxd_add_listen(struct xsmuxd *x, enum opt_pass pass, const char *arg,
+    char *err, size_t errlen)
 {
-	switch (c) {
-	case 'l':
-		if (x->x_nlisten == XSMUXD_MAX_LISTEN)
-			fatalx("--listen: at most %d sockets",
-			    XSMUXD_MAX_LISTEN);
-		x->x_listen[x->x_nlisten++] = arg;
-		break;
-	case 'm':
-		x->x_mode = (mode_t)strtoul(arg, NULL, 8);
-		if (x->x_mode == 0 || x->x_mode > 0777)
-			fatalx("--mode: %s: not an octal file mode", arg);
-		break;
-	case 'g':
-		x->x_gid = xsmuxd_group(arg);
-		break;
-	case 'u':
-		x->x_upstream = arg;
-		break;
-	case 'f':
-		break;
-	case 'v':
-		x->x_level = LOG_LEVEL_DEBUG;
-		break;
-	case OPT_LOG_LEVEL:
-		x->x_level = xsmuxd_level(arg);
-		break;
-	case OPT_READY_FD:
-		x->x_ready_fd = (int)xsmuxd_number("ready-fd", arg, 0, 65535);
-		break;
-	case OPT_POLICY:
-		x->x_policy = arg;
-		break;
-	case OPT_AUDIT_LOG:
-		x->x_audit = arg;
-		break;
-	case OPT_AUDIT:
-		if (audit_parse_classes(arg, &x->x_audit_classes) != 0)
-			fatalx("--audit: %s: unknown class", arg);
-		break;
-	case OPT_CHECK:
-		x->x_check = true;
-		break;
-	case OPT_DOMID:
-		x->x_domid = (uint32_t)xsmuxd_number("domid", arg, 0,
-		    PX_DOMID_MAX);
-		x->x_domid_given = true;
-		break;
-	default:
-		xsmuxd_limit(x, c, arg);
-		break;
+	if (pass == OPT_PASS_ARGV && !x->x_listen_argv) {
+		x->x_listen_argv = true;
+		x->x_nlisten = 0;
 	}
+	if (x->x_nlisten == XSMUXD_MAX_LISTEN) {
+		snprintf(err, errlen, "at most %d sockets", XSMUXD_MAX_LISTEN);
+		return -1;
+	}
+	x->x_listen[x->x_nlisten++] = arg;
+	return 0;
 }
 
+static int
+xsmuxd_set(void *ctx, const struct opt_def *o, enum opt_pass pass,
+    const char *arg, char *err, size_t errlen)
+{
+	struct xsmuxd	*x = ctx;
+	unsigned long	 v;
+	char		*end;
+
+	switch (o->od_id) {
+	case XO_LISTEN:
+		return xsmuxd_add_listen(x, pass, arg, err, errlen);
+	case XO_MODE:
+		x->x_mode = (mode_t)strtoul(arg, &end, 8);
+		if (*end != '\0' || x->x_mode == 0 || x->x_mode > 0777) {
+			snprintf(err, errlen, "%s: not an octal file mode", arg);
+			return -1;
+		}
+		return 0;
+	case XO_GROUP:
+		return xsmuxd_group(arg, &x->x_gid, err, errlen);
+	case XO_UPSTREAM:
+		x->x_upstream = arg;
+		return 0;
+	case XO_FOREGROUND:
+		return 0;
+	case XO_VERBOSE:
+		x->x_level = arg != NULL ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO;
+		return 0;
+	case XO_LOG_LEVEL:
+		return xsmuxd_level(arg, &x->x_level, err, errlen);
+	case XO_LOG:
+		if (log_parse_dest(arg, &x->x_log) == 0)
+			return 0;
+		snprintf(err, errlen, "%s: use stderr or syslog", arg);
+		return -1;
+	case XO_READY_FD:
+		if (xsmuxd_number(arg, 0, 65535, &v, err, errlen) != 0)
+			return -1;
+		x->x_ready_fd = (int)v;
+		return 0;
+	case XO_POLICY:
+		x->x_policy = arg;
+		return 0;
+	case XO_AUDIT_LOG:
+		x->x_audit = arg;
+		return 0;
+	case XO_AUDIT:
+		if (audit_parse_classes(arg, &x->x_audit_classes) == 0)
+			return 0;
+		snprintf(err, errlen, "%s: unknown class", arg);
+		return -1;
+	case XO_CHECK:
+		x->x_check = true;
+		return 0;
+	case XO_DOMID:
+		if (xsmuxd_number(arg, 0, 32751, &v, err, errlen) != 0)
+			return -1;
+		x->x_domid = (uint32_t)v;
+		x->x_domid_given = true;
+		return 0;
+	case XO_CONFIG:
+		x->x_config = arg;
+		return 0;
+	case XO_CONTROL:
+		x->x_control_path = arg;
+		return 0;
+	case XO_METRICS:
+		x->x_metrics_addr = arg;
+		return 0;
+	case XO_HELP:
+		xsmuxd_usage(stdout);
+		exit(0);
+	case XO_VERSION:
+		printf("xsmuxd %s\n", XSMUX_VERSION);
+		exit(0);
+	}
+	return xsmuxd_limit(x, o->od_id, arg, err, errlen);
+}
+
+/* The configuration file (if --config names one), then the command line. */
 static void
 xsmuxd_parse(struct xsmuxd *x, int argc, char **argv)
 {
-	int	c;
+	char	err[512];
 
-	while ((c = getopt_long(argc, argv, "l:m:g:u:fvhV", xsmuxd_longopts,
-	    NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			xsmuxd_usage(stdout);
-			exit(0);
-		case 'V':
-			printf("xsmuxd %s\n", XSMUX_VERSION);
-			exit(0);
-		case '?':
-			xsmuxd_usage(stderr);
-			exit(2);
-		default:
-			xsmuxd_option(x, c, optarg);
-		}
+	x->x_config = opt_find_config(xsmuxd_opts, XSMUXD_NOPTS, argc, argv);
+	if (x->x_config != NULL && opt_load_file(xsmuxd_opts, XSMUXD_NOPTS,
+	    "xsmuxd", x->x_config, x, &x->x_strings, err, sizeof(err)) != 0) {
+		fprintf(stderr, "xsmuxd: %s\n", err);
+		exit(1);
 	}
-	if (optind != argc) {
-		xsmuxd_usage(stderr);
+	if (opt_parse_argv(xsmuxd_opts, XSMUXD_NOPTS, argc, argv, x, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "xsmuxd: %s (see xsmuxd --help)\n", err);
 		exit(2);
 	}
 }
@@ -291,7 +373,7 @@ xsmuxd_candidate(struct xsmuxd *x, const char *path, bool must_exist)
 	if (stat(path, &st) != 0)
 		return !must_exist;
 	if (listener_is_ours(path, x->x_ls, x->x_nlisten)) {
-		log_info("%s: %s is our own socket, skipped", __func__, path);
+		log_info("%s is our own socket: not taken as the upstream", path);
 		return false;
 	}
 	return S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode);
@@ -328,7 +410,8 @@ xsmuxd_resolve(struct xsmuxd *x, char *buf, size_t cap)
 		return xsmuxd_spec("/var/run/xenstored/socket", buf, cap);
 	if (access("/dev/xen/xenbus", F_OK) == 0)
 		return "xenbus:/dev/xen/xenbus";
-	fatalx("no upstream: give --upstream, or set XENSTORED_PATH");
+	fatalx("no upstream found (no xenstored socket, no /dev/xen/xenbus): "
+	    "start xenstored, or give --upstream");
 }
 
 static void
@@ -357,7 +440,8 @@ xsmuxd_signal(evutil_socket_t sig, short ev, void *arg)
 		event_base_loopbreak(x->x_base);
 		return;
 	}
-	log_info("%s: signal %d: shutting down", __func__, (int)sig);
+	log_info("signal %d: shutting down", (int)sig);
+	svc_stopping();
 	for (i = 0; i < x->x_nlisten; i++)
 		listener_stop(x->x_ls[i]);
 	router_close_all(x->x_router);
@@ -373,8 +457,57 @@ xsmuxd_rlimit(void)
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-			log_warn("%s: setrlimit", __func__);
+			log_warn("cannot raise the open-file limit (clients may be refused)");
 	}
+}
+
+/* A connection on one of our sockets becomes a session. */
+static void
+xsmuxd_accept(void *arg, evutil_socket_t fd, struct listener *ls)
+{
+	struct xsmuxd		*x = arg;
+	struct bufferevent	*bev;
+
+	bev = bufferevent_socket_new(x->x_base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
+		log_warnx("%s: out of memory: connection refused",
+		    listener_path(ls));
+		evutil_closesocket(fd);
+		return;
+	}
+	session_new(x->x_router, bev, listener_path(ls));
+}
+
+/*
+ * Socket activation: every socket systemd passes in is a client listener
+ * (--listen is then ignored).  Returns how many.
+ */
+static int
+xsmuxd_listen_activated(struct xsmuxd *x)
+{
+	int		 fds[SVC_MAX_FDS], n, i, err;
+	const char	*names[SVC_MAX_FDS];
+
+	if ((n = svc_listen_fds(fds, names, SVC_MAX_FDS)) < 0) {
+		errno = -n;
+		fatal("the sockets passed by systemd (LISTEN_FDS)");
+	}
+	if (n > 0 && x->x_nlisten > 0)
+		log_info("sockets passed by systemd: --listen ignored");
+	for (i = 0; i < n && i < XSMUXD_MAX_LISTEN; i++) {
+		x->x_ls[i] = listener_adopt(x->x_base, fds[i], xsmuxd_accept,
+		    x, &err);
+		if (x->x_ls[i] == NULL) {
+			errno = -err;
+			fatal("socket %d (%s) passed by systemd", fds[i],
+			    names[i]);
+		}
+		x->x_listen[i] = listener_path(x->x_ls[i]);
+		log_info("listening on %s (from systemd)", x->x_listen[i]);
+	}
+	if (n > 0)
+		x->x_nlisten = (size_t)n;
+	return n;
 }
 
 static void
@@ -383,19 +516,42 @@ xsmuxd_listen(struct xsmuxd *x)
 	size_t	i;
 	int	err;
 
+	if (xsmuxd_listen_activated(x) > 0) {
+		x->x_default_socket = true;
+		return;
+	}
 	if (x->x_nlisten == 0) {
+		x->x_default_socket = true;
 		x->x_listen[x->x_nlisten++] = XSMUXD_LISTEN_DEFAULT;
 		if (mkdir("/run/xsmux", 0755) != 0 && errno != EEXIST)
-			fatal("%s: mkdir /run/xsmux", __func__);
+			fatal("cannot create /run/xsmux for the default socket");
 	}
 	for (i = 0; i < x->x_nlisten; i++) {
-		x->x_ls[i] = listener_new(x->x_base, x->x_router,
-		    x->x_listen[i], x->x_mode, x->x_gid, &err);
+		x->x_ls[i] = listener_new(x->x_base, x->x_listen[i],
+		    x->x_mode, x->x_gid, xsmuxd_accept, x, &err);
 		if (x->x_ls[i] == NULL) {
 			errno = -err;
-			fatal("%s: %s", __func__, x->x_listen[i]);
+			fatal("cannot listen on %s", x->x_listen[i]);
 		}
+		log_info("listening on %s", x->x_listen[i]);
 	}
+}
+
+static void
+xsmuxd_metrics(struct xsmuxd *x)
+{
+	int	err;
+
+	if (x->x_metrics_addr == NULL)
+		return;
+	x->x_metrics = metrics_new(x->x_base, x->x_router, x->x_metrics_addr,
+	    &err);
+	if (x->x_metrics == NULL) {
+		errno = -err;
+		fatal("--metrics %s: cannot serve metrics there",
+		    x->x_metrics_addr);
+	}
+	log_info("metrics on %s", x->x_metrics_addr);
 }
 
 static void
@@ -411,16 +567,8 @@ xsmuxd_upstream(struct xsmuxd *x)
 		fatalx("--upstream %s: that is our own socket", spec);
 	if ((x->x_up = upstream_new(x->x_base, x->x_router, spec)) == NULL)
 		fatal("--upstream %s", spec);
-	log_info("%s: upstream %s", __func__, spec);
-	if (x->x_domid_given)
-		log_info("%s: --domid %u: relative paths resolve under %s",
-		    __func__, x->x_domid, gate_home(x->x_gate));
-	else if (strncmp(spec, "xenbus:", 7) == 0)
-		upstream_learn_domid(x->x_up, x->x_gate);
-	else
-		log_info("%s: relative paths resolve under %s, as upstream "
-		    "resolves a socket client's", __func__,
-		    gate_home(x->x_gate));
+	log_info("upstream %s", spec);
+	svc_status("connecting to upstream %s", spec);
 	router_set_upstream(x->x_router, x->x_up);
 	upstream_start(x->x_up);
 }
@@ -450,6 +598,8 @@ xsmuxd_check(struct xsmuxd *x)
 	struct policy	*p;
 	char		 err[512];
 
+	if (x->x_config != NULL)
+		printf("%s: OK\n", x->x_config);
 	if (x->x_policy == NULL) {
 		printf("no --policy: every client has the upstream's access\n");
 		exit(0);
@@ -464,13 +614,43 @@ xsmuxd_check(struct xsmuxd *x)
 	exit(0);
 }
 
+/* SIGHUP or `xsmux reload`: the policy again, the audit log reopened. */
 static void
-xsmuxd_sighup(evutil_socket_t sig, short ev, void *arg)
+xsmuxd_reload(void *arg)
 {
 	struct xsmuxd	*x = arg;
 
-	log_info("%s: reloading", __func__);
+	log_info("reloading the policy and reopening the audit log");
+	svc_reloading();
 	gate_reload(x->x_gate);
+	svc_ready();
+}
+
+static void
+xsmuxd_sighup(evutil_socket_t sig, short ev, void *arg)
+{
+	xsmuxd_reload(arg);
+}
+
+/* The control socket: --control, else the default beside the default
+ * socket; "none" turns it off. */
+static void
+xsmuxd_control(struct xsmuxd *x)
+{
+	const char	*path = x->x_control_path;
+	int		 err;
+
+	if (path == NULL && x->x_default_socket)
+		path = XSMUXD_CONTROL_DEFAULT;
+	if (path == NULL || strcmp(path, "none") == 0)
+		return;
+	x->x_control = control_new(x->x_base, x->x_router, path,
+	    xsmuxd_reload, x, &err);
+	if (x->x_control == NULL) {
+		errno = -err;
+		fatal("cannot make the control socket %s", path);
+	}
+	log_info("control socket %s", path);
 }
 
 static void
@@ -498,9 +678,9 @@ main(int argc, char **argv)
 	size_t			 i;
 
 	xsmuxd_defaults(&x);
-	log_init("xsmuxd", LOG_LEVEL_INFO, 0);
+	log_init("xsmuxd", LOG_LEVEL_INFO, LOG_DEST_STDERR);
 	xsmuxd_parse(&x, argc, argv);
-	log_setlevel(x.x_level);
+	log_init("xsmuxd", x.x_level, x.x_log);
 	if (x.x_check)
 		xsmuxd_check(&x);
 	signal(SIGPIPE, SIG_IGN);
@@ -511,6 +691,8 @@ main(int argc, char **argv)
 	xsmuxd_gate(&x);
 	router_set_gate(x.x_router, x.x_gate);
 	xsmuxd_listen(&x);
+	xsmuxd_metrics(&x);
+	xsmuxd_control(&x);
 	xsmuxd_upstream(&x);
 	sigterm = evsignal_new(x.x_base, SIGTERM, xsmuxd_signal, &x);
 	sigint = evsignal_new(x.x_base, SIGINT, xsmuxd_signal, &x);
@@ -521,9 +703,12 @@ main(int argc, char **argv)
 	    evsignal_add(sigint, NULL) != 0 || evsignal_add(sighup, NULL) != 0)
 		fatalx("cannot set up signals");
 	util_ready_notify(x.x_ready_fd);
+	svc_ready();
 	event_base_dispatch(x.x_base);
 	for (i = 0; i < x.x_nlisten; i++)
 		listener_free(x.x_ls[i]);
+	metrics_free(x.x_metrics);
+	control_free(x.x_control);
 	router_free(x.x_router);
 	gate_free(x.x_gate);
 	upstream_free(x.x_up);
@@ -534,6 +719,7 @@ main(int argc, char **argv)
 	/* Bufferevents are finalized from the loop: one last turn. */
 	event_base_loop(x.x_base, EVLOOP_NONBLOCK);
 	event_base_free(x.x_base);
-	log_info("%s: exiting", __func__);
+	opt_strings_free(&x.x_strings);
+	log_info("exiting");
 	return 0;
 }

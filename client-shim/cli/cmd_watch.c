@@ -1,17 +1,20 @@
 /*
- * cmd_watch.c: stream watch events.
+ * cmd_watch.c: stream watch events, as xenstore-watch.
  *
  *	xsmux watch [-n COUNT] PATH...
  *
- * Each PATH is watched with itself as the token.  Every event is printed
- * as "PATH TOKEN" (or a JSON object per line with --json) and flushed at
- * once, initial events included.  The command ends after COUNT events,
- * or at SIGINT, SIGTERM or SIGHUP (exit 0), or when the connection is
- * lost (exit 3).  Signals are taken through a signalfd polled beside the
+ * Each PATH is watched with itself as the token.  Every event's path is
+ * printed on a line of its own (with --json an object with the path and
+ * the token) and flushed at once, initial events included.  The command
+ * ends after COUNT events (-1, the default, for no limit; any other
+ * negative number means none), or at SIGINT, SIGTERM or SIGHUP (exit 0),
+ * or when the connection is lost (exit 1, where xenstore-watch would spin
+ * on a dead connection).  Signals are taken through a signalfd polled beside the
  * monitor's descriptor, so no handler runs.
  */
 #include <sys/signalfd.h>
 
+#include <err.h>
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -32,7 +35,7 @@ watch_print(struct cli *c, const struct xsmux_event *ev)
 		out_json_string(stdout, ev->token, strlen(ev->token));
 		puts("}");
 	} else
-		printf("%s %s\n", ev->path, ev->token);
+		printf("%s\n", ev->path);
 	fflush(stdout);
 }
 
@@ -50,66 +53,62 @@ watch_sigfd(void)
 	return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
-/* Print events until count (0: no limit) or a signal; an exit code. */
+/* Room for more events: count -1 is no limit, as xenstore-watch. */
 static int
-watch_loop(struct cli *c, struct xsmux_monitor *m, unsigned long count,
-    int sfd)
+watch_more(int count, long seen)
+{
+	return count == -1 || seen < count;
+}
+
+/* Print events until count or a signal; an exit code. */
+static int
+watch_loop(struct cli *c, struct xsmux_monitor *m, int count, int sfd)
 {
 	struct pollfd		 pfd[2] = { { xsmux_monitor_fd(m), POLLIN, 0 },
 				    { sfd, POLLIN, 0 } };
 	struct xsmux_event	*ev;
-	unsigned long		 seen = 0;
+	long			 seen = 0;
 	int			 rc = 0;
 
-	while (count == 0 || seen < count) {
+	while (watch_more(count, seen)) {
 		if (poll(pfd, 2, -1) == -1 && errno != EINTR)
-			return cli_fail(c, "poll", -errno);
+			return (cli_fail(c, "poll", -errno), CLI_XS_FAIL);
 		if (pfd[1].revents != 0)
 			break;
-		while ((count == 0 || seen < count) &&
+		while (watch_more(count, seen) &&
 		    (rc = xsmux_monitor_wait(m, 0, 0, &ev)) == 1) {
 			watch_print(c, ev);
 			free(ev);
 			seen++;
 		}
 		if (rc < 0)
-			return cli_fail(c, "events", rc);
+			return (cli_fail(c, "events", rc), CLI_XS_FAIL);
 	}
 	return CLI_EXIT_OK;
-}
-
-static int
-watch_count(const char *s, unsigned long *n)
-{
-	char	*end;
-
-	errno = 0;
-	*n = strtoul(s, &end, 10);
-	return errno != 0 || *end != '\0' || end == s || s[0] == '-' ? -1 : 0;
 }
 
 int
 cmd_watch(struct cli *c, int argc, char **argv)
 {
 	struct xsmux_monitor	*m;
-	unsigned long		 count = 0;
-	int			 ch, i, err, rc, sfd;
+	int			 i, e, rc, sfd;
 
-	optind = 1;
-	while ((ch = getopt(argc, argv, "+n:")) != -1)
-		if (ch != 'n' || watch_count(optarg, &count) != 0)
-			return cli_usage(c);
-	if (optind >= argc)
-		return cli_usage(c);
 	if ((sfd = watch_sigfd()) == -1)
-		return cli_fail(c, "signalfd", -errno);
-	if ((m = xsmux_monitor_new(c->cl, &err)) == NULL)
-		return cli_fail(c, "monitor", err);
-	for (i = optind, rc = 0; i < argc && rc == 0; i++)
-		if ((err = xsmux_monitor_watch(m, argv[i], argv[i])) != 0)
-			rc = cli_fail(c, argv[i], err);
+		err(CLI_XS_FAIL, "signalfd");
+	if ((m = xsmux_monitor_new(c->cl, &e)) == NULL) {
+		close(sfd);
+		return (cli_fail(c, "monitor", e), CLI_XS_FAIL);
+	}
+	for (i = 1, rc = 0; i < argc && rc == 0; i++)
+		if ((e = xsmux_monitor_watch(m, argv[i], argv[i])) != 0) {
+			if (c->json)
+				(void)cli_fail(c, argv[i], e);
+			else
+				warnx("Unable to add watch on %s\n", argv[i]);
+			rc = CLI_XS_FAIL;
+		}
 	if (rc == 0)
-		rc = watch_loop(c, m, count, sfd);
+		rc = watch_loop(c, m, c->xo.nwatch, sfd);
 	xsmux_monitor_close(m);
 	close(sfd);
 	return rc;

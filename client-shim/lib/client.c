@@ -17,6 +17,13 @@
 #define CLIENT_DIRPART_MAX	(16 * 1024 * 1024)
 /* Restarts of a DIRECTORY_PART listing whose node keeps changing. */
 #define CLIENT_DIRPART_RESTARTS	16
+/*
+ * Requests one listing may take, restarts included.  xenstored fills each
+ * part to nearly XENSTORE_PAYLOAD_MAX, so a listing of CLIENT_DIRPART_MAX
+ * bytes needs about 4,100; this lets parts average 1 KiB, and stops a
+ * server that sends a name at a time long before the byte cap would.
+ */
+#define CLIENT_DIRPART_ROUNDS	(CLIENT_DIRPART_MAX / 1024)
 
 struct xsmux_client *
 xsmux_client_new(struct xsmux_router *r, int *err)
@@ -89,7 +96,7 @@ client_error(const struct xsmux_reply *rep)
 }
 
 /* The transaction a request goes in: none for the types that ignore it. */
-static uint32_t
+uint32_t
 client_txid(struct xsmux_client *cl, const struct xsmux_req *req)
 {
 	const struct xsp_op	*op = xsp_op(req->type);
@@ -266,12 +273,21 @@ xsmux_exists(struct xsmux_client *cl, const char *path)
 	return err == -ENOENT ? 0 : err;
 }
 
-/* A listing being put together from DIRECTORY_PART replies. */
+/*
+ * A listing put together from DIRECTORY_PART replies (xenstore.txt; the
+ * parts are whole NUL-terminated names, and the last part ends with an
+ * empty one, as xenstored's send_directory_part builds them).  A reply
+ * that breaks those rules, or a listing that takes more than
+ * CLIENT_DIRPART_ROUNDS requests, restarts included, is refused, so a
+ * hostile server can make one listing cost a bounded amount of work.
+ */
 struct client_dir {
-	uint8_t	*d_buf;		/* owned: the names so far */
-	size_t	 d_len;		/* bytes in d_buf: the next offset */
-	size_t	 d_cap;		/* bytes allocated at d_buf */
-	char	 d_gen[32];	/* generation the parts in d_buf came from */
+	uint8_t		*d_buf;		/* owned: the names so far */
+	size_t		 d_len;		/* bytes in d_buf: the next offset */
+	size_t		 d_cap;		/* bytes allocated at d_buf */
+	char		 d_gen[32];	/* generation the parts came from */
+	unsigned	 d_rounds;	/* requests made, all restarts */
+	unsigned	 d_restarts;	/* generation changes seen */
 };
 
 /* Append n bytes, growing d_buf geometrically (one spare byte kept). */
@@ -300,9 +316,27 @@ client_dir_add(struct client_dir *d, const uint8_t *p, size_t n)
 }
 
 /*
+ * Check one part: names each ending in NUL, the only empty one last.
+ * Returns 1 for the final part, 0 for one to be followed, or
+ * XSMUX_E_UNEXPECTED.
+ */
+static int
+client_dirpart_check(const uint8_t *p, size_t n)
+{
+	size_t	i, sl;
+
+	if (n == 0 || p[n - 1] != '\0')
+		return XSMUX_E_UNEXPECTED;
+	for (i = 0; i < n; i += sl + 1)
+		if ((sl = strlen((const char *)p + i)) == 0)
+			return i == n - 1 ? 1 : XSMUX_E_UNEXPECTED;
+	return 0;
+}
+
+/*
  * One DIRECTORY_PART round at offset d_len.  Returns 1 when the list is
- * complete, 0 to go on, or an error; restarts (d_len = 0) if the node's
- * generation changed.
+ * complete, 0 to go on, or an error; starts again (d_len = 0) if the
+ * node's generation changed.
  */
 static int
 client_dirpart_step(struct xsmux_client *cl, const char *path,
@@ -313,28 +347,27 @@ client_dirpart_step(struct xsmux_client *cl, const char *path,
 	struct xsmux_req	 req = { XSP_DIRECTORY_PART, strs, 2, NULL, 0 };
 	struct xsmux_reply	 rep;
 	size_t			 glen;
-	int			 err;
+	int			 err, last;
 
+	if (++d->d_rounds > CLIENT_DIRPART_ROUNDS)
+		return -E2BIG;
 	snprintf(off, sizeof(off), "%zu", d->d_len);
 	if ((err = client_call(cl, &req, &rep)) != 0)
 		return err;
 	glen = strnlen((char *)rep.body, rep.len);
-	if (glen + 1 >= rep.len || glen >= sizeof(d->d_gen))
-		err = XSMUX_E_UNEXPECTED;	/* no NUL, or no names: a part
-						   always carries at least the
-						   end-of-list NUL */
-	else if (d->d_len > 0 && strcmp(d->d_gen, (char *)rep.body) != 0)
+	if (glen == rep.len || glen >= sizeof(d->d_gen))
+		last = XSMUX_E_UNEXPECTED;	/* no generation */
+	else if (d->d_len > 0 && strcmp(d->d_gen, (char *)rep.body) != 0) {
 		d->d_len = 0;	/* changed under us: start again */
-	else {
+		last = ++d->d_restarts > CLIENT_DIRPART_RESTARTS ? -EAGAIN : 0;
+	} else if ((last = client_dirpart_check(rep.body + glen + 1,
+	    rep.len - glen - 1)) >= 0) {
 		memcpy(d->d_gen, rep.body, glen + 1);
 		err = client_dir_add(d, rep.body + glen + 1,
 		    rep.len - glen - 1);
 	}
 	client_reply_free(&rep);
-	if (err == 0 && d->d_len > 0 &&
-	    (d->d_len == 1 || d->d_buf[d->d_len - 2] == '\0'))
-		return 1;
-	return err;
+	return err != 0 ? err : last;
 }
 
 /* A listing too big for DIRECTORY, in parts. */
@@ -342,16 +375,12 @@ static int
 client_list_parts(struct xsmux_client *cl, const char *path,
     struct xsmux_reply *rep)
 {
-	struct client_dir	d = { NULL, 0, 0, "" };
-	unsigned		rounds = 0;
+	struct client_dir	d;
 	int			rc;
 
-	while ((rc = client_dirpart_step(cl, path, &d)) == 0) {
-		if (d.d_len == 0 && ++rounds > CLIENT_DIRPART_RESTARTS) {
-			rc = -EAGAIN;
-			break;
-		}
-	}
+	memset(&d, 0, sizeof(d));
+	while ((rc = client_dirpart_step(cl, path, &d)) == 0)
+		;
 	if (rc < 0) {
 		free(d.d_buf);
 		return rc;

@@ -62,3 +62,14 @@ xsmux_strerror(int err)
 		return s;
 	return "unknown error";
 }
+
+int
+xsmux_errno(const char *name)
+{
+	int	e;
+
+	if (name == NULL)
+		return -EINVAL;
+	e = xsp_err_from_name(name, strlen(name), NULL);
+	return e > 0 ? -e : -EINVAL;
+}

@@ -101,6 +101,9 @@ XSMUX_API const char	*xsmux_strerror(int err);
  * library's own for XSMUX_E_* ("XSMUX_E_INVALID_PATH").
  */
 XSMUX_API const char	*xsmux_errname(int err);
+/* The negative errno of a wire error name ("ENOENT" gives -ENOENT); an
+ * unknown name gives -EINVAL, as libxenstore takes it. */
+XSMUX_API int		 xsmux_errno(const char *name);
 
 /*
  * Routers (pyxs's Router).
@@ -307,6 +310,58 @@ XSMUX_API int	xsmux_monitor_watched(struct xsmux_monitor *, char ***paths,
 #define XSMUX_MONITOR_QUEUE_MAX		65536
 #define XSMUX_MONITOR_QUEUE_BYTES	(16 * 1024 * 1024)
 XSMUX_API unsigned long	xsmux_monitor_dropped(struct xsmux_monitor *);
+
+/*
+ * Raw requests (pyxs's Router.send): any request type with a payload
+ * sent exactly as given, in the handle's transaction unless the type
+ * ignores transactions, over the handle's router.  Returns 0 once a
+ * reply has arrived, whatever its type: *reply_type (may be NULL) gets
+ * it (XSMUX_XS_ERROR for an error, whose body is the error's name, e.g.
+ * "ENOENT"), *reply a malloc'ed copy of its body with a NUL added after
+ * its *reply_len bytes (reply_len may be NULL).  Local failures are
+ * negative: XSMUX_E_INVALID_PAYLOAD for a payload over
+ * XSMUX_PAYLOAD_MAX, XSMUX_E_INVALID_ARG for WATCH, UNWATCH,
+ * RESET_WATCHES, TRANSACTION_START and TRANSACTION_END (monitors and the
+ * transaction calls own that state; use them) and for WATCH_EVENT and
+ * ERROR, which are not requests; XSMUX_E_DISCONNECTED.
+ */
+enum xsmux_xs_type {	/* the message types of xs_wire.h */
+	XSMUX_XS_CONTROL = 0, XSMUX_XS_DIRECTORY, XSMUX_XS_READ,
+	XSMUX_XS_GET_PERMS, XSMUX_XS_WATCH, XSMUX_XS_UNWATCH,
+	XSMUX_XS_TRANSACTION_START, XSMUX_XS_TRANSACTION_END,
+	XSMUX_XS_INTRODUCE, XSMUX_XS_RELEASE, XSMUX_XS_GET_DOMAIN_PATH,
+	XSMUX_XS_WRITE, XSMUX_XS_MKDIR, XSMUX_XS_RM, XSMUX_XS_SET_PERMS,
+	XSMUX_XS_WATCH_EVENT, XSMUX_XS_ERROR, XSMUX_XS_IS_DOMAIN_INTRODUCED,
+	XSMUX_XS_RESUME, XSMUX_XS_SET_TARGET, XSMUX_XS_RESET_WATCHES = 21,
+	XSMUX_XS_DIRECTORY_PART, XSMUX_XS_GET_FEATURE, XSMUX_XS_SET_FEATURE,
+	XSMUX_XS_GET_QUOTA, XSMUX_XS_SET_QUOTA,
+};
+XSMUX_API int	xsmux_request(struct xsmux_client *, uint32_t type,
+		    const void *payload, size_t len, uint32_t *reply_type,
+		    void **reply, size_t *reply_len);
+
+/*
+ * Requests on top of xsmux_request; an error reply becomes its negative
+ * errno, as everywhere else.  xsmux_control sends CONTROL with cmd and
+ * args as strings and returns the reply's body as *out (malloc'ed, NUL
+ * added, length in *outlen, which may be NULL).  The quota and feature
+ * calls take domid -1 for "no domain": the global quota, or the features
+ * the server supports.  xsmux_quota_names gives the space-separated
+ * names of the quotas the server knows.  Servers answer these for dom0
+ * only; Xen 4.17's C xenstored does not implement them (-ENOSYS).
+ */
+XSMUX_API int	xsmux_control(struct xsmux_client *, const char *cmd,
+		    const char *const *args, size_t nargs, char **out,
+		    size_t *outlen);
+XSMUX_API int	xsmux_get_quota(struct xsmux_client *, int domid,
+		    const char *quota, unsigned long *value);
+XSMUX_API int	xsmux_set_quota(struct xsmux_client *, int domid,
+		    const char *quota, unsigned long value);
+XSMUX_API int	xsmux_quota_names(struct xsmux_client *, char **names);
+XSMUX_API int	xsmux_get_feature(struct xsmux_client *, int domid,
+		    unsigned long *value);
+XSMUX_API int	xsmux_set_feature(struct xsmux_client *, int domid,
+		    unsigned long value);
 
 #ifdef __cplusplus
 }

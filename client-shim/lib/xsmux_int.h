@@ -35,6 +35,7 @@
 #define client_check_domid	xsmux_int_client_check_domid
 #define client_check_path	xsmux_int_client_check_path
 #define client_reply_free	xsmux_int_client_reply_free
+#define client_txid		xsmux_int_client_txid
 #define conn_open		xsmux_int_conn_open
 #define conn_write_all		xsmux_int_conn_write_all
 #define monitor_deliver		xsmux_int_monitor_deliver
@@ -160,6 +161,8 @@ XSMUX_LOCAL int	 client_ack_tx(struct xsmux_client *, uint32_t txid,
 		    const struct xsmux_req *);
 XSMUX_LOCAL int	 client_check_path(const char *path, unsigned flags);
 XSMUX_LOCAL void client_reply_free(struct xsmux_reply *);
+XSMUX_LOCAL uint32_t client_txid(struct xsmux_client *,
+		    const struct xsmux_req *);
 
 XSMUX_LOCAL int	 client_check_domid(unsigned domid);
 

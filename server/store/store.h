@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "defaults.h"
 #include "xsp.h"
 
 struct store;			/* the database: tree, domains, quotas, watches */
@@ -40,9 +41,9 @@ enum store_quota {
 
 /* xenstored 4.17's defaults. */
 #define STORE_DEF_NODES		1000
-#define STORE_DEF_WATCHES	128
-#define STORE_DEF_TRANSACTIONS	10
-#define STORE_DEF_OUTSTANDING	20
+#define STORE_DEF_WATCHES	XS_DEF_WATCHES
+#define STORE_DEF_TRANSACTIONS	XS_DEF_TRANSACTIONS
+#define STORE_DEF_OUTSTANDING	XS_DEF_OUTSTANDING
 #define STORE_DEF_TRANS_NODES	1024
 #define STORE_DEF_MEMORY	(2 * 1024 * 1024 + 512 * 1024)
 #define STORE_DEF_MEMORY_SOFT	(2 * 1024 * 1024)

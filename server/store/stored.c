@@ -30,26 +30,30 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <event2/listener.h>
-
+#include "defaults.h"
+#include "listener.h"
 #include "log.h"
 #include "store.h"
 #include "util.h"
 #include "wire.h"
 
-#define SD_OUT_HIGH	(1024 * 1024)		/* stop reading above */
-#define SD_OUT_LOW	(256 * 1024)		/* resume below */
-#define SD_OUT_MAX	(64 * 1024 * 1024)	/* disconnect above */
+#define SD_OUT_HIGH	XS_STORE_OUT_HIGH	/* stop reading above */
+#define SD_OUT_LOW	XS_STORE_OUT_LOW	/* resume below */
+#define SD_OUT_MAX	XS_STORE_OUT_MAX	/* disconnect above */
 #define SD_MAX_SOCKETS	32
+
+struct sd;
 
 struct sd_socket {
 	char			*so_path;	/* not owned: argv */
 	uint32_t		 so_domid;
-	struct evconnlistener	*so_lev;	/* owned */
+	struct listener		*so_ls;		/* owned */
+	struct sd		*so_sd;		/* not owned: the daemon */
 };
 
 struct sd_client {
 	struct sd_client	*cl_next;	/* in sd_clients */
+	struct sd		*cl_sd;		/* not owned: the daemon */
 	struct bufferevent	*cl_bev;	/* owned */
 	struct store_conn	*cl_conn;	/* owned */
 	uint64_t		 cl_id;
@@ -57,14 +61,16 @@ struct sd_client {
 	bool			 cl_doomed;	/* close from the loop */
 };
 
-static struct event_base	*sd_base;
-static struct store		*sd_store;
-static struct sd_socket		 sd_sockets[SD_MAX_SOCKETS];
-static unsigned			 sd_nsockets;
-static struct sd_client		*sd_clients;
-static uint64_t			 sd_next_id;
-static struct event		*sd_accept_timer;
-static struct event		*sd_reaper;
+/* The daemon: one, made by main. */
+struct sd {
+	struct event_base	*sd_base;	/* owned */
+	struct store		*sd_store;	/* owned */
+	struct sd_socket	 sd_sockets[SD_MAX_SOCKETS];
+	unsigned		 sd_nsockets;
+	struct sd_client	*sd_clients;	/* owned: every client */
+	uint64_t		 sd_next_id;
+	struct event		*sd_reaper;	/* owned: closes doomed clients */
+};
 
 static void
 sd_usage(FILE *f)
@@ -83,6 +89,8 @@ sd_usage(FILE *f)
 "  -S, --entry-size N           same as --quota node-size=N\n"
 "  -A, --perm-nb N              same as --quota permissions=N\n"
 "  -v, --verbose                log every connection at debug level\n"
+"  -L, --log DEST               stderr (default; the journal under systemd)\n"
+"                               or syslog\n"
 "  -h, --help                   this text\n"
 "  -V, --version                print the version\n");
 }
@@ -92,7 +100,7 @@ sd_client_close(struct sd_client *cl)
 {
 	struct sd_client	**pp;
 
-	for (pp = &sd_clients; *pp != NULL; pp = &(*pp)->cl_next) {
+	for (pp = &cl->cl_sd->sd_clients; *pp != NULL; pp = &(*pp)->cl_next) {
 		if (*pp == cl) {
 			*pp = cl->cl_next;
 			break;
@@ -115,10 +123,10 @@ sd_out(void *arg, const uint8_t *msg, size_t len)
 	if (cl->cl_doomed)
 		return;
 	if (evbuffer_get_length(out) + len > SD_OUT_MAX) {
-		log_warnx("%s: client %llu does not read its output, closing",
-		    __func__, (unsigned long long)cl->cl_id);
+		log_warnx("client %llu does not read its replies and events: "
+		    "disconnected", (unsigned long long)cl->cl_id);
 		cl->cl_doomed = true;
-		event_active(sd_reaper, EV_TIMEOUT, 0);
+		event_active(cl->cl_sd->sd_reaper, EV_TIMEOUT, 0);
 		return;
 	}
 	if (evbuffer_add(out, msg, len) != 0)
@@ -130,9 +138,10 @@ sd_out(void *arg, const uint8_t *msg, size_t len)
 static void
 sd_reap(evutil_socket_t fd, short ev, void *arg)
 {
+	struct sd		*sd = arg;
 	struct sd_client	*cl, *next;
 
-	for (cl = sd_clients; cl != NULL; cl = next) {
+	for (cl = sd->sd_clients; cl != NULL; cl = next) {
 		next = cl->cl_next;
 		if (cl->cl_doomed)
 			sd_client_close(cl);
@@ -161,8 +170,9 @@ sd_read(struct bufferevent *bev, void *arg)
 		if ((r = wire_peek(in, &m)) == 0)
 			return;
 		if (r < 0) {
-			log_warnx("%s: client %llu: %s, closing", __func__,
-			    (unsigned long long)cl->cl_id, xsp_status_str(r));
+			log_warnx("client %llu sent a bad message (%s): "
+			    "disconnected", (unsigned long long)cl->cl_id,
+			    xsp_status_str(r));
 			sd_client_close(cl);
 			return;
 		}
@@ -198,19 +208,19 @@ sd_event(struct bufferevent *bev, short what, void *arg)
 }
 
 static void
-sd_accept(struct evconnlistener *lev, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
+sd_accept(void *arg, evutil_socket_t fd, struct listener *ls)
 {
 	struct sd_socket	*so = arg;
+	struct sd		*sd = so->so_sd;
 	struct sd_client	*cl;
 	struct ucred		 cred;
 	socklen_t		 len = sizeof(cred);
 	char			 label[64] = "";
 
 	if ((cl = calloc(1, sizeof(*cl))) == NULL ||
-	    (cl->cl_bev = bufferevent_socket_new(sd_base, fd,
+	    (cl->cl_bev = bufferevent_socket_new(sd->sd_base, fd,
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL ||
-	    (cl->cl_conn = store_conn_new(sd_store, so->so_domid, sd_out,
+	    (cl->cl_conn = store_conn_new(sd->sd_store, so->so_domid, sd_out,
 	    cl)) == NULL) {
 		log_warnx("%s: out of memory", __func__);
 		if (cl != NULL && cl->cl_bev != NULL)
@@ -220,12 +230,13 @@ sd_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		free(cl);
 		return;
 	}
-	cl->cl_id = sd_next_id++;
+	cl->cl_sd = sd;
+	cl->cl_id = sd->sd_next_id++;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
 		snprintf(label, sizeof(label), "pid %ld", (long)cred.pid);
 	store_conn_set_info(cl->cl_conn, label, sd_queued);
-	cl->cl_next = sd_clients;
-	sd_clients = cl;
+	cl->cl_next = sd->sd_clients;
+	sd->sd_clients = cl;
 	bufferevent_setcb(cl->cl_bev, sd_read, sd_write, sd_event, cl);
 	bufferevent_setwatermark(cl->cl_bev, EV_WRITE, SD_OUT_LOW, 0);
 	bufferevent_enable(cl->cl_bev, EV_READ | EV_WRITE);
@@ -234,35 +245,12 @@ sd_accept(struct evconnlistener *lev, evutil_socket_t fd,
 }
 
 static void
-sd_accept_resume(evutil_socket_t fd, short ev, void *arg)
-{
-	unsigned	i;
-
-	for (i = 0; i < sd_nsockets; i++)
-		evconnlistener_enable(sd_sockets[i].so_lev);
-}
-
-/* EMFILE/ENFILE: stop accepting for a second. */
-static void
-sd_accept_error(struct evconnlistener *lev, void *arg)
-{
-	struct timeval	one = { 1, 0 };
-	int		err = EVUTIL_SOCKET_ERROR();
-	unsigned	i;
-
-	log_warnx("%s: accept: %s", __func__, strerror(err));
-	if (err != EMFILE && err != ENFILE)
-		return;
-	for (i = 0; i < sd_nsockets; i++)
-		evconnlistener_disable(sd_sockets[i].so_lev);
-	evtimer_add(sd_accept_timer, &one);
-}
-
-static void
 sd_signal(evutil_socket_t sig, short ev, void *arg)
 {
-	log_info("%s: signal %d, exiting", __func__, (int)sig);
-	event_base_loopbreak(sd_base);
+	struct sd	*sd = arg;
+
+	log_info("signal %d: exiting", (int)sig);
+	event_base_loopbreak(sd->sd_base);
 }
 
 static void
@@ -272,20 +260,24 @@ sd_log(void *arg, const char *line)
 }
 
 static int
-sd_add_socket(char *path, uint32_t domid)
+sd_add_socket(struct sd *sd, char *path, uint32_t domid)
 {
-	if (sd_nsockets == SD_MAX_SOCKETS) {
+	struct sd_socket	*so;
+
+	if (sd->sd_nsockets == SD_MAX_SOCKETS) {
 		fprintf(stderr, "xsmux-stored: too many sockets\n");
 		return -1;
 	}
-	sd_sockets[sd_nsockets].so_path = path;
-	sd_sockets[sd_nsockets++].so_domid = domid;
+	so = &sd->sd_sockets[sd->sd_nsockets++];
+	so->so_path = path;
+	so->so_domid = domid;
+	so->so_sd = sd;
 	return 0;
 }
 
 /* "ID:PATH", ID an unprivileged domid. */
 static int
-sd_parse_domsock(char *arg)
+sd_parse_domsock(struct sd *sd, char *arg)
 {
 	char		*colon = strchr(arg, ':');
 	unsigned long	 id;
@@ -295,7 +287,7 @@ sd_parse_domsock(char *arg)
 	*colon = '\0';
 	if (util_parse_uint(arg, 1, 0x7fef, &id) != 0)
 		return -1;
-	return sd_add_socket(colon + 1, (uint32_t)id);
+	return sd_add_socket(sd, colon + 1, (uint32_t)id);
 }
 
 static int
@@ -332,6 +324,7 @@ static const struct option sd_longopts[] = {
 	{ "entry-size",		required_argument, NULL, 'S' },
 	{ "perm-nb",		required_argument, NULL, 'A' },
 	{ "verbose",		no_argument,	   NULL, 'v' },
+	{ "log",		required_argument, NULL, 'L' },
 	{ "help",		no_argument,	   NULL, 'h' },
 	{ "version",		no_argument,	   NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -339,8 +332,8 @@ static const struct option sd_longopts[] = {
 
 /* Parse argv; returns -1 on a usage error, 1 for --help/--version. */
 static int
-sd_parse_args(int argc, char **argv, struct store_config *cfg,
-    int *ready_fd, bool *verbose)
+sd_parse_args(struct sd *sd, int argc, char **argv, struct store_config *cfg,
+    int *ready_fd, bool *verbose, enum log_dest *dest)
 {
 	static const char *const alias[128] = {
 		['E'] = "nodes", ['W'] = "watches", ['t'] = "transactions",
@@ -349,14 +342,14 @@ sd_parse_args(int argc, char **argv, struct store_config *cfg,
 	unsigned long	v;
 	int		ch, r = 0;
 
-	while (r == 0 && (ch = getopt_long(argc, argv, "l:d:r:Q:E:W:t:S:A:vhV",
+	while (r == 0 && (ch = getopt_long(argc, argv, "l:d:r:Q:E:W:t:S:A:vL:hV",
 	    sd_longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'l':
-			r = sd_add_socket(optarg, 0);
+			r = sd_add_socket(sd, optarg, 0);
 			break;
 		case 'd':
-			r = sd_parse_domsock(optarg);
+			r = sd_parse_domsock(sd, optarg);
 			break;
 		case 'r':
 			r = util_parse_uint(optarg, 0, 65535, &v) != 0 ? -1 : 0;
@@ -371,6 +364,9 @@ sd_parse_args(int argc, char **argv, struct store_config *cfg,
 		case 'v':
 			*verbose = true;
 			break;
+		case 'L':
+			r = log_parse_dest(optarg, dest);
+			break;
 		case 'h':
 			sd_usage(stdout);
 			return 1;
@@ -381,7 +377,7 @@ sd_parse_args(int argc, char **argv, struct store_config *cfg,
 			r = -1;
 		}
 	}
-	if (r == 0 && (optind != argc || sd_nsockets == 0))
+	if (r == 0 && (optind != argc || sd->sd_nsockets == 0))
 		r = -1;
 	if (r != 0)
 		sd_usage(stderr);
@@ -414,18 +410,18 @@ sd_setup_req(struct store_conn *c, uint32_t type, const char *body,
  * /local/domain/<id>, owned by it, as a toolstack would make it.
  */
 static void
-sd_setup_domains(void)
+sd_setup_domains(struct sd *sd)
 {
 	struct store_conn	*c;
 	char			 buf[64];
 	unsigned		 i;
 	int			 n;
 
-	if ((c = store_conn_new(sd_store, 0, sd_setup_out,
+	if ((c = store_conn_new(sd->sd_store, 0, sd_setup_out,
 	    (void *)"domain set-up")) == NULL)
 		fatalx("%s: out of memory", __func__);
-	for (i = 0; i < sd_nsockets; i++) {
-		uint32_t id = sd_sockets[i].so_domid;
+	for (i = 0; i < sd->sd_nsockets; i++) {
+		uint32_t id = sd->sd_sockets[i].so_domid;
 
 		if (id == 0)
 			continue;
@@ -440,86 +436,78 @@ sd_setup_domains(void)
 }
 
 static int
-sd_listen_all(void)
+sd_listen_all(struct sd *sd)
 {
 	struct sd_socket	*so;
 	unsigned		 i;
-	int			 fd;
+	int			 err;
 
-	for (i = 0; i < sd_nsockets; i++) {
-		so = &sd_sockets[i];
-		if ((fd = util_listen_unix(so->so_path, 0666, (gid_t)-1)) < 0) {
-			log_warnx("%s: %s: %s%s", __func__, so->so_path,
-			    strerror(-fd), fd == -EADDRINUSE ?
-			    " (another daemon serves it)" : "");
+	for (i = 0; i < sd->sd_nsockets; i++) {
+		so = &sd->sd_sockets[i];
+		so->so_ls = listener_new(sd->sd_base, so->so_path, 0666,
+		    (gid_t)-1, sd_accept, so, &err);
+		if (so->so_ls == NULL) {
+			log_warnx("cannot listen on %s: %s%s", so->so_path,
+			    strerror(-err), err == -EADDRINUSE ?
+			    " (another daemon serves it: stop it first)" : "");
 			return -1;
 		}
-		so->so_lev = evconnlistener_new(sd_base, sd_accept, so,
-		    LEV_OPT_CLOSE_ON_FREE, -1, fd);
-		if (so->so_lev == NULL) {
-			close(fd);
-			return -1;
-		}
-		evconnlistener_set_error_cb(so->so_lev, sd_accept_error);
-		log_info("%s: listening on %s (domain %u)", __func__,
+		log_info("listening on %s (domain %u)",
 		    so->so_path, so->so_domid);
 	}
 	return 0;
 }
 
 static void
-sd_shutdown(void)
+sd_shutdown(struct sd *sd)
 {
 	unsigned	i;
 
-	while (sd_clients != NULL)
-		sd_client_close(sd_clients);
-	for (i = 0; i < sd_nsockets; i++) {
-		if (sd_sockets[i].so_lev == NULL)
-			continue;
-		evconnlistener_free(sd_sockets[i].so_lev);
-		unlink(sd_sockets[i].so_path);
-	}
-	store_free(sd_store);
+	while (sd->sd_clients != NULL)
+		sd_client_close(sd->sd_clients);
+	for (i = 0; i < sd->sd_nsockets; i++)
+		listener_free(sd->sd_sockets[i].so_ls);
+	store_free(sd->sd_store);
 }
 
 int
 main(int argc, char **argv)
 {
+	static struct sd	 sd;
 	struct store_config	 cfg;
 	struct event		*sigterm, *sigint;
 	int			 ready_fd = -1, r;
 	bool			 verbose = false;
+	enum log_dest		 dest = LOG_DEST_STDERR;
 
 	store_config_default(&cfg);
-	if ((r = sd_parse_args(argc, argv, &cfg, &ready_fd, &verbose)) != 0)
+	if ((r = sd_parse_args(&sd, argc, argv, &cfg, &ready_fd, &verbose,
+	    &dest)) != 0)
 		return r > 0 ? 0 : 2;
-	log_init("xsmux-stored", verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO, 0);
+	log_init("xsmux-stored", verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO,
+	    dest);
 	signal(SIGPIPE, SIG_IGN);
-	if ((sd_base = event_base_new()) == NULL ||
-	    (sd_store = store_new(&cfg)) == NULL)
+	if ((sd.sd_base = event_base_new()) == NULL ||
+	    (sd.sd_store = store_new(&cfg)) == NULL)
 		fatalx("%s: out of memory", __func__);
-	store_set_log(sd_store, sd_log, NULL);
-	sd_setup_domains();
-	sd_accept_timer = evtimer_new(sd_base, sd_accept_resume, NULL);
-	sd_reaper = event_new(sd_base, -1, 0, sd_reap, NULL);
-	sigterm = evsignal_new(sd_base, SIGTERM, sd_signal, NULL);
-	sigint = evsignal_new(sd_base, SIGINT, sd_signal, NULL);
-	if (sd_accept_timer == NULL || sd_reaper == NULL || sigterm == NULL ||
-	    sigint == NULL || evsignal_add(sigterm, NULL) != 0 ||
-	    evsignal_add(sigint, NULL) != 0)
+	store_set_log(sd.sd_store, sd_log, NULL);
+	sd_setup_domains(&sd);
+	sd.sd_reaper = event_new(sd.sd_base, -1, 0, sd_reap, &sd);
+	sigterm = evsignal_new(sd.sd_base, SIGTERM, sd_signal, &sd);
+	sigint = evsignal_new(sd.sd_base, SIGINT, sd_signal, &sd);
+	if (sd.sd_reaper == NULL || sigterm == NULL || sigint == NULL ||
+	    evsignal_add(sigterm, NULL) != 0 || evsignal_add(sigint, NULL) != 0)
 		fatalx("%s: cannot set up events", __func__);
-	if (sd_listen_all() != 0) {
-		sd_shutdown();
+	if (sd_listen_all(&sd) != 0) {
+		sd_shutdown(&sd);
 		return 1;
 	}
 	util_ready_notify(ready_fd);
-	event_base_dispatch(sd_base);
-	sd_shutdown();
+	event_base_dispatch(sd.sd_base);
+	sd_shutdown(&sd);
 	event_free(sigterm);
 	event_free(sigint);
-	event_free(sd_accept_timer);
-	event_free(sd_reaper);
-	event_base_free(sd_base);
+	event_free(sd.sd_reaper);
+	event_base_free(sd.sd_base);
 	return 0;
 }

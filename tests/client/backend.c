@@ -43,8 +43,8 @@ backend_built(const char *rel)
 static void
 backend_need(const char *rel)
 {
-	if (access(backend_built(rel), X_OK) != 0)
-		cr_skip_test("%s is not built", rel);
+	cr_assert_eq(access(backend_built(rel), X_OK), 0, "%s is not built",
+	    rel);
 }
 
 static void
@@ -62,8 +62,7 @@ backend_proxy(const char *upstream)
 static void
 backend_xenstored(void)
 {
-	if (!xh_have_xenstored())
-		cr_skip_test("the xenstored oracle is not installed");
+	XH_NEED_ORACLE();
 	cr_assert_eq(xh_start_xenstored(&be.b_store, NULL), 0, "%s",
 	    be.b_store.xd_err);
 	be.b_sock = be.b_store.xd_sock;

@@ -613,3 +613,104 @@ Test(errors, dropped_connection)
 	cr_expect_eq(xsmux_router_is_connected(xsmux_client_router(cl)), 0);
 	xsmux_monitor_close(m);
 }
+
+TestSuite(raw, .init = setup, .fini = teardown, .timeout = 60);
+
+/* xsmux_request: the bytes the server sent, errors included. */
+Test(raw, requests_and_replies)
+{
+	uint32_t	 type;
+	void		*rep;
+	size_t		 len;
+	uint32_t	 txid;
+
+	cr_assert_eq(xsmux_write(cl, "/raw/a", "v\0w", 3), 0);
+	cr_assert_eq(xsmux_request(cl, XSMUX_XS_READ, "/raw/a", 7, &type, &rep,
+	    &len), 0);
+	cr_expect_eq(type, XSMUX_XS_READ);
+	cr_expect(len == 3 && memcmp(rep, "v\0w", 4) == 0, "value and NUL");
+	free(rep);
+	cr_assert_eq(xsmux_request(cl, XSMUX_XS_READ, "/raw/none", 10, &type,
+	    &rep, &len), 0);
+	cr_expect_eq(type, XSMUX_XS_ERROR);
+	cr_expect_str_eq(rep, "ENOENT");
+	cr_expect_eq(xsmux_errno(rep), -ENOENT);
+	free(rep);
+	/* In the handle's transaction: invisible outside until commit. */
+	cr_assert_eq(xsmux_transaction_start(cl, &txid), 0);
+	cr_assert_eq(xsmux_request(cl, XSMUX_XS_WRITE, "/raw/t\0in", 9, &type,
+	    &rep, NULL), 0);
+	cr_expect_eq(type, XSMUX_XS_WRITE);
+	free(rep);
+	{
+		struct xsmux_client *other = xsmux_client_open(be.b_sock,
+		    NULL, NULL);
+
+		cr_assert_not_null(other);
+		cr_expect_eq(xsmux_exists(other, "/raw/t"), 0);
+		cr_assert_eq(xsmux_transaction_commit(cl), 0);
+		cr_expect_eq(xsmux_exists(other, "/raw/t"), 1);
+		xsmux_client_close(other);
+	}
+}
+
+Test(raw, refused_locally)
+{
+	char	big[XSMUX_PAYLOAD_MAX + 1];
+	void	*rep = NULL;
+
+	memset(big, 'a', sizeof(big));
+	cr_expect_eq(xsmux_request(cl, XSMUX_XS_WRITE, big, sizeof(big), NULL,
+	    &rep, NULL), XSMUX_E_INVALID_PAYLOAD);
+	cr_expect_eq(xsmux_request(cl, XSMUX_XS_WATCH, "/a\0t", 5, NULL, &rep,
+	    NULL), XSMUX_E_INVALID_ARG, "monitors own watches");
+	cr_expect_eq(xsmux_request(cl, XSMUX_XS_TRANSACTION_START, "", 1, NULL,
+	    &rep, NULL), XSMUX_E_INVALID_ARG);
+	cr_expect_eq(xsmux_request(cl, XSMUX_XS_ERROR, "", 1, NULL, &rep,
+	    NULL), XSMUX_E_INVALID_ARG);
+	cr_expect_null(rep);
+	put(cl, "/raw", "fine");
+	expect_value(cl, "/raw", "fine");	/* the connection is fine */
+}
+
+Test(raw, control)
+{
+	char	*out;
+	size_t	 len;
+	const char *args[] = { "hello" };
+
+	cr_assert_eq(xsmux_control(cl, "help", NULL, 0, &out, &len), 0);
+	cr_expect(strstr(out, "quota") != NULL, "%s", out);
+	free(out);
+	cr_assert_eq(xsmux_control(cl, "print", args, 1, &out, &len), 0);
+	free(out);
+	cr_expect_eq(xsmux_control(cl, "no-such-command", NULL, 0, &out, &len),
+	    -EINVAL);
+}
+
+/* Quotas and features: xsmux-stored answers; 4.17's xenstored has none. */
+Test(raw, quota_and_feature)
+{
+	unsigned long	 v;
+	char		*names;
+	int		 want = backend_is_xenstored() ? -ENOSYS : 0;
+
+	if (strcmp(backend_name(), "stored") != 0 &&
+	    strcmp(backend_name(), "xenstored") != 0)
+		return;	/* through xsmuxd: tests/proxy */
+	cr_expect_eq(xsmux_get_quota(cl, -1, "nodes", &v), want);
+	if (want == 0)
+		cr_expect_eq(v, 1000);
+	cr_expect_eq(xsmux_set_quota(cl, -1, "nodes", 2000), want);
+	cr_expect_eq(xsmux_get_quota(cl, 0, "nodes", &v), want);
+	cr_expect_eq(xsmux_quota_names(cl, &names), want);
+	if (want == 0) {
+		cr_expect(strstr(names, "nodes") != NULL, "%s", names);
+		free(names);
+	}
+	cr_expect_eq(xsmux_get_feature(cl, -1, &v), want);
+	cr_expect_eq(xsmux_get_quota(cl, 70000, "nodes", &v),
+	    XSMUX_E_INVALID_ARG);
+	cr_expect_eq(xsmux_set_feature(cl, -1, 1), XSMUX_E_INVALID_ARG,
+	    "SET_FEATURE needs a domain");
+}

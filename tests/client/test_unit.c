@@ -417,3 +417,97 @@ Test(replies, directory_part_without_progress)
 	cr_expect_eq(xsmux_list(cl, "/d", &v, &n), XSMUX_E_UNEXPECTED);
 	cr_expect_eq(fake_nreq(&fk), 3, "DIRECTORY, part 0, part 4");
 }
+
+/* A part whose last name has no NUL: refused, not cut to "a". */
+static int
+parts_unterminated(struct fake *f, const struct xsp_msg *req)
+{
+	if (req->hdr.type == XSP_DIRECTORY)
+		return fake_error(f, req, "E2BIG");
+	if (req->hdr.type != XSP_DIRECTORY_PART)
+		return fake_ok(f, req);
+	return fake_reply(f, req, 0, "7\0a\0b", 5);
+}
+
+/* An empty name before the end of a part. */
+static int
+parts_empty_name(struct fake *f, const struct xsp_msg *req)
+{
+	if (req->hdr.type == XSP_DIRECTORY)
+		return fake_error(f, req, "E2BIG");
+	if (req->hdr.type != XSP_DIRECTORY_PART)
+		return fake_ok(f, req);
+	return fake_reply(f, req, 0, "7\0a\0\0b\0\0", 8);
+}
+
+Test(replies, directory_part_malformed)
+{
+	char	**v;
+	size_t	  n;
+
+	fake_stop(&fk);
+	xsmux_client_close(cl);
+	setup_with(parts_unterminated);
+	cr_expect_eq(xsmux_list(cl, "/d", &v, &n), XSMUX_E_UNEXPECTED,
+	    "\"a\\0b\": b has no NUL");
+	fake_stop(&fk);
+	xsmux_client_close(cl);
+	setup_with(parts_empty_name);
+	cr_expect_eq(xsmux_list(cl, "/d", &v, &n), XSMUX_E_UNEXPECTED,
+	    "an empty name in the middle");
+}
+
+/* One short name per part, never the end: bounded by requests. */
+static int
+parts_trickle(struct fake *f, const struct xsp_msg *req)
+{
+	if (req->hdr.type == XSP_DIRECTORY)
+		return fake_error(f, req, "E2BIG");
+	if (req->hdr.type != XSP_DIRECTORY_PART)
+		return fake_ok(f, req);
+	return fake_reply(f, req, 0, "7\0x\0", 4);
+}
+
+Test(replies, directory_part_bounded_work, .timeout = 60)
+{
+	char	**v;
+	size_t	  n;
+
+	fake_stop(&fk);
+	xsmux_client_close(cl);
+	setup_with(parts_trickle);
+	cr_expect_eq(xsmux_list(cl, "/d", &v, &n), -E2BIG);
+	cr_expect_eq(fake_nreq(&fk), 1 + 16384,
+	    "DIRECTORY, then 16 MiB / 1 KiB parts at most: %u",
+	    fake_nreq(&fk));
+}
+
+/* A node whose generation changes at every part: -EAGAIN, bounded. */
+static int
+parts_always_changing(struct fake *f, const struct xsp_msg *req)
+{
+	char	body[32];
+	int	len;
+
+	if (req->hdr.type == XSP_DIRECTORY)
+		return fake_error(f, req, "E2BIG");
+	if (req->hdr.type != XSP_DIRECTORY_PART)
+		return fake_ok(f, req);
+	len = snprintf(body, sizeof(body), "%u", f->f_held_id++);
+	memcpy(body + len + 1, "n\0", 2);
+	return fake_reply(f, req, 0, body, (size_t)len + 3);
+}
+
+Test(replies, directory_part_restarts_bounded)
+{
+	char	**v;
+	size_t	  n;
+
+	fake_stop(&fk);
+	xsmux_client_close(cl);
+	setup_with(parts_always_changing);
+	cr_expect_eq(xsmux_list(cl, "/d", &v, &n), -EAGAIN);
+	cr_expect_eq(fake_nreq(&fk), 1 + 1 + 2 * 16 + 1,
+	    "DIRECTORY, part 0, then 16 restarts of two parts, then the "
+	    "17th change: %u", fake_nreq(&fk));
+}

@@ -87,6 +87,7 @@ start(void)
 	    "--listen", "@SOCK@", NULL };
 	int	s, i;
 
+	XH_NEED_ORACLE();
 	cr_assert_eq(xh_start_xenstored(&sides[0].d, NULL), 0, "%s",
 	    sides[0].d.xd_err);
 	cr_assert_eq(xh_start(&sides[1].d, argv), 0, "%s", sides[1].d.xd_err);

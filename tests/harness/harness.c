@@ -280,12 +280,22 @@ xh_xen_paths(char *bin, char *preload, size_t cap)
 	return 0;
 }
 
-int
-xh_have_xenstored(void)
+const char *
+xh_oracle_missing(void)
 {
-	char bin[XH_FILE_LEN], pre[XH_FILE_LEN];
+	static char	why[2 * XH_FILE_LEN + 128];
+	char		bin[XH_FILE_LEN], pre[XH_FILE_LEN];
+	const char	*want = xh_env("XSMUX_ORACLE", "auto");
 
-	return xh_xen_paths(bin, pre, sizeof(bin)) == 0;
+	if (strcmp(want, "disabled") == 0)
+		return "no oracle (-Doracle=disabled): skipped";
+	if (strcmp(want, "required") == 0 ||
+	    xh_xen_paths(bin, pre, sizeof(bin)) == 0)
+		return NULL;
+	snprintf(why, sizeof(why), "no oracle (%s or %s missing; "
+	    "tests/oracle/fetch-xen.sh needs the network): skipped", bin,
+	    pre);
+	return why;
 }
 
 /* Retry connect() until xenstored listens, it dies, or time runs out. */

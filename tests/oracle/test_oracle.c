@@ -33,6 +33,7 @@ or_fini(void)
 static void
 or_start(void)
 {
+	XH_NEED_ORACLE();
 	cr_assert_eq(xh_start_xenstored(&or_xs, NULL), 0, "%s", or_xs.xd_err);
 	snprintf(or_envbuf, sizeof(or_envbuf), "XENSTORED_PATH=%s",
 	    or_xs.xd_sock);

@@ -4,16 +4,30 @@
  *
  *	bench-proxy [-u stored|xenstored] [-s SECONDS] [-c CLIENTS]
  *	    [-d DEPTH] [-m read|write|mixed|tx] [-i IDLE] [-w WATCHERS]
- *	    [-r REPEAT] [-p]
+ *	    [-n RUNS] [-V VARIANTS] [-p] [-C]
  *
- * With no -c it runs a standard set: one client at depth 1, 64 clients at
- * depth 1 and 8, each for READ, WRITE, mixed and transactions, then
- * IDLE idle clients for memory, then one change fanned out to WATCHERS
- * watchers.  Each comparison alternates direct and proxied runs REPEAT
- * times (default 3) and shows the best of each.  -p pins the benchmark
- * and both daemons to CPU 0, for figures free of cross-core wake-ups.  Latency is per request, from send to reply.  The bare
- * round trip is a 16+8 byte echo between two processes over a Unix
- * socket pair, pinned to one core and then to two.
+ * Every path the load reads is created first (/bench/<client>/<slot>),
+ * so reads are answered with values, not ENOENT.
+ *
+ * Variants are the same upstream reached in different ways: `direct`,
+ * `proxy` (xsmuxd as it comes), `audit` (xsmuxd --audit all to a file)
+ * and `policy` (xsmuxd with one allow-all rule).  With no -c it runs a
+ * standard set: one client at depth 1, 64 clients at depth 1 and 8, each
+ * for READ, WRITE, mixed and transactions, direct against proxy; then
+ * reads at 1x1 and 64x8 through every variant; then IDLE idle clients for
+ * memory, then one change fanned out to WATCHERS watchers.
+ *
+ * Each comparison runs the variants in turn, RUNS times (A B A B ...,
+ * default 5), and prints the median and the spread (min..max) of each
+ * figure; a ratio is the median of the per-round ratios, with their
+ * spread.  On a 2-core machine the three processes share two cores, so
+ * single runs vary widely: read the medians, and the spread for how far
+ * to trust them.  -p pins everything to CPU 0.
+ *
+ * -C counts instructions with callgrind instead (valgrind needed): each
+ * proxied variant runs under `valgrind --tool=callgrind` twice, for N and
+ * 2N read requests at 1x1 and at 64x8, and the difference divided by N
+ * is the exact count per request, start-up and exit cancelled out.
  */
 #include <sys/epoll.h>
 #include <sys/resource.h>
@@ -36,6 +50,10 @@
 #define B_DEPTH_MAX	64
 #define B_SAMPLES_MAX	(4 * 1024 * 1024)
 #define B_RTT_ITERS	20000
+#define B_CG_REQUESTS	10000	/* -C: requests in the shorter run */
+
+static uint64_t	b_issued;	/* requests sent in this run */
+static uint64_t	b_limit;	/* stop issuing at this many (0: by time) */
 
 enum b_mix { B_READ, B_WRITE, B_MIXED, B_TX };
 static const char *const b_mix_names[] = { "read", "write", "mixed", "tx" };
@@ -98,6 +116,7 @@ b_issue(struct bconn *c, enum b_mix mix, unsigned slot)
 
 	snprintf(path, sizeof(path), "/bench/%u/%u", c->id, slot);
 	c->sent[slot] = b_now();
+	b_issued++;
 	if (mix == B_TX) {
 		if (c->txstep == 0)
 			b_send(c->fd, XSP_TRANSACTION_START, slot, 0,
@@ -188,6 +207,7 @@ b_run(const char *sock, unsigned n, unsigned depth, enum b_mix mix,
 	if (mix == B_TX)
 		depth = 1;
 	memset(st, 0, sizeof(*st));
+	b_issued = 0;
 	st->lat = malloc(B_SAMPLES_MAX * sizeof(*st->lat));
 	for (i = 0; i < n; i++) {
 		if ((c[i].fd = xh_connect(sock)) < 0)
@@ -203,7 +223,7 @@ b_run(const char *sock, unsigned n, unsigned depth, enum b_mix mix,
 			b_issue(&c[i], mix, k);
 	outstanding = (uint64_t)n * depth;
 	while (outstanding > 0) {
-		int	more = b_now() < end;
+		int	more = b_limit ? b_issued < b_limit : b_now() < end;
 
 		if (poll(pf, n, 10000) <= 0)
 			b_die("poll");
@@ -223,19 +243,6 @@ b_run(const char *sock, unsigned n, unsigned depth, enum b_mix mix,
 		close(c[i].fd);
 	free(c);
 	free(pf);
-}
-
-static void
-b_print(const char *label, unsigned n, unsigned depth, enum b_mix mix,
-    struct bstats *st)
-{
-	printf("%-8s %-6s %5u clients depth %2u: %9.0f req/s  p50 %7.1f us"
-	    "  p99 %7.1f us  p99.9 %7.1f us", label, b_mix_names[mix], n,
-	    mix == B_TX ? 1 : depth, (double)st->ops / st->secs,
-	    b_pct(st, 0.5), b_pct(st, 0.99), b_pct(st, 0.999));
-	if (mix == B_TX)
-		printf("  (%.0f tx/s)", (double)st->txs / st->secs);
-	printf("\n");
 }
 
 static void
@@ -414,7 +421,7 @@ b_idle(pid_t proxy, const char *sock, unsigned n)
 	b_close_many(fds, n);
 }
 
-static struct xh_daemon	b_up, b_px;
+static struct xh_daemon	b_up;
 
 /*
  * What the upstream does for one connection kept 64 deep: the most any
@@ -500,41 +507,166 @@ b_fanout(const char *label, const char *sock, unsigned n)
 	b_close_many(fds, n);
 }
 
-static unsigned b_repeat = 3;
+static unsigned b_runs = 5;
 
-/* Direct and proxied, alternately, b_repeat times; the best of each
- * (other load on the machine only ever slows a run down). */
-static void
-b_compare(const char *direct, const char *proxied, unsigned n,
-    unsigned depth, enum b_mix mix, double secs)
+/* A way to reach the upstream. */
+struct bvariant {
+	const char	*name;
+	const char	*args[8];	/* xsmuxd's extra arguments */
+	struct xh_daemon d;		/* its xsmuxd (not for direct) */
+	const char	*sock;
+};
+
+static struct bvariant b_vars[] = {
+	{ "direct", { NULL }, { 0 }, NULL },
+	{ "proxy", { NULL }, { 0 }, NULL },
+	{ "audit", { "--audit", "all", "--audit-log", "@DIR@/audit.log",
+	    NULL }, { 0 }, NULL },
+	{ "policy", { "--policy", "@SRC@/tests/proxy/bench-allow-all.conf",
+	    NULL }, { 0 }, NULL },
+};
+#define B_NVARS		(sizeof(b_vars) / sizeof(b_vars[0]))
+#define B_DIRECT	0
+#define B_PROXY		1
+
+/* One figure over the runs: median and spread. */
+struct bfig {
+	double	v[64];
+	size_t	n;
+};
+
+static int
+b_dcmp(const void *a, const void *b)
 {
-	struct bstats	d, p, best_d, best_p;
-	unsigned	i;
+	double	x = *(const double *)a, y = *(const double *)b;
 
-	for (i = 0; i < b_repeat; i++) {
-		b_run(direct, n, depth, mix, secs, &d);
-		b_run(proxied, n, depth, mix, secs, &p);
-		if (i == 0 || d.ops / d.secs > best_d.ops / best_d.secs) {
-			if (i > 0)
-				free(best_d.lat);
-			best_d = d;
-		} else
-			free(d.lat);
-		if (i == 0 || p.ops / p.secs > best_p.ops / best_p.secs) {
-			if (i > 0)
-				free(best_p.lat);
-			best_p = p;
-		} else
-			free(p.lat);
+	return x < y ? -1 : x > y;
+}
+
+static void
+b_fig_add(struct bfig *f, double v)
+{
+	if (f->n < sizeof(f->v) / sizeof(f->v[0]))
+		f->v[f->n++] = v;
+}
+
+/* "median [min..max]", sorting f. */
+static const char *
+b_fig(struct bfig *f, const char *fmt, char *buf, size_t cap)
+{
+	char	m[32], lo[32], hi[32];
+
+	if (f->n == 0)
+		return "-";
+	qsort(f->v, f->n, sizeof(f->v[0]), b_dcmp);
+	snprintf(m, sizeof(m), fmt, f->n % 2 ? f->v[f->n / 2] :
+	    (f->v[f->n / 2 - 1] + f->v[f->n / 2]) / 2);
+	snprintf(lo, sizeof(lo), fmt, f->v[0]);
+	snprintf(hi, sizeof(hi), fmt, f->v[f->n - 1]);
+	snprintf(buf, cap, "%s [%s..%s]", m, lo, hi);
+	return buf;
+}
+
+/*
+ * The variants in vars (indexes into b_vars, the first the reference),
+ * in turn, b_runs times; the median and spread of each.
+ */
+static void
+b_series(const int *vars, size_t nv, unsigned n, unsigned depth,
+    enum b_mix mix, double secs)
+{
+	struct bfig	tput[B_NVARS], p50[B_NVARS], ratio[B_NVARS];
+	struct bstats	st;
+	double		ref = 0, r;
+	char		b1[128], b2[128], b3[128];
+	unsigned	i;
+	size_t		k;
+
+	memset(tput, 0, sizeof(tput));
+	memset(p50, 0, sizeof(p50));
+	memset(ratio, 0, sizeof(ratio));
+	for (i = 0; i < b_runs; i++) {
+		for (k = 0; k < nv; k++) {
+			b_run(b_vars[vars[k]].sock, n, depth, mix, secs, &st);
+			r = (double)st.ops / st.secs;
+			b_fig_add(&tput[k], r);
+			b_fig_add(&p50[k], b_pct(&st, 0.5));
+			if (k == 0)
+				ref = r;
+			else
+				b_fig_add(&ratio[k], r / ref);
+			free(st.lat);
+		}
 	}
-	b_print("direct", n, depth, mix, &best_d);
-	b_print("proxied", n, depth, mix, &best_p);
-	printf("         proxy/direct throughput %.1f%%, added p50 latency "
-	    "%.1f us\n", 100.0 * ((double)best_p.ops / best_p.secs) /
-	    ((double)best_d.ops / best_d.secs), b_pct(&best_p, 0.5) -
-	    b_pct(&best_d, 0.5));
-	free(best_d.lat);
-	free(best_p.lat);
+	printf("%s %u clients depth %u, %u runs of %.1f s, median "
+	    "[min..max]:\n", b_mix_names[mix], n, mix == B_TX ? 1 : depth,
+	    b_runs, secs);
+	for (k = 0; k < nv; k++)
+		printf("  %-7s %-30s req/s  p50 %-26s us%s%s\n",
+		    b_vars[vars[k]].name, b_fig(&tput[k], "%.0f", b1,
+		    sizeof(b1)), b_fig(&p50[k], "%.1f", b2, sizeof(b2)),
+		    k ? "  ratio " : "", k ? b_fig(&ratio[k], "%.2f", b3,
+		    sizeof(b3)) : "");
+}
+
+static void
+b_compare(unsigned n, unsigned depth, enum b_mix mix, double secs)
+{
+	static const int	vars[] = { B_DIRECT, B_PROXY };
+
+	b_series(vars, 2, n, depth, mix, secs);
+}
+
+/* Create every node the load reads: n clients x B_DEPTH_MAX slots. */
+static void
+b_populate(const char *sock, unsigned n)
+{
+	char		path[64];
+	const char	*p[] = { path };
+	unsigned	i, k;
+	int		fd = xh_connect(sock);
+
+	if (fd < 0)
+		b_die("connect");
+	for (i = 0; i < n; i++)
+		for (k = 0; k < B_DEPTH_MAX; k++) {
+			snprintf(path, sizeof(path), "/bench/%u/%u", i, k);
+			b_send(fd, XSP_WRITE, 1, 0, p, 1, "value");
+			b_read_msgs(fd, 1);
+		}
+	close(fd);
+	printf("created /bench/<client>/<slot> for %u clients x %d slots: "
+	    "reads are answered with values\n", n, B_DEPTH_MAX);
+}
+
+/* Start v's xsmuxd in front of the upstream, under `wrap` if given. */
+static void
+b_start_proxy(struct bvariant *v, const char *const *wrap)
+{
+	char		 spec[XH_PATH_LEN + 8];
+	const char	*argv[32];
+	size_t		 n = 0, i;
+
+	for (i = 0; wrap != NULL && wrap[i] != NULL; i++)
+		argv[n++] = wrap[i];
+	argv[n++] = "@BUILD@/server/xsmuxd";
+	argv[n++] = "--listen";
+	argv[n++] = "@SOCK@";
+	argv[n++] = "--upstream";
+	argv[n++] = spec;
+	argv[n++] = "--max-inflight";
+	argv[n++] = "64";
+	argv[n++] = "--log-level";
+	argv[n++] = "warn";
+	for (i = 0; v->args[i] != NULL; i++)
+		argv[n++] = v->args[i];
+	argv[n] = NULL;
+	snprintf(spec, sizeof(spec), "unix:%s", b_up.xd_sock);
+	if (xh_start(&v->d, argv) != 0) {
+		fprintf(stderr, "xsmuxd (%s): %s\n", v->name, v->d.xd_err);
+		exit(1);
+	}
+	v->sock = v->d.xd_sock;
 }
 
 static void
@@ -542,10 +674,7 @@ b_start(int xenstored)
 {
 	const char	*st[] = { "@BUILD@/server/store/xsmux-stored",
 	    "--listen", "@SOCK@", NULL };
-	char		 spec[XH_PATH_LEN + 8];
-	const char	*px[] = { "@BUILD@/server/xsmuxd", "--listen", "@SOCK@",
-	    "--upstream", spec, "--max-inflight", "64", "--log-level", "warn",
-	    NULL };
+	size_t		 i;
 	int		 rc;
 
 	rc = xenstored ? xh_start_xenstored(&b_up, NULL) : xh_start(&b_up, st);
@@ -553,26 +682,104 @@ b_start(int xenstored)
 		fprintf(stderr, "upstream: %s\n", b_up.xd_err);
 		exit(1);
 	}
-	snprintf(spec, sizeof(spec), "unix:%s", b_up.xd_sock);
-	if (xh_start(&b_px, px) != 0) {
-		fprintf(stderr, "xsmuxd: %s\n", b_px.xd_err);
-		xh_stop(&b_up);
-		exit(1);
-	}
+	b_vars[B_DIRECT].sock = b_up.xd_sock;
+	for (i = B_PROXY; i < B_NVARS; i++)
+		b_start_proxy(&b_vars[i], NULL);
+}
+
+static void
+b_stop(void)
+{
+	size_t	i;
+
+	for (i = B_PROXY; i < B_NVARS; i++)
+		xh_stop(&b_vars[i].d);
+	xh_stop(&b_up);
+}
+
+/* The instruction total in a callgrind output file, or -1. */
+static long long
+b_cg_total(const char *file)
+{
+	char		 line[256];
+	long long	 v = -1;
+	FILE		*f;
+
+	if ((f = fopen(file, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "totals:", 7) == 0 ||
+		    strncmp(line, "summary:", 8) == 0)
+			v = strtoll(line + (line[0] == 't' ? 7 : 8), NULL, 10);
+	fclose(f);
+	return v;
+}
+
+/* Instructions xsmuxd (variant v) executes for count reads at n x depth. */
+static long long
+b_cg_once(struct bvariant *v, unsigned n, unsigned depth, uint64_t count,
+    const char *dir)
+{
+	char		 out[XH_PATH_LEN + 32], opt[XH_PATH_LEN + 64];
+	const char	*wrap[] = { "valgrind", "--tool=callgrind", "-q", opt,
+	    NULL };
+	struct bvariant	 cv = *v;
+	struct bstats	 st;
+
+	snprintf(out, sizeof(out), "%s/cg.out", dir);
+	snprintf(opt, sizeof(opt), "--callgrind-out-file=%s", out);
+	unlink(out);
+	memset(&cv.d, 0, sizeof(cv.d));
+	b_start_proxy(&cv, wrap);
+	b_limit = count;
+	b_run(cv.sock, n, depth, B_READ, 0, &st);
+	b_limit = 0;
+	free(st.lat);
+	xh_stop(&cv.d);
+	return b_cg_total(out);
+}
+
+/* -C: exact instructions per request for each proxied variant. */
+static void
+b_callgrind(void)
+{
+	static const unsigned	 shapes[][2] = { { 1, 1 }, { 64, 8 } };
+	char			 dir[] = "/tmp/bench-cg-XXXXXX";
+	long long		 a, b;
+	size_t			 i, k;
+
+	if (mkdtemp(dir) == NULL)
+		b_die("mkdtemp");
+	printf("instructions per forwarded read (callgrind, %d and %d "
+	    "requests, difference / %d):\n", B_CG_REQUESTS, 2 * B_CG_REQUESTS,
+	    B_CG_REQUESTS);
+	for (k = 0; k < 2; k++)
+		for (i = B_PROXY; i < B_NVARS; i++) {
+			a = b_cg_once(&b_vars[i], shapes[k][0], shapes[k][1],
+			    B_CG_REQUESTS, dir);
+			b = b_cg_once(&b_vars[i], shapes[k][0], shapes[k][1],
+			    2 * B_CG_REQUESTS, dir);
+			printf("  %-7s %2ux%u: %lld\n", b_vars[i].name,
+			    shapes[k][0], shapes[k][1], a < 0 || b < 0 ? -1 :
+			    (b - a) / B_CG_REQUESTS);
+		}
+	rmdir(dir);
 }
 
 int
 main(int argc, char **argv)
 {
+	static const int vall[] = { B_DIRECT, B_PROXY, 2, 3 };
 	struct rlimit	 rl;
 	double		 secs = 2;
 	unsigned	 n = 0, depth = 1, idle = 10000, watchers = 10000;
-	int		 c, xenstored = 0, m, mix = -1, pin = 0;
+	int		 c, xenstored = 0, m, mix = -1, pin = 0, cg = 0;
 
-	while ((c = getopt(argc, argv, "u:s:c:d:m:i:w:r:p")) != -1) {
+	while ((c = getopt(argc, argv, "u:s:c:d:m:i:w:n:pC")) != -1) {
 		switch (c) {
 		case 'p': pin = 1; break;
-		case 'r': b_repeat = (unsigned)atoi(optarg); break;
+		case 'C': cg = 1; break;
+		case 'n': b_runs = (unsigned)atoi(optarg); break;
 		case 'u': xenstored = strcmp(optarg, "xenstored") == 0; break;
 		case 's': secs = atof(optarg); break;
 		case 'c': n = (unsigned)atoi(optarg); break;
@@ -587,12 +794,14 @@ main(int argc, char **argv)
 		default:
 			fprintf(stderr, "usage: bench-proxy [-u stored|xenstored]"
 			    " [-s secs] [-c clients] [-d depth] [-m mix]"
-			    " [-i idle] [-w watchers] [-r repeat] [-p]\n");
+			    " [-i idle] [-w watchers] [-n runs] [-p] [-C]\n");
 			return 2;
 		}
 	}
 	if (depth < 1 || depth > B_DEPTH_MAX)
 		depth = 1;
+	if (b_runs < 1 || b_runs > 64)
+		b_runs = 5;
 	getrlimit(RLIMIT_NOFILE, &rl);
 	rl.rlim_cur = rl.rlim_max;
 	setrlimit(RLIMIT_NOFILE, &rl);
@@ -604,32 +813,39 @@ main(int argc, char **argv)
 	if (pin) {
 		b_pin_pid(0);
 		b_pin_pid(b_up.xd_pid);
-		b_pin_pid(b_px.xd_pid);
+		for (m = B_PROXY; m < (int)B_NVARS; m++)
+			b_pin_pid(b_vars[m].d.xd_pid);
 	}
 	printf("upstream: %s%s\n", xenstored ? "xenstored 4.17" :
 	    "xsmux-stored", pin ? ", every process on CPU 0" : "");
-	if (n > 0) {
-		b_compare(b_up.xd_sock, b_px.xd_sock, n, depth,
+	b_populate(b_up.xd_sock, n > 64 ? n : 64);
+	if (cg) {
+		b_callgrind();
+		b_stop();
+		return 0;
+	}
+	if (n > 0)
+		b_series(vall, B_NVARS, n, depth,
 		    mix < 0 ? B_READ : (enum b_mix)mix, secs);
-	} else {
+	else {
 		for (m = 0; m < 4; m++) {
 			if (mix >= 0 && m != mix)
 				continue;
-			b_compare(b_up.xd_sock, b_px.xd_sock, 1, 1, m, secs);
-			b_compare(b_up.xd_sock, b_px.xd_sock, 64, 1, m, secs);
+			b_compare(1, 1, m, secs);
+			b_compare(64, 1, m, secs);
 			if (m != B_TX)
-				b_compare(b_up.xd_sock, b_px.xd_sock, 64, 8, m,
-				    secs);
+				b_compare(64, 8, m, secs);
 		}
+		b_series(vall, B_NVARS, 1, 1, B_READ, secs);
+		b_series(vall, B_NVARS, 64, 8, B_READ, secs);
 	}
 	b_ceiling(b_up.xd_sock, secs);
 	if (idle > 0)
-		b_idle(b_px.xd_pid, b_px.xd_sock, idle);
+		b_idle(b_vars[B_PROXY].d.xd_pid, b_vars[B_PROXY].sock, idle);
 	if (watchers > 0) {
-		b_fanout("proxied", b_px.xd_sock, watchers);
+		b_fanout("proxied", b_vars[B_PROXY].sock, watchers);
 		b_fanout("direct", b_up.xd_sock, watchers);
 	}
-	xh_stop(&b_px);
-	xh_stop(&b_up);
+	b_stop();
 	return 0;
 }

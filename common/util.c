@@ -67,6 +67,28 @@ util_listen_unix(const char *path, mode_t mode, gid_t gid)
 }
 
 void
+util_file_id(const char *path, dev_t *dev, ino_t *ino)
+{
+	struct stat	st;
+
+	*dev = 0;
+	*ino = 0;
+	if (stat(path, &st) == 0) {
+		*dev = st.st_dev;
+		*ino = st.st_ino;
+	}
+}
+
+void
+util_unlink_ours(const char *path, dev_t dev, ino_t ino)
+{
+	struct stat	st;
+
+	if (stat(path, &st) == 0 && st.st_dev == dev && st.st_ino == ino)
+		unlink(path);
+}
+
+void
 util_ready_notify(int fd)
 {
 	static const char msg[] = "ready\n";

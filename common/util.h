@@ -11,6 +11,10 @@
  * the socket file.  Returns a non-blocking, close-on-exec fd or -errno.
  */
 int	util_listen_unix(const char *path, mode_t mode, gid_t gid);
+/* The identity of the file at path (0 and 0 if none), to recognise it. */
+void	util_file_id(const char *path, dev_t *dev, ino_t *ino);
+/* Unlink path if it is still the file of that identity. */
+void	util_unlink_ours(const char *path, dev_t dev, ino_t ino);
 /* Write "ready\n" to fd and close it (the --ready-fd convention); -1 is a
  * no-op. */
 void	util_ready_notify(int fd);
