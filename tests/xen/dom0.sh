@@ -31,6 +31,9 @@ common_checks() {
 	expect "$d ls" "a = \"v-$d\"" xenstore-ls /local/domain/0/xt
 	expect "$d xsmux CLI read" "v-$d" xsmux --socket $S read /local/domain/0/xt/a
 	expect "$d name of dom0" "Domain-0" xenstore-read /local/domain/0/name
+	xsmux-xentest $S /local/domain/0 "dom0 $d"
+	audited "$d raw client audited" '"op":"READ"' '"path":"/local/domain/0/data/xt/pipe"'
+	audited "$d its transactions audited" '"op":"TRANSACTION_START"'
 	unset XENSTORED_PATH
 	XENSTORED_PATH=$S xenstore-write /local/domain/0/xt/pre "p-$d"
 	expect "$d preload shim, default path" "p-$d" \
@@ -63,10 +66,10 @@ stamp dom0-checks
 # The guest: xl create, its results on its console.
 cat >/tmp/guest.cfg <<CFG
 name = "guest"
-kernel = "/share/vmlinux"
-ramdisk = "/share/domu.cpio"
+kernel = "/boot/vmlinux"
+ramdisk = "/boot/domu.cpio"
 extra = "console=hvc0 rdinit=/init quiet panic=-1"
-memory = 256
+memory = 128
 vcpus = 1
 on_poweroff = "destroy"
 on_crash = "destroy"
@@ -125,5 +128,6 @@ grep -q "upstream unix:/var/run/xenstored/socket\|upstream unix:/run/xenstored/s
 stop_xsmuxd
 stamp done
 log_tail
+cp /tmp/*.log /tmp/*.jsonl /tmp/console/* /share/ 2>/dev/null
 echo XSMUX-XEN-DONE
 poweroff -f

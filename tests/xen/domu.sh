@@ -14,12 +14,16 @@ echo "TIME guest-checks $(cut -d' ' -f1 /proc/uptime)"
 expect "write own home" "" xenstore-write /local/domain/$me/data/x hello
 expect "read own home" "hello" xenstore-read /local/domain/$me/data/x
 audited "read audited" '"op":"READ"' '"result":"OK"' "\"path\":\"/local/domain/$me/data/x\""
-expect "relative read" "hello" xenstore-read data/x
+xenstore-write /local/domain/$me/data/rel relative
+expect "relative read" "relative" xenstore-read data/rel
 audited "relative read audited under the guest's home" '"op":"READ"' '"result":"OK"' \
-    "\"path\":\"/local/domain/$me/data/x\""
+    "\"path\":\"/local/domain/$me/data/rel\""
 expect "dom0's node refused" "xenstore-read: couldn't read path /local/domain/0/name" \
     xenstore-read /local/domain/0/name
 audited "refusal audited" '"path":"/local/domain/0/name"' EACCES
+xsmux-xentest $S /local/domain/$me domU
+audited "raw client audited" '"op":"READ"' "\"path\":\"/local/domain/$me/data/xt/pipe\""
+audited "its transactions audited" '"op":"TRANSACTION_START"'
 expect "libxsmux on the device" "hello" xsmux --xenbus /dev/xen/xenbus read data/x
 xsmux --socket $S watch -n 2 /local/domain/$me/data/w >/tmp/w.out 2>&1 &
 wpid=$!
