@@ -31,7 +31,22 @@ struct listener {
 	ino_t		 ls_ino;
 	bool		 ls_adopted;	/* made by the service manager: never
 					   unlinked */
+	bool		 (*ls_admit)(void *); /* may it accept? NULL: yes */
+	void		*ls_admit_arg;	/* not owned */
+	bool		 ls_held;	/* stopped by ls_admit */
+	bool		 ls_stopped;	/* listener_stop: for good */
 };
+
+/* Accepting stops while the owner's admission check fails. */
+static bool
+listener_admitted(struct listener *ls)
+{
+	if (ls->ls_admit == NULL || ls->ls_admit(ls->ls_admit_arg))
+		return true;
+	ls->ls_held = true;
+	evconnlistener_disable(ls->ls_lev);
+	return false;
+}
 
 static void
 listener_acceptcb(struct evconnlistener *lev, evutil_socket_t fd,
@@ -40,6 +55,7 @@ listener_acceptcb(struct evconnlistener *lev, evutil_socket_t fd,
 	struct listener	*ls = arg;
 
 	ls->ls_cb(ls->ls_arg, fd, ls);
+	(void)listener_admitted(ls);
 }
 
 static void
@@ -47,7 +63,8 @@ listener_resumecb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct listener	*ls = arg;
 
-	evconnlistener_enable(ls->ls_lev);
+	if (listener_admitted(ls))
+		evconnlistener_enable(ls->ls_lev);
 }
 
 static void
@@ -158,8 +175,27 @@ listener_adopt(struct event_base *base, int fd, listener_cb *cb, void *arg,
 void
 listener_stop(struct listener *ls)
 {
+	ls->ls_stopped = true;
 	evconnlistener_disable(ls->ls_lev);
 	evtimer_del(ls->ls_resume);
+}
+
+void
+listener_set_admit(struct listener *ls, bool (*admit)(void *), void *arg)
+{
+	ls->ls_admit = admit;
+	ls->ls_admit_arg = arg;
+}
+
+void
+listener_resume(struct listener *ls)
+{
+	if (!ls->ls_held || ls->ls_stopped ||
+	    evtimer_pending(ls->ls_resume, NULL))
+		return;
+	ls->ls_held = false;
+	if (listener_admitted(ls))
+		evconnlistener_enable(ls->ls_lev);
 }
 
 void

@@ -12,6 +12,11 @@
  * on the same path keeps its socket.  A socket the service manager passed
  * in (listener_adopt) is never unlinked.
  *
+ * An owner that must keep resources back (xsmuxd keeps descriptors for
+ * its upstream) gives an admission check (listener_set_admit): after each
+ * connection, and before resuming from a pause, accepting stops while the
+ * check fails, until listener_resume.
+ *
  * Example:
  *	ls = listener_new(base, "/run/xsmux/socket", 0660, gid, my_accept,
  *	    ctx, &err);
@@ -55,6 +60,12 @@ struct listener	*listener_adopt(struct event_base *, int fd, listener_cb *cb,
 		    void *arg, int *err);
 /* Stop accepting (shutdown); the socket file stays until the free. */
 void		 listener_stop(struct listener *);
+/* Accept only while admit(arg); NULL removes the check. */
+void		 listener_set_admit(struct listener *, bool (*admit)(void *),
+		    void *arg);
+/* Accept again after the admission check held it back, if it now
+ * passes (never after listener_stop). */
+void		 listener_resume(struct listener *);
 /* Close the socket; unlink its file if it is still ours.  NULL is a no-op. */
 void		 listener_free(struct listener *);
 /* The path given to listener_new. */

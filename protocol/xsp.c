@@ -131,6 +131,8 @@ xsp_split_args(uint32_t type, const uint8_t *body, size_t len,
 	out->n = 0;
 	if ((op = xsp_op(type)) == NULL)
 		return -EINVAL;
+	if (op->flags & XSP_OPF_NOBODY)
+		return 0;
 	if (op->flags & XSP_OPF_VALUE)
 		return xsp_split_value(op, body, len, out);
 	/* Every string argument must end in a NUL. */
@@ -228,18 +230,94 @@ xsp_build_event(uint8_t *out, size_t cap, const char *path,
 	    NULL, 0);
 }
 
-static bool
-xsp_path_char(char c)
+/*
+ * Node-name characters, by byte: XSP_PC_OK for [A-Za-z0-9_@-],
+ * XSP_PC_SLASH for '/', XSP_PC_BAD for every other byte (NUL and bytes
+ * from 0x80 on included).
+ */
+#define XSP_PC_OK	1
+#define XSP_PC_SLASH	2
+#define XSP_PC_BAD	4
+#define B		XSP_PC_BAD
+static const uint8_t xsp_pchar[256] = {
+	/* 0x00-0x2f: '-' is 0x2d, '/' is 0x2f */
+	B,B,B,B,B,B,B,B, B,B,B,B,B,B,B,B, B,B,B,B,B,B,B,B, B,B,B,B,B,B,B,B,
+	B,B,B,B,B,B,B,B, B,B,B,B,B,1,B,2,
+	/* 0x30-0x3f: digits */
+	1,1,1,1,1,1,1,1, 1,1,B,B,B,B,B,B,
+	/* 0x40-0x5f: '@', A-Z, '_' */
+	1,1,1,1,1,1,1,1, 1,1,1,1,1,1,1,1, 1,1,1,1,1,1,1,1, 1,1,1,B,B,B,B,1,
+	/* 0x60-0x7f: a-z */
+	B,1,1,1,1,1,1,1, 1,1,1,1,1,1,1,1, 1,1,1,1,1,1,1,1, 1,1,1,B,B,B,B,B,
+	/* 0x80-0xff */
+	B,B,B,B,B,B,B,B, B,B,B,B,B,B,B,B, B,B,B,B,B,B,B,B, B,B,B,B,B,B,B,B,
+	B,B,B,B,B,B,B,B, B,B,B,B,B,B,B,B, B,B,B,B,B,B,B,B, B,B,B,B,B,B,B,B,
+	B,B,B,B,B,B,B,B, B,B,B,B,B,B,B,B, B,B,B,B,B,B,B,B, B,B,B,B,B,B,B,B,
+	B,B,B,B,B,B,B,B, B,B,B,B,B,B,B,B, B,B,B,B,B,B,B,B, B,B,B,B,B,B,B,B,
+};
+#undef B
+
+/*
+ * One pass, four bytes a step, with no branch per byte: `bad` collects
+ * every byte's class, `pair` the classes two neighbours share, so a bad
+ * byte leaves XSP_PC_BAD in one and a "//" XSP_PC_SLASH in the other.
+ * Example: "/a//b": the neighbours '/' '/' put XSP_PC_SLASH in pair.
+ */
+int
+xsp_path_shape(const char *path, size_t len)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == '-' || c == '/' || c == '_' ||
-	    c == '@';
+	const uint8_t	*p = (const uint8_t *)path;
+	unsigned	 a, b, c, d, prev = 0, bad = 0, pair = 0;
+	size_t		 i = 0;
+
+	if (len == 0)
+		return -EINVAL;
+	for (; i + 4 <= len; i += 4) {
+		a = xsp_pchar[p[i]];
+		b = xsp_pchar[p[i + 1]];
+		c = xsp_pchar[p[i + 2]];
+		d = xsp_pchar[p[i + 3]];
+		bad |= a | b | c | d;
+		pair |= (prev & a) | (a & b) | (b & c) | (c & d);
+		prev = d;
+	}
+	for (; i < len; i++) {
+		a = xsp_pchar[p[i]];
+		bad |= a;
+		pair |= prev & a;
+		prev = a;
+	}
+	if ((bad & XSP_PC_BAD) || (pair & XSP_PC_SLASH) ||
+	    (len > 1 && prev == XSP_PC_SLASH))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * As sscanf(path, "/local/domain/%5u/%n") finds it: after the prefix, an
+ * optional sign and at least one digit, five characters at most, then
+ * '/'.  (Leading white space, which %u would skip, is not a node-name
+ * character, so a path with it is invalid whatever this returns.)
+ */
+size_t
+xsp_local_prefix(const char *path, size_t len)
+{
+	static const char	pre[] = "/local/domain/";
+	size_t			i = sizeof(pre) - 1, end, digits = 0;
+
+	if (len <= i || memcmp(path, pre, i) != 0)
+		return 0;
+	end = i + 5;
+	if (path[i] == '-' || path[i] == '+')
+		i++;
+	for (; i < len && i < end && path[i] >= '0' && path[i] <= '9'; i++)
+		digits++;
+	return digits > 0 && i < len && path[i] == '/' ? i + 1 : 0;
 }
 
 int
 xsp_path_check(const char *path, size_t len, unsigned flags)
 {
-	size_t	i;
 	bool	abs;
 
 	if (len == 0)
@@ -252,15 +330,7 @@ xsp_path_check(const char *path, size_t len, unsigned flags)
 		return -EINVAL;
 	if (len > (abs ? XSP_ABS_PATH_MAX : XSP_REL_PATH_MAX))
 		return -EINVAL;
-	if (path[len - 1] == '/' && len > 1)
-		return -EINVAL;
-	for (i = 0; i < len; i++) {
-		if (!xsp_path_char(path[i]))
-			return -EINVAL;
-		if (path[i] == '/' && i + 1 < len && path[i + 1] == '/')
-			return -EINVAL;
-	}
-	return 0;
+	return xsp_path_shape(path, len);
 }
 
 #define XSP_INTRODUCE_PATH	"@introduceDomain"

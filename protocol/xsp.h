@@ -76,15 +76,45 @@ enum xsp_type {
 #define XSP_OPF_VALUE	0x20	/* last argument is binary and runs to the
 				   end of the payload (no NUL) */
 #define XSP_OPF_MODIFY	0x40	/* changes the store */
+#define XSP_OPF_NOBODY	0x80	/* the payload is ignored, whatever it
+				   holds (xenstored 4.17 never looks) */
+#define XSP_OPF_PERMS	0x100	/* the arguments after the first are a
+				   permission list */
+#define XSP_OPF_SPATH	0x200	/* first argument is a node path or a
+				   special node (@introduceDomain,
+				   @releaseDomain) */
 
 #define XSP_NARGS_ANY	0xff	/* nargs_max: unlimited */
 
-/* One row of the operation table, indexed by enum xsp_type. */
+/*
+ * The policy class of a request type: what a rule's `allow =` must name
+ * for it (server/policy.h spells them).  XSP_CLASS_NONE: not a request;
+ * XSP_CLASS_FREE: always allowed (RESET_WATCHES only releases).
+ */
+enum xsp_class {
+	XSP_CLASS_NONE = 0,
+	XSP_CLASS_READ,
+	XSP_CLASS_WRITE,
+	XSP_CLASS_WATCH,
+	XSP_CLASS_TRANSACTION,
+	XSP_CLASS_SETPERMS,
+	XSP_CLASS_DOMAIN,
+	XSP_CLASS_CONTROL,
+	XSP_CLASS_FEATURES,
+	XSP_CLASS_FREE
+};
+
+/*
+ * One row of the operation table, indexed by enum xsp_type: the single
+ * description of a message type that the proxy, its policy and the store
+ * all read.
+ */
 struct xsp_op {
 	const char	*name;		/* "READ"; NULL for an unused number */
 	uint8_t		 nargs_min;	/* strings in a valid request */
 	uint8_t		 nargs_max;	/* or XSP_NARGS_ANY */
-	uint8_t		 flags;		/* XSP_OPF_* */
+	uint16_t	 flags;		/* XSP_OPF_* */
+	uint8_t		 cls;		/* enum xsp_class */
 };
 
 /* The row for `type`, or NULL if type is not a known message type. */
@@ -147,7 +177,8 @@ unsigned	xsp_count_strings(const uint8_t *body, size_t len);
  * argument that is not NUL-terminated.  For XSP_OPF_VALUE types the final
  * argument is the rest of the payload after the earlier strings.  Types
  * with unlimited arguments keep the first XSP_MAX_ARGS and return -E2BIG
- * if there are more (use xsp_next_string to walk them all).
+ * if there are more (use xsp_next_string to walk them all).  The payload
+ * of an XSP_OPF_NOBODY type gives no arguments and is never malformed.
  */
 int	xsp_split_args(uint32_t type, const uint8_t *body, size_t len,
 	    struct xsp_args *out);
@@ -210,6 +241,19 @@ void	xsp_put_hdr(uint8_t *out, const struct xsp_hdr *h);
 #define XSP_PATH_RELOK	0x1	/* allow relative paths */
 #define XSP_PATH_SPECIAL 0x2	/* also accept special watch paths */
 int	xsp_path_check(const char *path, size_t len, unsigned flags);
+/*
+ * The rules of every node path, absolute or relative, with no length
+ * limit (xsp_path_check adds the spec's, the store its path-max quota):
+ * not empty, characters [A-Za-z0-9-/_@], no "//", no trailing '/' except
+ * "/" itself.  One pass over a 256-entry character table.
+ */
+int	xsp_path_shape(const char *path, size_t len);
+/*
+ * Length of a leading "/local/domain/<domid>/" exactly as xenstored's
+ * sscanf("/local/domain/%5u/%n") measures it (what its path-max quota
+ * does not count), or 0.  Example: "/local/domain/5/a" -> 16.
+ */
+size_t	xsp_local_prefix(const char *path, size_t len);
 /* A special watch path: "@introduceDomain", "@releaseDomain", or
  * "@releaseDomain/<domid>". */
 int	xsp_special_path_check(const char *path, size_t len);
@@ -228,6 +272,26 @@ struct xsp_perm {
 	uint32_t		domid;
 	enum xsp_perm_mode	mode;
 };
+/*
+ * Complete validation of a client request's payload against its type
+ * (xsp_check.c): argument count and shape, node paths, special paths
+ * where the type takes them, and permission lists.  Returns 0, or the
+ * negative errno xenstored 4.17 means to answer (-EINVAL): where 4.17
+ * itself answers with a leftover errno or not at all, a request that
+ * fails here must not reach it.  Types whose payload is ignored pass
+ * whatever they carry; watch paths are left to the watch table.
+ */
+int	xsp_request_check(uint32_t type, const uint8_t *body, size_t len);
+/* A special path as SET_PERMS and GET_PERMS name one: exactly
+ * "@introduceDomain" or "@releaseDomain". */
+bool	xsp_special_node(const char *path, size_t len);
+/*
+ * One entry of a SET_PERMS list as xenstored 4.17 reads it: a mode
+ * letter (r w b n), then a number strtol(3) takes whole (base 0).
+ * 0 or -EINVAL.
+ */
+int	xsp_perm_check(const char *s, size_t len);
+
 /* Parse "<w|r|b|n><domid>". */
 int	xsp_perm_parse(const char *s, size_t len, struct xsp_perm *out);
 /* Format into buf (at least 7 bytes): returns length, NUL-terminated. */

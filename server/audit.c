@@ -193,6 +193,7 @@ audit_record(const char *event, const struct audit_client *c)
 	json_object_set_new(o, "uid", json_integer(c->ac_uid));
 	json_object_set_new(o, "gid", json_integer(c->ac_gid));
 	json_object_set_new(o, "pid", json_integer(c->ac_pid));
+	json_object_set_new(o, "comm", audit_str(c->ac_comm));
 	json_object_set_new(o, "exe", audit_str(c->ac_exe));
 	json_object_set_new(o, "listener", audit_str(c->ac_listener));
 	return o;
@@ -223,6 +224,11 @@ audit_emit(struct audit *a, json_t *o)
 	free(line);
 }
 
+/*
+ * A transaction's end is recorded wherever writes are, so that a reader
+ * can tell which "pending" changes took effect; a release the policy
+ * would have refused is recorded with the refusals.
+ */
 static bool
 audit_wants(const struct audit *a, const struct audit_req *r)
 {
@@ -230,6 +236,11 @@ audit_wants(const struct audit *a, const struct audit_req *r)
 
 	if (c >= 0 && (a->au_classes & AUDIT_BIT(c)))
 		return true;
+	if (r->ar_type == XSP_TRANSACTION_END &&
+	    (a->au_classes & AUDIT_BIT(AUDIT_WRITE)))
+		return true;
+	if (r->ar_why != NULL && strcmp(r->ar_why, "release") == 0)
+		return a->au_classes & AUDIT_BIT(AUDIT_REFUSED);
 	if (strcmp(r->ar_decision, "deny") == 0)
 		return a->au_classes & AUDIT_BIT(AUDIT_REFUSED);
 	if (strcmp(r->ar_result, "OK") != 0)
@@ -260,8 +271,30 @@ audit_request(struct audit *a, const struct audit_client *c,
 	json_object_set_new(o, "latency_us",
 	    json_integer((json_int_t)r->ar_latency_us));
 	json_object_set_new(o, "decision", json_string(r->ar_decision));
+	if (r->ar_policy)
+		json_object_set_new(o, "rule", audit_str(r->ar_rule));
+	if (r->ar_why != NULL)
+		json_object_set_new(o, "why", json_string(r->ar_why));
+	if (r->ar_outcome != NULL)
+		json_object_set_new(o, "outcome", json_string(r->ar_outcome));
 	if (r->ar_client_gone)
 		json_object_set_new(o, "client_gone", json_true());
+	audit_emit(a, o);
+}
+
+void
+audit_tx_end(struct audit *a, const struct audit_client *c, uint32_t tx_id,
+    const char *outcome, bool proxy_abort)
+{
+	json_t	*o;
+
+	if (a == NULL || !(a->au_classes & AUDIT_BIT(AUDIT_WRITE)))
+		return;
+	if ((o = audit_record("transaction_end", c)) == NULL)
+		return;
+	json_object_set_new(o, "tx_id", json_integer(tx_id));
+	json_object_set_new(o, "outcome", json_string(outcome));
+	json_object_set_new(o, "proxy_abort", json_boolean(proxy_abort));
 	audit_emit(a, o);
 }
 
@@ -350,4 +383,20 @@ audit_protocol_error(struct audit *a, const struct audit_client *c,
 		json_object_set_new(o, "error", audit_str(what));
 		audit_emit(a, o);
 	}
+}
+
+void
+audit_limit(struct audit *a, const struct audit_client *c, const char *limit,
+    unsigned long value, unsigned long bound, unsigned dropped)
+{
+	json_t	*o;
+
+	if (a == NULL || !(a->au_classes & AUDIT_BIT(AUDIT_REFUSED)) ||
+	    (o = audit_record("limit", c)) == NULL)
+		return;
+	json_object_set_new(o, "limit", audit_str(limit));
+	json_object_set_new(o, "value", json_integer((json_int_t)value));
+	json_object_set_new(o, "bound", json_integer((json_int_t)bound));
+	json_object_set_new(o, "not_recorded", json_integer(dropped));
+	audit_emit(a, o);
 }

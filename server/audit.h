@@ -11,7 +11,39 @@
  *	 "uid":1000,"gid":1000,"pid":4242,"exe":"xenstore-write",
  *	 "listener":"/run/xsmux/socket","op":"WRITE","path":"/a","tx_id":0,
  *	 "req_id":0,"upstream_req_id":17,"value_len":5,"result":"OK",
- *	 "latency_us":85,"decision":"allow"}
+ *	 "latency_us":85,"decision":"allow","rule":"root"}
+ *
+ * The fields, one place for all of them:
+ *	ts		UTC time, microseconds
+ *	event		"request", "transaction_end", "connect", "disconnect",
+ *			"watch_event", "policy_reload", "protocol_error",
+ *			"protocol_errors_dropped"
+ *	client, uid, gid, pid	the client (its id in this daemon, its
+ *			SO_PEERCRED credentials)
+ *	comm		/proc/PID/comm: the name the process gave itself (any
+ *			process can set it to anything)
+ *	exe		/proc/PID/exe: the program file it runs (null if
+ *			unknown)
+ *	listener	the socket it came through
+ *	op, path, tx_id, req_id, upstream_req_id, value_len	the request
+ *	result		the reply: "OK" or an error name, except "pending"
+ *			for a change (write, mkdir, rm, set-perms) accepted
+ *			inside a transaction: it takes effect only if the
+ *			transaction's end says "committed"
+ *	outcome		TRANSACTION_END and "transaction_end" records:
+ *			"committed", "failed" (the commit was answered with
+ *			an error: nothing took effect), "aborted" (F),
+ *			"abandoned" (the client left), "reset"
+ *			(RESET_WATCHES); the changes with the same client and
+ *			tx_id took effect only if "committed"
+ *	proxy_abort	"transaction_end": the proxy ended it upstream with F
+ *	decision	"allow" or "deny"
+ *	rule		the policy rule that judged the client (absent without
+ *			a policy, null when no rule matches)
+ *	why		why a request was denied, or "release" for a release
+ *			allowed whatever the rule says (gate_permit)
+ *	latency_us, client_gone, reason, token_len, file, message, error,
+ *	count		as their records say
  */
 #ifndef XSMUX_AUDIT_H
 #define XSMUX_AUDIT_H
@@ -55,7 +87,8 @@ struct audit_client {
 	uid_t		 ac_uid;
 	gid_t		 ac_gid;
 	pid_t		 ac_pid;
-	const char	*ac_exe;
+	const char	*ac_comm;	/* /proc/PID/comm: set by the process */
+	const char	*ac_exe;	/* /proc/PID/exe: the program file */
 	const char	*ac_listener;
 };
 
@@ -71,6 +104,10 @@ struct audit_req {
 	const char	*ar_result;	/* "OK" or an error name */
 	uint64_t	 ar_latency_us;
 	const char	*ar_decision;	/* "allow", "deny" or "local" */
+	const char	*ar_rule;	/* the matched rule; NULL: none */
+	bool		 ar_policy;	/* a policy judged it (rule field) */
+	const char	*ar_why;	/* deny reason or "release"; NULL */
+	const char	*ar_outcome;	/* TRANSACTION_END's; NULL */
 	bool		 ar_client_gone; /* answered after the client left */
 };
 
@@ -97,6 +134,9 @@ int	audit_class_of(uint32_t type);
 
 void	audit_request(struct audit *, const struct audit_client *,
 	    const struct audit_req *);
+/* A transaction that ended without its own TRANSACTION_END. */
+void	audit_tx_end(struct audit *, const struct audit_client *,
+	    uint32_t tx_id, const char *outcome, bool proxy_abort);
 void	audit_connect(struct audit *, const struct audit_client *);
 void	audit_disconnect(struct audit *, const struct audit_client *,
 	    const char *reason);
@@ -114,5 +154,13 @@ void	audit_protocol_error(struct audit *, const struct audit_client *,
 	    struct audit_rate *, uint64_t now_us, const char *what);
 void	audit_rate_flush(struct audit *, const struct audit_client *,
 	    struct audit_rate *);
+/*
+ * An aggregate bound (limit: "uid-watches", "clients", ...) refused or cut
+ * a client at value of bound; dropped is how many like it were not
+ * recorded before this one (the caller's rate limit).  Class "refused".
+ */
+void	audit_limit(struct audit *, const struct audit_client *,
+	    const char *limit, unsigned long value, unsigned long bound,
+	    unsigned dropped);
 
 #endif /* XSMUX_AUDIT_H */

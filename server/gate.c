@@ -38,6 +38,7 @@ struct gate {
 	unsigned	 g_gen;		/* bumped by every policy (re)load */
 	struct px_limits g_lim;		/* the daemon's own bounds */
 	char		 g_home[32];	/* base of relative paths */
+	uint32_t	 g_domid;	/* the upstream connection's domain */
 };
 
 static uint64_t
@@ -66,8 +67,15 @@ gate_new(const struct px_limits *lim)
 void
 gate_set_domid(struct gate *g, uint32_t domid)
 {
+	g->g_domid = domid;
 	snprintf(g->g_home, sizeof(g->g_home), "/local/domain/%" PRIu32,
 	    domid);
+}
+
+uint32_t
+gate_domid(const struct gate *g)
+{
+	return g->g_domid;
 }
 
 const char *
@@ -92,10 +100,13 @@ gate_load_policy(struct gate *g, const char *file, char *err, size_t errlen)
 {
 	struct policy	*p;
 	char		*copy;
+	size_t		 i;
 	int		 r;
 
 	if ((r = policy_load(file, &p, err, errlen)) != 0)
 		return r;
+	for (i = 0; i < p->p_nwarn; i++)
+		log_warnx("%s: %s", __func__, p->p_warn[i]);
 	if ((copy = strdup(file)) == NULL) {
 		policy_free(p);
 		return -ENOMEM;
@@ -139,33 +150,6 @@ gate_reload(struct gate *g)
 	audit_reload(g->g_audit, g->g_file, true, NULL);
 }
 
-/* Supplementary groups (SO_PEERGROUPS) and the command name. */
-static void
-gate_identify(struct session *s)
-{
-	evutil_socket_t	 fd = bufferevent_getfd(s->se_bev);
-	socklen_t	 len = 0;
-	char		 path[64];
-	ssize_t		 n;
-	int		 cfd;
-
-	if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, NULL,
-	    &len) == -1 && errno == ERANGE && len > 0 &&
-	    (s->se_groups = malloc(len)) != NULL) {
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, s->se_groups,
-		    &len) == 0)
-			s->se_ngroups = len / sizeof(gid_t);
-	}
-	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)s->se_pid);
-	if (s->se_pid > 0 && (cfd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
-		n = read(cfd, s->se_exe, sizeof(s->se_exe) - 1);
-		close(cfd);
-		if (n > 0 && s->se_exe[n - 1] == '\n')
-			n--;
-		s->se_exe[n > 0 ? n : 0] = '\0';
-	}
-}
-
 /* Find the session's rule (again, after a reload) and its bounds. */
 static void
 gate_match(struct gate *g, struct session *s)
@@ -194,6 +178,7 @@ gate_match(struct gate *g, struct session *s)
 		s->se_lim.lim_transactions = pl->pl_transactions;
 	if (pl->pl_queued != 0)
 		s->se_lim.lim_queued = pl->pl_queued;
+	quota_rule_limits(&s->se_lim, pl);
 	s->se_rate = pl->pl_rate;
 }
 
@@ -204,6 +189,7 @@ gate_client(const struct session *s, struct audit_client *c)
 	c->ac_uid = s->se_uid;
 	c->ac_gid = s->se_gid;
 	c->ac_pid = s->se_pid;
+	c->ac_comm = s->se_comm[0] != '\0' ? s->se_comm : NULL;
 	c->ac_exe = s->se_exe[0] != '\0' ? s->se_exe : NULL;
 	c->ac_listener = s->se_listener;
 }
@@ -213,7 +199,6 @@ gate_session_new(struct gate *g, struct session *s)
 {
 	struct audit_client	c;
 
-	gate_identify(s);
 	s->se_rule_gen = 0;
 	gate_match(g, s);
 	gate_client(s, &c);
@@ -270,7 +255,8 @@ gate_path(const struct gate *g, const struct xsp_msg *m,
 	size_t			 off = 0, len;
 
 	gr->gr_path[0] = '\0';
-	if (op == NULL || !(op->flags & (XSP_OPF_PATH | XSP_OPF_WPATH)) ||
+	if (op == NULL || !(op->flags & (XSP_OPF_PATH | XSP_OPF_WPATH |
+	    XSP_OPF_SPATH)) ||
 	    (p = xsp_next_string(m->body, m->hdr.len, &off, &len)) == NULL)
 		return 0;
 	if (m->hdr.type == XSP_WRITE)
@@ -283,28 +269,75 @@ gate_path(const struct gate *g, const struct xsp_msg *m,
 	return 1;
 }
 
-/* Decide one request; fills gr for its audit record.  0 or EACCES. */
+/* TRANSACTION_END: a commit or an abort, for its audit record. */
+static void
+gate_txend(const struct xsp_msg *m, struct gate_req *gr)
+{
+	bool	commit;
+
+	if (m->hdr.type == XSP_TRANSACTION_END &&
+	    xsp_txend_parse(m->body, m->hdr.len, &commit) == 0)
+		gr->gr_txend = commit ? "commit" : "abort";
+}
+
+/* Decide one request; fills gr for its audit record.  0 or -EACCES. */
 int
 gate_permit(struct gate *g, struct session *s, const struct xsp_msg *m,
-    struct gate_req *gr)
+    bool releases, struct gate_req *gr)
 {
 	int	havepath;
 
 	gr->gr_vlen = -1;
 	gr->gr_decision = "allow";
+	gr->gr_why = NULL;
+	gr->gr_txend = NULL;
+	gr->gr_rule[0] = '\0';
 	gr->gr_path[0] = '\0';
 	if (g->g_policy == NULL && g->g_audit == NULL)
 		return 0;		/* nothing to judge or record */
 	gr->gr_start_us = gate_now_us();
 	havepath = gate_path(g, m, gr);
+	gate_txend(m, gr);
 	if (g->g_policy == NULL)
 		return 0;
 	gate_match(g, s);
-	if (havepath >= 0 && policy_decide(s->se_rule, s->se_ro, m->hdr.type,
-	    havepath ? gr->gr_path : NULL) == 0)
+	if (s->se_rule != NULL)
+		snprintf(gr->gr_rule, sizeof(gr->gr_rule), "%s",
+		    s->se_rule->pr_name);
+	if (havepath < 0)
+		gr->gr_why = "path too long to judge";
+	else if (policy_judge(s->se_rule, s->se_ro, m->hdr.type,
+	    havepath ? gr->gr_path : NULL, &gr->gr_why) == 0)
 		return 0;
+	if (releases) {
+		gr->gr_why = "release";
+		return 0;
+	}
 	gr->gr_decision = "deny";
-	return EACCES;
+	return -EACCES;
+}
+
+/*
+ * What the audit record says of rq's result: the reply, except that a
+ * change accepted inside a transaction is "pending" (its transaction's
+ * end says whether it took effect); and how a TRANSACTION_END ended.
+ */
+static void
+gate_result(const struct rreq *rq, bool ok, const char **result,
+    const char **outcome)
+{
+	const struct xsp_op	*op = xsp_op(rq->rq_type);
+
+	*outcome = NULL;
+	if (ok && rq->rq_tx_id != 0 && op != NULL &&
+	    (op->flags & XSP_OPF_MODIFY))
+		*result = "pending";
+	if (rq->rq_txend == NULL)
+		return;
+	if (strcmp(rq->rq_txend, "abort") == 0)
+		*outcome = ok ? "aborted" : NULL;
+	else
+		*outcome = ok ? "committed" : "failed";
 }
 
 /* The reply to rq leaves for its client (or for none: it left): audit it. */
@@ -327,6 +360,8 @@ gate_complete(struct gate *g, struct session *s, const struct rreq *rq,
 	if (type == XSP_ERROR)
 		snprintf(result, sizeof(result), "%.*s", (int)(len > 0 ?
 		    strnlen(body, len) : 0), (const char *)body);
+	ar.ar_result = result;
+	gate_result(rq, type != XSP_ERROR, &ar.ar_result, &ar.ar_outcome);
 	ar.ar_type = rq->rq_type;
 	ar.ar_path = rq->rq_path;
 	ar.ar_tx_id = rq->rq_tx_id;
@@ -334,11 +369,25 @@ gate_complete(struct gate *g, struct session *s, const struct rreq *rq,
 	ar.ar_up_req_id = rq->rq_up_id;
 	ar.ar_forwarded = rq->rq_up_id != 0;
 	ar.ar_value_len = rq->rq_vlen;
-	ar.ar_result = result;
 	ar.ar_latency_us = gate_now_us() - rq->rq_start_us;
 	ar.ar_decision = rq->rq_decision;
+	ar.ar_policy = g->g_policy != NULL;
+	ar.ar_rule = rq->rq_rule;
+	ar.ar_why = rq->rq_why;
 	ar.ar_client_gone = s == NULL;
 	audit_request(g->g_audit, &c, &ar);
+}
+
+void
+gate_tx_gone(struct gate *g, struct session *s, uint32_t tx_id,
+    const char *outcome, bool aborted)
+{
+	struct audit_client	c;
+
+	if (g->g_audit == NULL)
+		return;
+	gate_client(s, &c);
+	audit_tx_end(g->g_audit, &c, tx_id, outcome, aborted);
 }
 
 /*
@@ -349,21 +398,24 @@ void
 gate_orphan(struct gate *g, struct session *s, struct rreq *rq)
 {
 	struct audit_client	c, *o;
-	size_t			le, ll;
+	const char		*src[3];
+	const char		**dst[3];
+	size_t			 len[3], total = 0, i;
+	char			*p;
 
 	if (g->g_audit == NULL || rq->rq_decision == NULL)
 		return;
 	gate_client(s, &c);
-	le = c.ac_exe != NULL ? strlen(c.ac_exe) + 1 : 0;
-	ll = c.ac_listener != NULL ? strlen(c.ac_listener) + 1 : 0;
-	if ((o = malloc(sizeof(*o) + le + ll)) == NULL)
+	src[0] = c.ac_comm, src[1] = c.ac_exe, src[2] = c.ac_listener;
+	for (i = 0; i < 3; i++)
+		total += len[i] = src[i] != NULL ? strlen(src[i]) + 1 : 0;
+	if ((o = malloc(sizeof(*o) + total)) == NULL)
 		return;
 	*o = c;
-	if (le > 0)
-		o->ac_exe = memcpy((char *)(o + 1), c.ac_exe, le);
-	if (ll > 0)
-		o->ac_listener = memcpy((char *)(o + 1) + le, c.ac_listener,
-		    ll);
+	dst[0] = &o->ac_comm, dst[1] = &o->ac_exe, dst[2] = &o->ac_listener;
+	for (i = 0, p = (char *)(o + 1); i < 3; p += len[i], i++)
+		if (src[i] != NULL)
+			*dst[i] = memcpy(p, src[i], len[i]);
 	free(rq->rq_gone);
 	rq->rq_gone = o;
 }
@@ -397,4 +449,15 @@ gate_protocol_error(struct gate *g, struct session *s, const char *what)
 	gate_client(s, &c);
 	audit_protocol_error(g->g_audit, &c, &s->se_arate, gate_now_us(),
 	    what);
+}
+
+/* An aggregate bound refused or cut s (quota.c). */
+void
+gate_limit(struct gate *g, struct session *s, const char *limit,
+    unsigned long value, unsigned long bound, unsigned dropped)
+{
+	struct audit_client	c;
+
+	gate_client(s, &c);
+	audit_limit(g->g_audit, &c, limit, value, bound, dropped);
 }

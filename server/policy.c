@@ -8,6 +8,8 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,36 +49,28 @@ policy_class_name(enum pol_class c)
 int
 policy_class(uint32_t type)
 {
-	switch (type) {
-	case XSP_READ: case XSP_DIRECTORY: case XSP_DIRECTORY_PART:
-	case XSP_GET_PERMS: case XSP_GET_DOMAIN_PATH:
-		return POL_READ;
-	case XSP_WRITE: case XSP_MKDIR: case XSP_RM:
-		return POL_WRITE;
-	case XSP_WATCH: case XSP_UNWATCH:
-		return POL_WATCH;
-	case XSP_TRANSACTION_START: case XSP_TRANSACTION_END:
-		return POL_TRANSACTION;
-	case XSP_SET_PERMS:
-		return POL_SETPERMS;
-	case XSP_INTRODUCE: case XSP_RELEASE: case XSP_RESUME:
-	case XSP_SET_TARGET: case XSP_IS_DOMAIN_INTRODUCED:
-		return POL_DOMAIN;
-	case XSP_CONTROL:
-		return POL_CONTROL;
-	case XSP_GET_FEATURE: case XSP_SET_FEATURE: case XSP_GET_QUOTA:
-	case XSP_SET_QUOTA:
-		return POL_FEATURES;
-	default:
+	const struct xsp_op	*op = xsp_op(type);
+
+	if (op == NULL || op->cls == XSP_CLASS_NONE ||
+	    op->cls == XSP_CLASS_FREE)
 		return -1;
-	}
+	return op->cls - 1;
 }
 
+static bool	pol_fail(struct pol_parse *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+/* Keep the first error; always false, for `return pol_fail(...)`. */
 static bool
-pol_fail(struct pol_parse *st, const char *fmt, const char *a, const char *b)
+pol_fail(struct pol_parse *st, const char *fmt, ...)
 {
-	if (!st->pp_failed)
-		snprintf(st->pp_err, st->pp_errlen, fmt, a, b);
+	va_list	ap;
+
+	if (!st->pp_failed) {
+		va_start(ap, fmt);
+		vsnprintf(st->pp_err, st->pp_errlen, fmt, ap);
+		va_end(ap);
+	}
 	st->pp_failed = true;
 	return false;
 }
@@ -91,7 +85,7 @@ pol_each(struct pol_parse *st, struct pol_rule *r, const char *value,
 	bool	 ok = true;
 
 	if ((copy = strdup(value)) == NULL)
-		return pol_fail(st, "%s%s", "out of memory", "");
+		return pol_fail(st, "out of memory");
 	for (item = strtok_r(copy, ", \t", &save); item != NULL && ok;
 	    item = strtok_r(NULL, ", \t", &save))
 		ok = fn(st, r, item, arg);
@@ -115,7 +109,7 @@ pol_add_class(struct pol_parse *st, struct pol_rule *r, const char *name,
 			return true;
 		}
 	}
-	return pol_fail(st, "unknown operation class \"%s\"%s", name, "");
+	return pol_fail(st, "unknown operation class \"%s\"", name);
 }
 
 static bool
@@ -127,13 +121,13 @@ pol_add_prefix(struct pol_parse *st, struct pol_rule *r, const char *path,
 
 	if (xsp_path_check(path, strlen(path), 0) != 0)
 		return pol_fail(st, "\"%s\" is not an absolute XenStore "
-		    "path%s", path, "");
+		    "path", path);
 	v = reallocarray(pp->pp_v, pp->pp_n + 1, sizeof(*v));
 	if (v == NULL)
-		return pol_fail(st, "%s%s", "out of memory", "");
+		return pol_fail(st, "out of memory");
 	pp->pp_v = v;
 	if ((v[pp->pp_n] = strdup(path)) == NULL)
-		return pol_fail(st, "%s%s", "out of memory", "");
+		return pol_fail(st, "out of memory");
 	pp->pp_n++;
 	return true;
 }
@@ -146,7 +140,7 @@ pol_bool(struct pol_parse *st, const char *value, bool *out)
 	else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0)
 		*out = false;
 	else
-		return pol_fail(st, "\"%s\" is not yes or no%s", value, "");
+		return pol_fail(st, "\"%s\" is not yes or no", value);
 	return true;
 }
 
@@ -177,8 +171,8 @@ pol_num(struct pol_parse *st, const char *name, const char *value,
     unsigned long max, unsigned long *out)
 {
 	if (util_parse_uint(value, 1, max, out) != 0)
-		return pol_fail(st, "%s: \"%s\" is not a positive number",
-		    name, value);
+		return pol_fail(st, "%s: \"%s\" is not a whole number from 1 "
+		    "to %lu", name, value, max);
 	return true;
 }
 
@@ -205,10 +199,55 @@ pol_limit(struct pol_parse *st, struct pol_rule *r, const char *name,
 	return true;
 }
 
+/* Per-uid totals (quota.c): key, field of struct pol_limits, range. */
+static const struct pol_uid_key {
+	const char	*uk_name;
+	size_t		 uk_off;
+	bool		 uk_size;	/* a size_t field, else unsigned */
+	unsigned long	 uk_max;
+} pol_uid_keys[] = {
+	{ "max-uid-connections", offsetof(struct pol_limits, pl_uid_conns),
+	    false, 1000000 },
+	{ "max-uid-watches", offsetof(struct pol_limits, pl_uid_watches),
+	    false, 1000000 },
+	{ "max-uid-transactions",
+	    offsetof(struct pol_limits, pl_uid_transactions), false, 1000000 },
+	{ "max-uid-queued-bytes", offsetof(struct pol_limits, pl_uid_queued),
+	    true, 1UL << 32 },
+};
+
+/* 1: a per-uid key, parsed (false on error); 0: not one. */
+static int
+pol_uid_limit(struct pol_parse *st, struct pol_rule *r, const char *name,
+    const char *value, bool *ok)
+{
+	const struct pol_uid_key	*k;
+	char				*f;
+	unsigned long			 v;
+	size_t				 i;
+
+	for (i = 0; i < sizeof(pol_uid_keys) / sizeof(pol_uid_keys[0]); i++) {
+		k = &pol_uid_keys[i];
+		if (strcmp(name, k->uk_name) != 0)
+			continue;
+		if ((*ok = pol_num(st, name, value, k->uk_max, &v))) {
+			f = (char *)&r->pr_limits + k->uk_off;
+			if (k->uk_size)
+				*(size_t *)(void *)f = v;
+			else
+				*(unsigned *)(void *)f = (unsigned)v;
+		}
+		return 1;
+	}
+	return 0;
+}
+
 static bool
 pol_rule_key(struct pol_parse *st, struct pol_rule *r, const char *name,
     const char *value)
 {
+	bool	ok;
+
 	if (strcmp(name, "uid") == 0)
 		return pol_id(st, value, false, &r->pr_uid);
 	if (strcmp(name, "gid") == 0)
@@ -218,7 +257,7 @@ pol_rule_key(struct pol_parse *st, struct pol_rule *r, const char *name,
 	if (strcmp(name, "listener") == 0) {
 		free(r->pr_listener);
 		if ((r->pr_listener = strdup(value)) == NULL)
-			return pol_fail(st, "%s%s", "out of memory", "");
+			return pol_fail(st, "out of memory");
 		return true;
 	}
 	if (strcmp(name, "allow") == 0)
@@ -229,13 +268,17 @@ pol_rule_key(struct pol_parse *st, struct pol_rule *r, const char *name,
 		return pol_each(st, r, value, pol_add_prefix, &r->pr_write);
 	if (strcmp(name, "special-watches") == 0)
 		return pol_bool(st, value, &r->pr_special);
+	if (strcmp(name, "special-perms") == 0)
+		return pol_bool(st, value, &r->pr_special_perms);
 	if (strcmp(name, "max-requests") == 0 ||
 	    strcmp(name, "max-watches") == 0 ||
 	    strcmp(name, "max-transactions") == 0 ||
 	    strcmp(name, "max-queued-bytes") == 0 ||
 	    strcmp(name, "rate") == 0)
 		return pol_limit(st, r, name, value);
-	return pol_fail(st, "unknown key \"%s\" in a rule%s", name, "");
+	if (pol_uid_limit(st, r, name, value, &ok))
+		return ok;
+	return pol_fail(st, "unknown key \"%s\" in a rule", name);
 }
 
 /* The rule or listener named by section, created on first sight. */
@@ -245,9 +288,11 @@ pol_rule_for(struct pol_parse *st, const char *name)
 	struct policy	*p = st->pp_pol;
 	struct pol_rule	*r;
 
-	if (p->p_nrules > 0 &&
-	    strcmp(p->p_rules[p->p_nrules - 1].pr_name, name) == 0)
-		return &p->p_rules[p->p_nrules - 1];
+	size_t		 i;
+
+	for (i = 0; i < p->p_nrules; i++)
+		if (strcmp(p->p_rules[i].pr_name, name) == 0)
+			return &p->p_rules[i];
 	r = reallocarray(p->p_rules, p->p_nrules + 1, sizeof(*r));
 	if (r == NULL)
 		return NULL;
@@ -292,18 +337,160 @@ pol_handler(void *user, const char *section, const char *name,
 
 	if (strncmp(section, "rule:", 5) == 0 && section[5] != '\0') {
 		if ((r = pol_rule_for(st, section + 5)) == NULL)
-			return pol_fail(st, "%s%s", "out of memory", "");
+			return pol_fail(st, "out of memory");
 		return pol_rule_key(st, r, name, value);
 	}
 	if (strncmp(section, "listener:", 9) == 0 && section[9] == '/') {
 		if ((l = pol_listener_for(st, section + 9)) == NULL)
-			return pol_fail(st, "%s%s", "out of memory", "");
+			return pol_fail(st, "out of memory");
 		if (strcmp(name, "read-only") == 0)
 			return pol_bool(st, value, &l->pls_read_only);
-		return pol_fail(st, "unknown key \"%s\" for a listener%s",
-		    name, "");
+		return pol_fail(st, "unknown key \"%s\" for a listener",
+		    name);
 	}
-	return pol_fail(st, "unknown section [%s]%s", section, "");
+	return pol_fail(st, "unknown section [%s]", section);
+}
+
+/*
+ * Section headers, read before inih runs (inih would merge a section named
+ * twice into one, or let the second replace the first): each is seen
+ * once, and every [rule:NAME] becomes a rule here, in file order, so that
+ * an empty one still judges (and refuses) the clients it matches.  Names
+ * are cut as inih cuts them (POL_SECTION_MAX).
+ */
+#define POL_SECTION_MAX	50	/* inih's MAX_SECTION, NUL included */
+
+struct pol_section {
+	char	ps_name[POL_SECTION_MAX];
+	int	ps_line;
+};
+
+/* The header on one line (len bytes) into name, or false if none. */
+static bool
+pol_header(const char *l, size_t len, char *name)
+{
+	const char	*end;
+	size_t		 n;
+
+	/* inih reads an indented line after a key as that key's value. */
+	if (len == 0 || *l != '[' || (end = memchr(l, ']', len)) == NULL)
+		return false;
+	n = (size_t)(end - l - 1);
+	if (n > POL_SECTION_MAX - 1)
+		n = POL_SECTION_MAX - 1;
+	memcpy(name, l + 1, n);
+	name[n] = '\0';
+	return true;
+}
+
+static bool
+pol_scan_one(struct pol_parse *st, struct pol_section **v, size_t *n,
+    const char *name, int line)
+{
+	struct pol_section	*nv;
+	struct pol_rule		*r;
+	size_t			 i;
+
+	for (i = 0; i < *n; i++)
+		if (strcmp((*v)[i].ps_name, name) == 0)
+			return pol_fail(st, "%d: [%s] again (first at line %d): "
+			    "a section may appear once", line, name,
+			    (*v)[i].ps_line);
+	if ((nv = reallocarray(*v, *n + 1, sizeof(*nv))) == NULL)
+		return pol_fail(st, "out of memory");
+	*v = nv;
+	snprintf(nv[*n].ps_name, sizeof(nv[*n].ps_name), "%s", name);
+	nv[(*n)++].ps_line = line;
+	if (strncmp(name, "rule:", 5) != 0 || name[5] == '\0')
+		return true;
+	if ((r = pol_rule_for(st, name + 5)) == NULL)
+		return pol_fail(st, "out of memory");
+	r->pr_line = line;
+	return true;
+}
+
+static bool
+pol_scan(struct pol_parse *st, const char *text)
+{
+	struct pol_section	*v = NULL;
+	char			 name[POL_SECTION_MAX];
+	const char		*l, *nl;
+	size_t			 n = 0;
+	int			 line;
+	bool			 ok = true;
+
+	for (l = text, line = 1; ok && *l != '\0'; line++) {
+		nl = strchr(l, '\n');
+		if (pol_header(l, nl != NULL ? (size_t)(nl - l) : strlen(l),
+		    name))
+			ok = pol_scan_one(st, &v, &n, name, line);
+		if (nl == NULL)
+			break;
+		l = nl + 1;
+	}
+	free(v);
+	return ok;
+}
+
+/* Keep a warning ("file:line: ..."); out of memory loses it. */
+static void	pol_warn(struct policy *, int line, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+static void
+pol_warn(struct policy *p, int line, const char *fmt, ...)
+{
+	char	msg[256], **v;
+	int	n;
+	va_list	ap;
+
+	n = line > 0 ? snprintf(msg, sizeof(msg), "%s:%d: ", p->p_file, line) :
+	    snprintf(msg, sizeof(msg), "%s: ", p->p_file);
+	va_start(ap, fmt);
+	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+	va_end(ap);
+	if ((v = reallocarray(p->p_warn, p->p_nwarn + 1, sizeof(*v))) == NULL)
+		return;
+	p->p_warn = v;
+	if ((v[p->p_nwarn] = strdup(msg)) != NULL)
+		p->p_nwarn++;
+}
+
+/* Does rule a match every client that rule b matches? */
+static bool
+pol_covers(const struct pol_rule *a, const struct pol_rule *b)
+{
+	return (a->pr_uid == -1 || a->pr_uid == b->pr_uid) &&
+	    (a->pr_gid == -1 || a->pr_gid == b->pr_gid) &&
+	    (a->pr_group == -1 || a->pr_group == b->pr_group ||
+	    a->pr_group == b->pr_gid) &&
+	    (a->pr_listener == NULL || (b->pr_listener != NULL &&
+	    strcmp(a->pr_listener, b->pr_listener) == 0));
+}
+
+/* What parses but is likely a mistake. */
+static void
+pol_lint(struct policy *p)
+{
+	const struct pol_rule	*r;
+	size_t			 i, j;
+
+	if (p->p_nrules == 0)
+		pol_warn(p, 0, "no rules: every client is refused everything");
+	for (i = 0; i < p->p_nrules; i++) {
+		r = &p->p_rules[i];
+		if (r->pr_allow == 0)
+			pol_warn(p, r->pr_line, "rule %s has no allow: the "
+			    "clients it matches may do nothing", r->pr_name);
+		for (j = 0; j < i; j++) {
+			if (!pol_covers(&p->p_rules[j], r))
+				continue;
+			pol_warn(p, r->pr_line, "rule %s can never match: rule "
+			    "%s (line %d) comes first and matches every client "
+			    "it does", r->pr_name, p->p_rules[j].pr_name,
+			    p->p_rules[j].pr_line);
+			break;
+		}
+	}
 }
 
 int
@@ -312,7 +499,7 @@ policy_parse(const char *text, const char *file, struct policy **out,
 {
 	struct pol_parse	st = { NULL, NULL, 0, false };
 	char			msg[256] = "";
-	int			line;
+	int			line = 0;
 
 	if ((st.pp_pol = calloc(1, sizeof(*st.pp_pol))) == NULL ||
 	    (st.pp_pol->p_file = strdup(file)) == NULL) {
@@ -321,6 +508,11 @@ policy_parse(const char *text, const char *file, struct policy **out,
 	}
 	st.pp_err = msg;
 	st.pp_errlen = sizeof(msg);
+	if (!pol_scan(&st, text)) {
+		snprintf(err, errlen, "%s:%s", file, msg);
+		policy_free(st.pp_pol);
+		return -EINVAL;
+	}
 	line = ini_parse_string(text, pol_handler, &st);
 	if (line != 0 || st.pp_failed) {
 		if (!st.pp_failed)
@@ -329,6 +521,7 @@ policy_parse(const char *text, const char *file, struct policy **out,
 		policy_free(st.pp_pol);
 		return -EINVAL;
 	}
+	pol_lint(st.pp_pol);
 	*out = st.pp_pol;
 	return 0;
 }
@@ -390,6 +583,9 @@ policy_free(struct policy *p)
 	}
 	for (i = 0; i < p->p_nlisteners; i++)
 		free(p->p_listeners[i].pls_path);
+	for (i = 0; i < p->p_nwarn; i++)
+		free(p->p_warn[i]);
+	free(p->p_warn);
 	free(p->p_rules);
 	free(p->p_listeners);
 	free(p->p_file);
@@ -469,34 +665,84 @@ pol_special_ok(const struct pol_rule *rule)
 	return rule->pr_special || (rule->pr_allow & POL_BIT(POL_DOMAIN));
 }
 
+/*
+ * A request naming an `@` path (its class already allowed).  Watching the
+ * two special nodes is what special-watches grants; reading or setting
+ * their permissions (which decides who sees domain events) is domain
+ * management and needs special-perms; nothing else may name an `@` path.
+ * An `@` name that is no special node is refused here for a watch, and
+ * left to the request check (EINVAL) where special-perms allows it.
+ */
+static const char *
+pol_special_why(const struct pol_rule *rule, uint32_t type, const char *path)
+{
+	switch (type) {
+	case XSP_WATCH:
+	case XSP_UNWATCH:
+		if (!xsp_special_node(path, strlen(path)))
+			return "not a special path";
+		return pol_special_ok(rule) ? NULL :
+		    "special path needs special-watches";
+	case XSP_GET_PERMS:
+	case XSP_SET_PERMS:
+		return rule->pr_special_perms ? NULL :
+		    "special path needs special-perms";
+	default:
+		return "no such request on an @ path";
+	}
+}
+
+/* Why rule refuses the request, or NULL if it allows it. */
+static const char *
+pol_why(const struct pol_rule *rule, bool read_only, uint32_t type,
+    const char *path)
+{
+	int	cls;
+
+	if (type == XSP_RESET_WATCHES)
+		return NULL;
+	if (rule == NULL)
+		return "no rule matches";
+	if ((cls = policy_class(type)) < 0)
+		return "no class allows this type";
+	if (!(rule->pr_allow & POL_BIT(cls)))
+		return "class not allowed";
+	if (read_only && !(POL_READONLY_MASK & POL_BIT(cls)))
+		return "read-only listener";
+	if (path == NULL)
+		return NULL;
+	if (path[0] == '@')
+		return pol_special_why(rule, type, path);
+	switch (cls) {
+	case POL_READ:
+	case POL_WATCH:
+		return pol_prefixed(&rule->pr_read, path) ? NULL :
+		    "outside the read prefixes";
+	case POL_WRITE:
+	case POL_SETPERMS:
+		return pol_prefixed(&rule->pr_write, path) ? NULL :
+		    "outside the write prefixes";
+	default:
+		return NULL;
+	}
+}
+
+int
+policy_judge(const struct pol_rule *rule, bool read_only, uint32_t type,
+    const char *path, const char **why)
+{
+	const char	*w = pol_why(rule, read_only, type, path);
+
+	if (why != NULL)
+		*why = w;
+	return w == NULL ? 0 : -EACCES;
+}
+
 int
 policy_decide(const struct pol_rule *rule, bool read_only, uint32_t type,
     const char *path)
 {
-	unsigned	allow;
-	int		cls;
-
-	if (type == XSP_RESET_WATCHES)
-		return 0;
-	if (rule == NULL || (cls = policy_class(type)) < 0)
-		return -EACCES;
-	allow = rule->pr_allow & (read_only ? POL_READONLY_MASK : POL_ALL);
-	if (!(allow & POL_BIT(cls)))
-		return -EACCES;
-	if (path == NULL)
-		return 0;
-	if (path[0] == '@')
-		return pol_special_ok(rule) ? 0 : -EACCES;
-	switch (cls) {
-	case POL_READ:
-	case POL_WATCH:
-		return pol_prefixed(&rule->pr_read, path) ? 0 : -EACCES;
-	case POL_WRITE:
-	case POL_SETPERMS:
-		return pol_prefixed(&rule->pr_write, path) ? 0 : -EACCES;
-	default:
-		return 0;
-	}
+	return policy_judge(rule, read_only, type, path, NULL);
 }
 
 bool

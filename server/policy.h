@@ -26,18 +26,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Operation classes, as they appear in `allow =`. */
+#include "xsp.h"
+
+/*
+ * Operation classes, as they appear in `allow =`.  Which type is in which
+ * class is protocol/'s operation table (struct xsp_op, cls).
+ */
 enum pol_class {
-	POL_READ,		/* READ DIRECTORY DIRECTORY_PART GET_PERMS
-				   GET_DOMAIN_PATH */
-	POL_WRITE,		/* WRITE MKDIR RM */
-	POL_WATCH,		/* WATCH UNWATCH (RESET_WATCHES is free) */
-	POL_TRANSACTION,	/* TRANSACTION_START TRANSACTION_END */
-	POL_SETPERMS,		/* SET_PERMS */
-	POL_DOMAIN,		/* INTRODUCE RELEASE RESUME SET_TARGET
-				   IS_DOMAIN_INTRODUCED */
-	POL_CONTROL,		/* CONTROL */
-	POL_FEATURES,		/* GET/SET_FEATURE GET/SET_QUOTA */
+	POL_READ = XSP_CLASS_READ - 1,	/* READ DIRECTORY DIRECTORY_PART
+					   GET_PERMS GET_DOMAIN_PATH */
+	POL_WRITE = XSP_CLASS_WRITE - 1,	/* WRITE MKDIR RM */
+	POL_WATCH = XSP_CLASS_WATCH - 1,	/* WATCH UNWATCH
+						   (RESET_WATCHES is free) */
+	POL_TRANSACTION = XSP_CLASS_TRANSACTION - 1,
+					/* TRANSACTION_START/END */
+	POL_SETPERMS = XSP_CLASS_SETPERMS - 1,	/* SET_PERMS */
+	POL_DOMAIN = XSP_CLASS_DOMAIN - 1,	/* INTRODUCE RELEASE RESUME
+						   SET_TARGET
+						   IS_DOMAIN_INTRODUCED */
+	POL_CONTROL = XSP_CLASS_CONTROL - 1,	/* CONTROL */
+	POL_FEATURES = XSP_CLASS_FEATURES - 1,	/* GET/SET_FEATURE
+						   GET/SET_QUOTA */
 	POL_NCLASS
 };
 #define POL_BIT(c)	(1u << (c))
@@ -58,6 +67,11 @@ struct pol_limits {
 	unsigned	pl_transactions;
 	size_t		pl_queued;	/* bytes queued toward the client */
 	unsigned	pl_rate;	/* requests per second */
+	/* Per uid, over all its connections (quota.c): */
+	unsigned	pl_uid_conns;
+	unsigned	pl_uid_watches;
+	unsigned	pl_uid_transactions;
+	size_t		pl_uid_queued;
 };
 
 struct pol_prefixes {
@@ -67,6 +81,7 @@ struct pol_prefixes {
 
 struct pol_rule {
 	char		*pr_name;	/* owned: the part after "rule:" */
+	int		 pr_line;	/* where its section starts */
 	long		 pr_uid;	/* -1: any */
 	long		 pr_gid;	/* primary gid, -1: any */
 	long		 pr_group;	/* primary or supplementary, -1: any */
@@ -74,7 +89,9 @@ struct pol_rule {
 	unsigned	 pr_allow;	/* POL_BIT()s */
 	struct pol_prefixes pr_read;	/* empty: everywhere */
 	struct pol_prefixes pr_write;	/* empty: everywhere */
-	bool		 pr_special;	/* @introduceDomain/@releaseDomain */
+	bool		 pr_special;	/* may watch @introduceDomain and
+					   @releaseDomain */
+	bool		 pr_special_perms; /* may GET/SET_PERMS them */
 	struct pol_limits pr_limits;
 };
 
@@ -89,6 +106,10 @@ struct policy {
 	size_t		 p_nrules;
 	struct pol_listener *p_listeners; /* owned array */
 	size_t		 p_nlisteners;
+	char		**p_warn;	/* owned, each owned: "file:line: ..."
+					   for what parses but is likely a
+					   mistake */
+	size_t		 p_nwarn;
 };
 
 /* Who a client is, as the session learned at accept. */
@@ -102,7 +123,10 @@ struct pol_ident {
 
 /*
  * Read and validate a policy file.  Returns 0 with *out set, or -errno
- * with a message naming the file and line in err.
+ * with a message naming the file and line in err.  A section named twice
+ * is an error; a rule that allows nothing, a rule an earlier one always
+ * shadows, and a file without rules are warnings (p_warn): they parse, as
+ * a deny-all rule may be meant, but the caller shows them.
  */
 int	policy_load(const char *path, struct policy **out, char *err,
 	    size_t errlen);
@@ -116,7 +140,8 @@ const struct pol_rule *policy_match(const struct policy *,
 	    const struct pol_ident *);
 /* Is that listener read-only? */
 bool	policy_listener_ro(const struct policy *, const char *listener);
-/* The class of a message type, or -1 for types outside every class. */
+/* The class of a message type (from xsp_op), or -1 for types outside
+ * every class (RESET_WATCHES is always allowed). */
 int	policy_class(uint32_t type);
 /* Name of a class as written in files ("set-perms"). */
 const char *policy_class_name(enum pol_class);
@@ -128,6 +153,10 @@ const char *policy_class_name(enum pol_class);
  */
 int	policy_decide(const struct pol_rule *rule, bool read_only,
 	    uint32_t type, const char *path);
+/* The same, saying why a refusal is one in *why (a constant string;
+ * NULL when allowed).  why may be NULL. */
+int	policy_judge(const struct pol_rule *rule, bool read_only,
+	    uint32_t type, const char *path, const char **why);
 /* May a client under rule see a watch event for canonical path? */
 bool	policy_event_visible(const struct pol_rule *rule, const char *path);
 

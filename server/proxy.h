@@ -58,6 +58,62 @@
 #define PX_DOMID_PROBE_MS	2000	/* none: a guest's answer to the
 					   "domid" read at connect; one
 					   round trip, 0.5-3 ms on Xen */
+#define PX_EXE_MAX		256	/* /proc/PID/exe kept for the audit
+					   log; longer paths are cut */
+
+/*
+ * Aggregate bounds (quota.c, DESIGN.md invariant 7): per uid over all its
+ * connections, and for the whole proxy.  xenstored bounds a guest per
+ * domain, and a domain has one connection; a uid here may open many, so
+ * each per-connection bound above gets a per-uid total beside it.  Every
+ * one of these is settable on the command line; the per-uid ones also per
+ * policy rule.
+ */
+#define PX_UID_CONNS_DEFAULT	1024	/* none in xenstored (one ring per
+					   domain; Xen's sysconfig counts up
+					   to 5 descriptors per HVM guest,
+					   nearly all root's): about 200
+					   guests' tools for one uid */
+#define PX_UID_WATCHES_DEFAULT	1024	/* 8 x quota-nb-watch-per-domain:
+					   a uid's tools may run several
+					   watchers; costs at most ~4 MiB of
+					   paths and tokens per uid */
+#define PX_UID_TRANSACTIONS_DEFAULT 64	/* ~6 x quota-max-transaction:
+					   xenstored bounds the transactions
+					   of dom0 (our one connection) by
+					   nothing, so we do, per uid */
+#define PX_UID_QUEUED_DEFAULT	(16 * 1024 * 1024) /* none in xenstored:
+					   16 clients at the per-client
+					   bound, or 1,000 live readers each
+					   behind on four 4 KiB events */
+#define PX_CLIENTS_DEFAULT	8192	/* none in xenstored: ~1,600 HVM
+					   guests' tools at 5 each; the unit's
+					   LimitNOFILE=65536 leaves most
+					   descriptors free */
+#define PX_UP_WATCHES_DEFAULT	2048	/* none in xenstored for dom0:
+					   xenstored matches every write
+					   against every watch; 51,200 made a
+					   write 15x slower (~36 ns each), so
+					   2,048 costs at most ~75 us */
+#define PX_TOTAL_QUEUED_DEFAULT	(64 * 1024 * 1024) /* none: what a dom0
+					   of 1-2 GiB can hold for clients
+					   that do not read (~1.7 x in RSS,
+					   evbuffer chains included) */
+#define PX_FD_RESERVE_DEFAULT	16	/* descriptors accept never takes:
+					   the upstream reconnect (1), the
+					   audit log reopened beside the old
+					   one (1), syslog (1), the policy
+					   file and NSS files at reload (3),
+					   /proc/PID/comm at accept (1), and
+					   room for libevent and mistakes */
+#define PX_TRIM_BYTES		(4 * 1024 * 1024) /* give memory back
+					   (malloc_trim) once queues fell this
+					   far below their peak ... */
+#define PX_TRIM_SESSIONS	64	/* ... or this many clients left */
+#define PX_TRIM_DELAY_MS	1000	/* after the burst: one trim */
+#define PX_LOG_INTERVAL_SEC	10	/* refusals: a line per 10 s for
+					   each kind, with a count of the
+					   others (log_rate_ok) */
 
 /* Per-client bounds (DESIGN.md invariant 7). */
 struct px_limits {
@@ -67,8 +123,20 @@ struct px_limits {
 	size_t		lim_queued;	/* bytes toward a client not reading */
 	unsigned	lim_stall_ms;	/* no write progress with output */
 	unsigned	lim_partial_ms;	/* to finish a partial message */
+	/* Per uid, over all its connections (the rule's where it sets them): */
+	unsigned	lim_uid_conns;
+	unsigned	lim_uid_watches;
+	unsigned	lim_uid_transactions;
+	size_t		lim_uid_queued;
+	/* For the whole proxy (the command line's): */
+	unsigned	lim_clients;
+	unsigned	lim_up_watches;	/* upstream watches, shared ones once */
+	size_t		lim_total_queued;
+	unsigned	lim_fd_reserve;
 };
 
+struct quota;
+struct quota_user;
 /*
  * Counters for --metrics and the control socket (stats.c), owned by the
  * router.  The request path pays a few increments: one per reply (by type
@@ -166,6 +234,10 @@ struct rreq {
 	/* For the audit record (gate_complete), when an audit log is kept: */
 	const char	*rq_decision;	/* "allow"/"deny"; NULL: no record */
 	char		*rq_path;	/* owned: canonical path, or NULL */
+	char		*rq_rule;	/* owned: matched rule's name, or NULL */
+	const char	*rq_why;	/* constant: deny reason, "release" */
+	const char	*rq_txend;	/* constant: TRANSACTION_END's "commit"
+					   or "abort"; NULL */
 	long		 rq_vlen;	/* WRITE's value length, or -1 */
 	uint64_t	 rq_start_us;	/* when the request was read */
 	uint64_t	 rq_t0_us;	/* when queued, if timing (stats.c) */
@@ -236,7 +308,10 @@ struct session {
 	gid_t		 se_gid;
 	gid_t		*se_groups;	/* owned: SO_PEERGROUPS */
 	int		 se_ngroups;
-	char		 se_exe[16];	/* command name, for the audit log */
+	char		 se_comm[16];	/* /proc/PID/comm: the name the process
+					   gave itself, for the audit log */
+	char		 se_exe[PX_EXE_MAX]; /* /proc/PID/exe: the program it
+					   runs, "" if unknown */
 	const char	*se_listener;	/* not owned: socket it came from */
 	const struct pol_rule *se_rule;	/* not owned: the gate's rule for
 					   this client, NULL: none */
@@ -256,6 +331,12 @@ struct session {
 	unsigned	 se_ntx;	/* open + starting */
 	LIST_HEAD(, wsub) se_watches;	/* owned by uw_subs */
 	unsigned	 se_nwatches;
+	struct quota_user *se_qu;	/* not owned: its uid's totals */
+	size_t		 se_qbytes;	/* queued bytes counted there */
+	bool		 se_qfd;	/* its descriptor is counted */
+	struct evbuffer_cb_entry *se_qcb[2]; /* quota's, on se_stage and the
+					   output; removed before the free */
+	LIST_ENTRY(session) se_quent;	/* qu_sessions */
 	TAILQ_ENTRY(session) se_entry;	/* router's r_all */
 	TAILQ_ENTRY(session) se_grave;	/* router's graveyard, once DEAD */
 	TAILQ_ENTRY(session) se_dirty;	/* router's r_dirty, if SE_DIRTY */
@@ -268,6 +349,11 @@ struct gate_req {
 	char		 gr_path[XSP_ABS_PATH_MAX + 64]; /* canonical; "" */
 	long		 gr_vlen;	/* WRITE's value length, or -1 */
 	const char	*gr_decision;	/* "allow" or "deny" */
+	const char	*gr_why;	/* constant: why denied (or "release"
+					   for a release let through); NULL */
+	const char	*gr_txend;	/* constant: "commit"/"abort" for a
+					   well-formed TRANSACTION_END */
+	char		 gr_rule[64];	/* the matched rule's name; "" */
 	uint64_t	 gr_start_us;
 };
 
@@ -284,21 +370,37 @@ void		 gate_reload(struct gate *);
  * judged under its /local/domain/<domid>. */
 void		 gate_set_domid(struct gate *, uint32_t domid);
 const char	*gate_home(const struct gate *);
+uint32_t	 gate_domid(const struct gate *);
 void		 gate_session_new(struct gate *, struct session *);
 void		 gate_session_gone(struct gate *, struct session *,
 		    const char *why);
 uint64_t	 gate_rate_wait(struct gate *, struct session *);
+/*
+ * Judge one request; 0 or -EACCES.  `releases`: the request only gives
+ * back what the client holds (TRANSACTION_END F of its transaction,
+ * UNWATCH of its watch), which every client may do whatever the policy
+ * now says, so that a reload never strands what it holds.
+ */
 int		 gate_permit(struct gate *, struct session *,
-		    const struct xsp_msg *, struct gate_req *);
+		    const struct xsp_msg *, bool releases, struct gate_req *);
 /* s is NULL for a request whose client has left (gate_orphan). */
 void		 gate_complete(struct gate *, struct session *,
 		    const struct rreq *, uint32_t type, const void *body,
 		    size_t len);
 void		 gate_orphan(struct gate *, struct session *, struct rreq *);
+/* A transaction of s ends without a TRANSACTION_END of its own: the
+ * client left ("abandoned") or reset ("reset"); `aborted`: the proxy
+ * ended it upstream with F. */
+void		 gate_tx_gone(struct gate *, struct session *, uint32_t tx_id,
+		    const char *outcome, bool aborted);
 bool		 gate_event_visible(struct gate *, struct session *,
 		    const char *path, const char *token);
 void		 gate_protocol_error(struct gate *, struct session *,
 		    const char *what);
+/* s was refused or cut by an aggregate bound: audit it (dropped: like
+ * refusals not audited before it, for the rate). */
+void		 gate_limit(struct gate *, struct session *, const char *limit,
+		    unsigned long value, unsigned long bound, unsigned dropped);
 
 /* router.c */
 struct router	*router_new(struct event_base *, const struct px_limits *);
@@ -340,13 +442,18 @@ void		 router_reply_local(struct router *, struct session *,
 		    size_t len);
 void		 router_error_local(struct router *, struct session *,
 		    const struct xsp_msg *, int err);
-void		 router_abort_txs(struct router *, struct session *);
+void		 router_abort_txs(struct router *, struct session *,
+		    const char *outcome);
 int		 router_permit(struct router *, struct session *,
+		    const struct xsp_msg *);
+/* Does the request only release what s holds (see gate_permit)? */
+bool		 router_releases(struct router *, struct session *,
 		    const struct xsp_msg *);
 bool		 router_event_visible(struct router *, struct session *,
 		    const char *path, const char *token);
 /* The router's gate (never NULL: without a policy it allows all). */
 struct gate	*router_gate(struct router *);
+struct quota	*router_quota(struct router *);
 struct px_stats	*router_stats(struct router *);
 unsigned	 router_upstream_watches(struct router *);
 /* Every live session, for the control socket and the metrics. */
@@ -371,6 +478,8 @@ void		 watch_request(struct watch_table *, struct session *,
 		    const struct xsp_msg *);
 void		 watch_unwatch(struct watch_table *, struct session *,
 		    const struct xsp_msg *);
+bool		 watch_holds(struct watch_table *, struct session *,
+		    const struct xsp_msg *);
 void		 watch_reset(struct watch_table *, struct session *);
 void		 watch_session_gone(struct watch_table *, struct session *);
 void		 watch_upstream_reply(struct watch_table *, struct rreq *,
@@ -382,6 +491,35 @@ void		 watch_upstream_up(struct watch_table *);
 unsigned	 watch_count_upstream(struct watch_table *);
 int		 watch_canon(const char *home, const char *path, char *out,
 		    size_t cap);
+
+/* quota.c */
+struct quota	*quota_new(struct event_base *, const struct px_limits *);
+void		 quota_free(struct quota *);
+/* The aggregate defaults (PX_UID_*, PX_CLIENTS_DEFAULT, ...) into l. */
+void		 quota_defaults(struct px_limits *l);
+/* A rule's per-uid bounds over the daemon's, where it sets them. */
+void		 quota_rule_limits(struct px_limits *l,
+		    const struct pol_limits *pl);
+/* Count a new session; one past a bound is closed (never freed here). */
+void		 quota_session_new(struct session *);
+void		 quota_session_close(struct session *);
+void		 quota_session_free(struct session *);
+/* s's output grew: 0, or -1 when s itself was cut for a bound. */
+int		 quota_output(struct session *);
+/* Admission of a WATCH (new_upstream: it needs an upstream watch of its
+ * own, with nup upstream already) or TRANSACTION_START: 0 or the errno
+ * xenstored gives for the quota (E2BIG, ENOSPC). */
+int		 quota_watch_admit(struct session *, bool new_upstream,
+		    unsigned nup);
+int		 quota_tx_admit(struct session *);
+/* A pair enters or leaves s's set; a transaction starts or ends. */
+void		 quota_watch_begin(struct session *);
+void		 quota_watch_end(struct session *);
+void		 quota_tx_begin(struct session *);
+void		 quota_tx_end(struct session *);
+/* A listener that stops before the descriptor reserve (listener.h). */
+struct listener;
+void		 quota_listener_add(struct quota *, struct listener *);
 
 /* session.c */
 struct session	*session_new(struct router *, struct bufferevent *,

@@ -50,6 +50,7 @@ struct router {
 	uint32_t	 r_next_tx;
 	struct gate	*r_gate;	/* not owned unless r_owngate */
 	struct gate	*r_owngate;	/* owned: the allow-all default */
+	struct quota	*r_quota;	/* owned: aggregate bounds */
 	struct gate_req	 r_cur;		/* the request being routed ... */
 	bool		 r_cur_valid;	/* ... while router_request runs */
 	struct px_stats	 r_stats;	/* counters; owns its rule names */
@@ -77,8 +78,9 @@ router_new(struct event_base *base, const struct px_limits *lim)
 	r->r_flush = event_new(base, -1, 0, router_flushcb, r);
 	r->r_watches = watch_table_new(r);
 	r->r_gate = r->r_owngate = gate_new(lim);
+	r->r_quota = quota_new(base, lim);
 	if (r->r_reaper == NULL || r->r_flush == NULL ||
-	    r->r_watches == NULL || r->r_gate == NULL) {
+	    r->r_watches == NULL || r->r_gate == NULL || r->r_quota == NULL) {
 		router_free(r);
 		return NULL;
 	}
@@ -109,6 +111,7 @@ router_free(struct router *r)
 	if (r->r_flush != NULL)
 		event_free(r->r_flush);
 	gate_free(r->r_owngate);
+	quota_free(r->r_quota);
 	stats_free(&r->r_stats);
 	free(r);
 }
@@ -125,6 +128,12 @@ router_gate(struct router *r)
 	return r->r_gate;
 }
 
+struct quota *
+router_quota(struct router *r)
+{
+	return r->r_quota;
+}
+
 void
 rreq_free(struct rreq *rq)
 {
@@ -132,6 +141,7 @@ rreq_free(struct rreq *rq)
 		return;
 	free(rq->rq_reply);
 	free(rq->rq_path);
+	free(rq->rq_rule);
 	free(rq->rq_gone);
 	free(rq);
 }
@@ -295,7 +305,7 @@ router_session_gone(struct router *r, struct session *s)
 	struct rreq	*rq;
 
 	watch_session_gone(r->r_watches, s);
-	router_abort_txs(r, s);
+	router_abort_txs(r, s, "abandoned");
 	while ((rq = TAILQ_FIRST(&s->se_queue)) != NULL) {
 		TAILQ_REMOVE(&s->se_queue, rq, rq_entry);
 		rq->rq_flags &= ~RQ_QUEUED;
@@ -313,7 +323,8 @@ router_session_gone(struct router *r, struct session *s)
 int
 router_permit(struct router *r, struct session *s, const struct xsp_msg *m)
 {
-	return gate_permit(r->r_gate, s, m, &r->r_cur);
+	return -gate_permit(r->r_gate, s, m, router_releases(r, s, m),
+	    &r->r_cur);
 }
 
 /* May s see a watch event for path?  The policy's other seam. */
@@ -335,6 +346,31 @@ router_tx_find(struct session *s, uint32_t id)
 	return NULL;
 }
 
+/*
+ * Releases are always allowed (gate_permit): ending one's own transaction
+ * with F, and UNWATCH of a pair one holds.  RESET_WATCHES is in no class.
+ * A commit (T) is judged by the policy now in force: after a reload that
+ * took the transaction class away it is refused, the transaction stays
+ * open, and the client may still abort it.
+ */
+bool
+router_releases(struct router *r, struct session *s, const struct xsp_msg *m)
+{
+	bool	commit;
+
+	switch (m->hdr.type) {
+	case XSP_TRANSACTION_END:
+		return m->hdr.tx_id != 0 &&
+		    router_tx_find(s, m->hdr.tx_id) != NULL &&
+		    xsp_txend_parse(m->body, m->hdr.len, &commit) == 0 &&
+		    !commit;
+	case XSP_UNWATCH:
+		return watch_holds(r->r_watches, s, m);
+	default:
+		return false;
+	}
+}
+
 /* A new client-visible transaction id, unique within the session. */
 static uint32_t
 router_tx_alloc(struct router *r, struct session *s)
@@ -345,17 +381,22 @@ router_tx_alloc(struct router *r, struct session *s)
 	return r->r_next_tx;
 }
 
-/* End every transaction of s upstream with F, and forget them. */
+/*
+ * End every transaction of s upstream with F, and forget them; the audit
+ * log records each end (outcome: "abandoned" or "reset").
+ */
 void
-router_abort_txs(struct router *r, struct session *s)
+router_abort_txs(struct router *r, struct session *s, const char *outcome)
 {
 	struct ptx	*tx;
+	bool		 up;
 
 	while ((tx = LIST_FIRST(&s->se_txs)) != NULL) {
 		LIST_REMOVE(tx, tx_entry);
-		s->se_ntx--;
-		if (tx->tx_up != 0 && r->r_up_ok)
+		quota_tx_end(s);
+		if ((up = tx->tx_up != 0 && r->r_up_ok))
 			router_internal_tx(r, tx->tx_up);
+		gate_tx_gone(r->r_gate, s, tx->tx_id, outcome, up);
 		free(tx);
 	}
 }
@@ -370,6 +411,10 @@ router_note_audit(struct router *r, struct rreq *rq)
 		return;
 	r->r_cur_valid = false;		/* one request, one record */
 	rq->rq_decision = gr->gr_decision;
+	rq->rq_why = gr->gr_why;
+	rq->rq_txend = gr->gr_txend;
+	if (gr->gr_rule[0] != '\0')
+		rq->rq_rule = strdup(gr->gr_rule);
 	rq->rq_vlen = gr->gr_vlen;
 	rq->rq_start_us = gr->gr_start_us;
 	if (gr->gr_path[0] != '\0')
@@ -532,7 +577,7 @@ router_forward(struct router *r, struct session *s, const struct xsp_msg *m,
 
 	if (!r->r_up_ok) {
 		if (counted)
-			s->se_ntx--;
+			quota_tx_end(s);
 		router_error_local(r, s, m, m->hdr.tx_id != 0 ? EAGAIN : EIO);
 		return;
 	}
@@ -544,7 +589,7 @@ router_forward(struct router *r, struct session *s, const struct xsp_msg *m,
 	if (router_send_up(r, rq, m->hdr.type, uptx, m->body,
 	    m->hdr.len) != 0) {
 		if (counted)
-			s->se_ntx--;
+			quota_tx_end(s);
 		router_complete_err(r, rq, EIO);
 	}
 }
@@ -553,12 +598,13 @@ static void
 router_tx_start(struct router *r, struct session *s, const struct xsp_msg *m,
     uint32_t uptx)
 {
-	if (uptx == 0 && s->se_ntx >= s->se_lim.lim_transactions) {
+	if (uptx == 0 && (s->se_ntx >= s->se_lim.lim_transactions ||
+	    quota_tx_admit(s) != 0)) {
 		router_error_local(r, s, m, ENOSPC);
 		return;
 	}
 	if (uptx == 0)
-		s->se_ntx++;	/* given back if the start fails */
+		quota_tx_begin(s);	/* given back if the start fails */
 	router_forward(r, s, m, uptx, uptx == 0);
 }
 
@@ -582,7 +628,7 @@ router_tx_end(struct router *r, struct session *s, const struct xsp_msg *m,
 		return;
 	}
 	LIST_REMOVE(tx, tx_entry);
-	s->se_ntx--;
+	quota_tx_end(s);
 	uptx = tx->tx_up;
 	free(tx);
 	if (uptx == 0) {
@@ -600,7 +646,7 @@ static void
 router_reset(struct router *r, struct session *s, const struct xsp_msg *m)
 {
 	watch_reset(r->r_watches, s);
-	router_abort_txs(r, s);
+	router_abort_txs(r, s, "reset");
 	router_reply_local(r, s, m, XSP_RESET_WATCHES, "OK", 3);
 }
 
@@ -633,19 +679,23 @@ router_dispatch(struct router *r, struct session *s, const struct xsp_msg *m,
 }
 
 /*
- * Arguments that do not have their type's shape (DESIGN.md invariant 6):
- * never forwarded.  xenstored 4.17 answers a single-path request with a
- * stray argument by a stale errno, or aborts if the connection watches
- * something (tests/oracle/NOTES.md).  More arguments than
- * XSP_MAX_ARGS (SET_PERMS, CONTROL) are not malformed.
+ * Requests that are not whole and well-formed (DESIGN.md invariant 6):
+ * never forwarded, answered as xenstored 4.17 means to.  4.17 answers
+ * some of them with a stale errno, or not at all, and then aborts on the
+ * connection's next message (protocol/xsp_check.c).  From a guest's
+ * connection (--domid), 4.17 also fails SET_PERMS of a special node that
+ * way unless the guest owns it, which the proxy cannot see: refused
+ * EACCES here, what 4.17 means to answer.  0 or an errno.
  */
-static bool
-router_malformed(const struct xsp_msg *m)
+static int
+router_check(struct router *r, const struct xsp_msg *m)
 {
-	struct xsp_args	a;
+	int	err = -xsp_request_check(m->hdr.type, m->body, m->hdr.len);
 
-	return xsp_split_args(m->hdr.type, m->body, m->hdr.len, &a) ==
-	    -EINVAL;
+	if (err == 0 && m->hdr.type == XSP_SET_PERMS && m->hdr.len > 0 &&
+	    m->body[0] == '@' && gate_domid(r->r_gate) != 0)
+		err = EACCES;
+	return err;
 }
 
 /*
@@ -674,8 +724,8 @@ router_request(struct router *r, struct session *s, const struct xsp_msg *m)
 		    m->hdr.type != XSP_TRANSACTION_END)
 			err = EAGAIN;
 	}
-	if (err == 0 && router_malformed(m))
-		err = EINVAL;
+	if (err == 0)
+		err = router_check(r, m);
 	if (err != 0)
 		router_error_local(r, s, m, err);
 	else
@@ -699,7 +749,7 @@ router_start_reply(struct router *r, struct rreq *rq, const struct xsp_msg *m)
 	if (m->hdr.type != XSP_TRANSACTION_START || m->hdr.len == 0 ||
 	    m->body[m->hdr.len - 1] != '\0') {
 		if (s != NULL && rq->rq_aux)
-			s->se_ntx--;
+			quota_tx_end(s);
 		router_complete(r, rq, m->hdr.type, m->body, m->hdr.len);
 		return;
 	}
@@ -708,7 +758,7 @@ router_start_reply(struct router *r, struct rreq *rq, const struct xsp_msg *m)
 	    (tx = calloc(1, sizeof(*tx))) == NULL) {
 		router_internal_tx(r, (uint32_t)uptx);
 		if (s != NULL && !(s->se_flags & SE_DEAD) && rq->rq_aux)
-			s->se_ntx--;
+			quota_tx_end(s);
 		router_complete_err(r, rq, ENOMEM);
 		return;
 	}
@@ -767,7 +817,7 @@ router_fail_lost(struct router *r, struct rreq *rq)
 	struct session	*s = router_session(r, rq->rq_sid);
 
 	if (rq->rq_type == XSP_TRANSACTION_START && s != NULL && rq->rq_aux)
-		s->se_ntx--;
+		quota_tx_end(s);
 	if (rq->rq_type == XSP_TRANSACTION_END && !rq->rq_aux)
 		router_complete(r, rq, XSP_TRANSACTION_END, "OK", 3);
 	else if (rq->rq_type == XSP_TRANSACTION_END || rq->rq_tx_id != 0)

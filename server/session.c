@@ -23,9 +23,12 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 
@@ -40,8 +43,46 @@ static void	session_partialcb(evutil_socket_t, short, void *);
 static void	session_ratecb(evutil_socket_t, short, void *);
 static void	session_resume(struct session *, int);
 
+/* Supplementary groups (SO_PEERGROUPS), for group rules. */
 static void
-session_peercred(struct session *s)
+session_peergroups(struct session *s, evutil_socket_t fd)
+{
+	socklen_t	len = 0;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, NULL, &len) == -1 &&
+	    errno == ERANGE && len > 0 &&
+	    (s->se_groups = malloc(len)) != NULL &&
+	    getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, s->se_groups, &len) == 0)
+		s->se_ngroups = (int)(len / sizeof(gid_t));
+}
+
+/* The peer's command name (its own choice) and program (the kernel's). */
+static void
+session_peerprog(struct session *s)
+{
+	char	path[64];
+	ssize_t	n;
+	int	fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)s->se_pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		n = read(fd, s->se_comm, sizeof(s->se_comm) - 1);
+		close(fd);
+		if (n > 0 && s->se_comm[n - 1] == '\n')
+			n--;
+		s->se_comm[n > 0 ? n : 0] = '\0';
+	}
+	snprintf(path, sizeof(path), "/proc/%ld/exe", (long)s->se_pid);
+	n = readlink(path, s->se_exe, sizeof(s->se_exe) - 1);
+	s->se_exe[n > 0 ? n : 0] = '\0';
+}
+
+/*
+ * Who the peer is, read once at accept: credentials (SO_PEERCRED), groups,
+ * command name and program.  The policy and the audit log use these.
+ */
+static void
+session_identify(struct session *s)
 {
 	struct ucred	uc;
 	socklen_t	len = sizeof(uc);
@@ -55,6 +96,9 @@ session_peercred(struct session *s)
 	s->se_pid = uc.pid;
 	s->se_uid = uc.uid;
 	s->se_gid = uc.gid;
+	session_peergroups(s, fd);
+	if (s->se_pid > 0)
+		session_peerprog(s);
 }
 
 /*
@@ -80,7 +124,7 @@ session_new(struct router *r, struct bufferevent *bev, const char *listener)
 	TAILQ_INIT(&s->se_queue);
 	LIST_INIT(&s->se_txs);
 	LIST_INIT(&s->se_watches);
-	session_peercred(s);
+	session_identify(s);
 	s->se_lim = *lim;
 	s->se_partial = evtimer_new(router_base(r), session_partialcb, s);
 	s->se_ratewait = evtimer_new(router_base(r), session_ratecb, s);
@@ -108,6 +152,7 @@ session_new(struct router *r, struct bufferevent *bev, const char *listener)
 	router_stats(r)->ps_connections++;
 	log_debug("%s: client %u pid %ld uid %ld", __func__, s->se_id,
 	    (long)s->se_pid, (long)s->se_uid);
+	quota_session_new(s);	/* may close s */
 	return s;
 }
 
@@ -115,6 +160,7 @@ session_new(struct router *r, struct bufferevent *bev, const char *listener)
 void
 session_free(struct session *s)
 {
+	quota_session_free(s);
 	event_free(s->se_partial);
 	event_free(s->se_ratewait);
 	evbuffer_free(s->se_stage);
@@ -132,6 +178,7 @@ session_close(struct session *s, const char *why)
 	log_debug("%s: client %u: %s", __func__, s->se_id, why);
 	stats_disconnect(router_stats(s->se_router), why);
 	gate_session_gone(router_gate(s->se_router), s, why);
+	quota_session_close(s);
 	evtimer_del(s->se_partial);
 	evtimer_del(s->se_ratewait);
 	bufferevent_disable(s->se_bev, EV_READ | EV_WRITE);
@@ -217,6 +264,8 @@ session_check(struct session *s)
 		session_close(s, "queue bound");
 		return;
 	}
+	if (quota_output(s) != 0)
+		return;
 	if (out > PX_OUT_HIGH && !(s->se_flags & SE_PAUSE_OUT))
 		session_pause(s, SE_PAUSE_OUT);
 }

@@ -219,7 +219,7 @@ watch_sub_unlink(struct session *s, struct wsub *ws)
 	uw->uw_nsubs--;
 	LIST_REMOVE(ws, ws_sent);
 	if (!ws->ws_leaving)
-		s->se_nwatches--;
+		quota_watch_end(s);
 	free(ws->ws_canon);
 	free(ws->ws_token);
 	free(ws);
@@ -241,7 +241,7 @@ watch_sub_leave(struct session *s, struct wsub *ws, struct rreq *unwatch)
 {
 	ws->ws_leaving = 1;
 	ws->ws_unwatch = unwatch;
-	s->se_nwatches--;
+	quota_watch_end(s);
 }
 
 /*
@@ -322,7 +322,7 @@ watch_sub_new(struct session *s, struct uwatch *uw, const char *canon,
 	TAILQ_INSERT_TAIL(&uw->uw_subs, ws, ws_uwent);
 	uw->uw_nsubs++;
 	LIST_INSERT_HEAD(&s->se_watches, ws, ws_sent);
-	s->se_nwatches++;
+	quota_watch_begin(s);
 	return ws;
 }
 
@@ -388,7 +388,8 @@ watch_admit(struct watch_table *wt, struct session *s,
 		return EEXIST;
 	if (s->se_nwatches >= s->se_lim.lim_watches)
 		return E2BIG;
-	return 0;
+	return quota_watch_admit(s, watch_lookup(wt, wa->wa_path,
+	    wa->wa_depth) == NULL, watch_count_upstream(wt));
 }
 
 void
@@ -423,6 +424,20 @@ watch_request(struct watch_table *wt, struct session *s,
 		watch_answer(wt, s, ws, rq);
 	else
 		watch_set(wt, s, ws, rq);
+}
+
+/* Does s hold the (path, token) pair an UNWATCH names? */
+bool
+watch_holds(struct watch_table *wt, struct session *s,
+    const struct xsp_msg *m)
+{
+	struct watch_args	 wa;
+	char			 canon[XSP_PAYLOAD_MAX + 32];
+
+	return watch_parse(m, &wa, false) == 0 &&
+	    watch_canon(gate_home(router_gate(wt->wt_router)), wa.wa_path,
+	    canon, sizeof(canon)) >= 0 &&
+	    watch_find_sub(s, canon, wa.wa_token) != NULL;
 }
 
 void

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -79,6 +80,8 @@ enum xsmuxd_opt {
 	XO_MAX_QUEUED, XO_STALL, XO_PARTIAL, XO_POLICY, XO_AUDIT_LOG, XO_AUDIT,
 	XO_CHECK, XO_DOMID, XO_CONFIG, XO_HELP, XO_VERSION, XO_LOG, XO_METRICS,
 	XO_CONTROL,
+	XO_UID_CONNS, XO_UID_WATCHES, XO_UID_TX, XO_UID_QUEUED, XO_CLIENTS,
+	XO_UP_WATCHES, XO_TOTAL_QUEUED, XO_FD_RESERVE,
 };
 
 static opt_set_fn xsmuxd_set;
@@ -130,6 +133,29 @@ static const struct opt_def xsmuxd_opts[] = {
 	XO("partial-timeout", 0, 0, "MS",
 	    "to finish a started message (default %D)", PX_PARTIAL_MS_DEFAULT,
 	    XO_PARTIAL),
+	XO("max-uid-connections", 0, 0, "N",
+	    "connections per uid (default %D)", PX_UID_CONNS_DEFAULT,
+	    XO_UID_CONNS),
+	XO("max-uid-watches", 0, 0, "N",
+	    "watches per uid, over its connections (default %D)",
+	    PX_UID_WATCHES_DEFAULT, XO_UID_WATCHES),
+	XO("max-uid-transactions", 0, 0, "N",
+	    "transactions per uid (default %D)", PX_UID_TRANSACTIONS_DEFAULT,
+	    XO_UID_TX),
+	XO("max-uid-queued", 0, 0, "BYTES",
+	    "bytes queued toward one uid's clients (default %D)",
+	    PX_UID_QUEUED_DEFAULT, XO_UID_QUEUED),
+	XO("max-clients", 0, 0, "N", "clients in all (default %D)",
+	    PX_CLIENTS_DEFAULT, XO_CLIENTS),
+	XO("max-upstream-watches", 0, 0, "N",
+	    "watches set upstream (default %D)", PX_UP_WATCHES_DEFAULT,
+	    XO_UP_WATCHES),
+	XO("max-total-queued", 0, 0, "BYTES",
+	    "bytes queued toward all clients (default %D)",
+	    PX_TOTAL_QUEUED_DEFAULT, XO_TOTAL_QUEUED),
+	XO("fd-reserve", 0, 0, "N",
+	    "descriptors accepting leaves free (default %D)",
+	    PX_FD_RESERVE_DEFAULT, XO_FD_RESERVE),
 	XO("policy", 0, 0, "FILE", "judge every request by FILE's rules", 0,
 	    XO_POLICY),
 	XO("audit-log", 0, 0, "DEST",
@@ -210,6 +236,50 @@ xsmuxd_level(const char *arg, enum log_level *level, char *err,
 	return -1;
 }
 
+/* The aggregate bounds (quota.c): [min, max] and where each goes. */
+static const struct xsmuxd_bound {
+	int		 b_id;
+	size_t		 b_off;		/* in struct px_limits */
+	bool		 b_size;	/* a size_t field, else unsigned */
+	unsigned long	 b_min, b_max;
+} xsmuxd_bounds[] = {
+#define XB(f)	offsetof(struct px_limits, f)
+	{ XO_UID_CONNS, XB(lim_uid_conns), false, 1, 1 << 20 },
+	{ XO_UID_WATCHES, XB(lim_uid_watches), false, 0, 1 << 20 },
+	{ XO_UID_TX, XB(lim_uid_transactions), false, 0, 1 << 20 },
+	{ XO_UID_QUEUED, XB(lim_uid_queued), true, XSP_MSG_MAX, 1UL << 32 },
+	{ XO_CLIENTS, XB(lim_clients), false, 1, 1 << 24 },
+	{ XO_UP_WATCHES, XB(lim_up_watches), false, 0, 1 << 20 },
+	{ XO_TOTAL_QUEUED, XB(lim_total_queued), true, XSP_MSG_MAX, 1UL << 34 },
+	{ XO_FD_RESERVE, XB(lim_fd_reserve), false, 4, 1 << 16 },
+#undef XB
+};
+
+static int
+xsmuxd_bound(struct xsmuxd *x, int id, const char *arg, char *err,
+    size_t errlen)
+{
+	const struct xsmuxd_bound	*b;
+	unsigned long			 v;
+	char				*f;
+	size_t				 i;
+
+	for (i = 0; i < sizeof(xsmuxd_bounds) / sizeof(xsmuxd_bounds[0]); i++) {
+		b = &xsmuxd_bounds[i];
+		if (b->b_id != id)
+			continue;
+		if (xsmuxd_number(arg, b->b_min, b->b_max, &v, err, errlen) != 0)
+			return -1;
+		f = (char *)&x->x_lim + b->b_off;
+		if (b->b_size)
+			*(size_t *)(void *)f = v;
+		else
+			*(unsigned *)(void *)f = (unsigned)v;
+		return 0;
+	}
+	return 1;
+}
+
 /* The numeric bounds: [min, max] and where each goes. */
 static int
 xsmuxd_limit(struct xsmuxd *x, int id, const char *arg, char *err,
@@ -217,8 +287,11 @@ xsmuxd_limit(struct xsmuxd *x, int id, const char *arg, char *err,
 {
 	struct px_limits	*l = &x->x_lim;
 	unsigned long		 v;
-	int			 r = -1;
+	int			 r;
 
+	if ((r = xsmuxd_bound(x, id, arg, err, errlen)) <= 0)
+		return r;
+	r = -1;
 	switch (id) {
 	case XO_MAX_INFLIGHT:
 		if ((r = xsmuxd_number(arg, 1, 65536, &v, err, errlen)) == 0)
@@ -599,12 +672,33 @@ xsmuxd_gate(struct xsmuxd *x)
 		fatalx("--audit-log %s: %s", x->x_audit, strerror(-r));
 }
 
+/*
+ * Without a policy every client has the upstream connection's access: on
+ * xenstored's socket, dom0's.  Say so loudly if the socket lets anyone but
+ * root in (other users by its mode, or a --group other than root's).
+ */
+static void
+xsmuxd_warn_open(const struct xsmuxd *x)
+{
+	bool	others = (x->x_mode & 0007) != 0;
+	bool	group = (x->x_mode & 0070) != 0 && x->x_gid != (gid_t)-1 &&
+		    x->x_gid != 0;
+
+	if (x->x_policy != NULL || (!others && !group))
+		return;
+	log_warnx("%s: the socket mode %04o%s lets users other than root "
+	    "connect, and there is no --policy: each such client acts as "
+	    "dom0, with all of XenStore", __func__, (unsigned)x->x_mode,
+	    group && !others ? " and --group" : "");
+}
+
 /* --check-config: say whether the policy is good, and exit. */
 static void
 xsmuxd_check(struct xsmuxd *x)
 {
 	struct policy	*p;
 	char		 err[512];
+	size_t		 i;
 
 	if (x->x_config != NULL)
 		printf("%s: OK\n", x->x_config);
@@ -616,8 +710,10 @@ xsmuxd_check(struct xsmuxd *x)
 		fprintf(stderr, "xsmuxd: %s\n", err);
 		exit(1);
 	}
-	printf("%s: OK, %zu rules, %zu listeners\n", x->x_policy,
-	    p->p_nrules, p->p_nlisteners);
+	for (i = 0; i < p->p_nwarn; i++)
+		printf("warning: %s\n", p->p_warn[i]);
+	printf("%s: OK, %zu rules, %zu listeners, %zu warnings\n",
+	    x->x_policy, p->p_nrules, p->p_nlisteners, p->p_nwarn);
 	policy_free(p);
 	exit(0);
 }
@@ -675,6 +771,7 @@ xsmuxd_defaults(struct xsmuxd *x)
 	x->x_lim.lim_queued = PX_QUEUED_DEFAULT;
 	x->x_lim.lim_stall_ms = PX_STALL_MS_DEFAULT;
 	x->x_lim.lim_partial_ms = PX_PARTIAL_MS_DEFAULT;
+	quota_defaults(&x->x_lim);
 	x->x_audit_classes = AUDIT_DEFAULT;
 }
 
@@ -697,8 +794,11 @@ main(int argc, char **argv)
 	    (x.x_router = router_new(x.x_base, &x.x_lim)) == NULL)
 		fatalx("out of memory");
 	xsmuxd_gate(&x);
+	xsmuxd_warn_open(&x);
 	router_set_gate(x.x_router, x.x_gate);
 	xsmuxd_listen(&x);
+	for (i = 0; i < x.x_nlisten; i++)
+		quota_listener_add(router_quota(x.x_router), x.x_ls[i]);
 	xsmuxd_metrics(&x);
 	xsmuxd_control(&x);
 	xsmuxd_upstream(&x);

@@ -46,8 +46,7 @@ static const char *const cli_help_text[] = {
 	"exists PATH...		exit 0 if every PATH exists, 1 if not",
 	"list [-p] PATH...	children of each PATH",
 	"ls [-f] [-p] [PATH]	tree of values (-f: full paths, -p: perms)",
-	"chmod [-u] [-r] PATH PERM...	set permissions (b0 r5 ...; -u: and"
-	    " parents, -r: and children)",
+	"chmod [-u] [-r] PATH PERM...	set permissions (-u/-r: parents/children)",
 	"watch [-n COUNT] PATH...	print events until COUNT or a signal",
 	"control CMD [ARG...]	a CONTROL command (as xenstore-control)",
 	"mkdir PATH...		create nodes and parents",

@@ -222,64 +222,6 @@ st_ctl_quota_set(struct store_conn *c, const char **v, unsigned n, bool soft)
 	return 0;
 }
 
-struct st_mem {
-	uint32_t	 m_id;
-	size_t		 m_sum;
-};
-
-static void
-st_memory_node(struct st_hent *he, void *arg)
-{
-	const struct st_node	*n = (const struct st_node *)((char *)he -
-				    offsetof(struct st_node, n_he));
-	struct st_mem		*m = arg;
-
-	if (n->n_nperms > 0 && n->n_perms[0].p_id == m->m_id)
-		m->m_sum += st_node_size(n) + strlen(n->n_name);
-}
-
-/* Transaction copies: their record plus the "<gen>/<name>" key. */
-static size_t
-st_memory_tx(const struct st_tx *t, uint32_t domid)
-{
-	const struct st_acc	*a;
-	size_t			 sum = 0;
-	char			 gen[24];
-
-	snprintf(gen, sizeof(gen), "%llu/", (unsigned long long)t->t_gen);
-	TAILQ_FOREACH(a, &t->t_accq, a_entry)
-		if (a->a_node != NULL && a->a_node->n_nperms > 0 &&
-		    a->a_node->n_perms[0].p_id == domid)
-			sum += st_node_size(a->a_node) + strlen(gen) +
-			    strlen(a->a_name);
-	return sum;
-}
-
-/*
- * xenstored's memory accounting, for nodes, transactions and watches:
- * each record's size plus its key's length, each watch's path and token
- * lengths.  (Queued output is not counted.)
- */
-static size_t
-st_memory(struct store *s, uint32_t domid)
-{
-	struct st_mem		 m = { domid, 0 };
-	const struct store_conn	*o;
-	const struct st_watch	*w;
-	const struct st_tx	*t;
-
-	st_htab_walk(&s->s_nodes, st_memory_node, &m);
-	TAILQ_FOREACH(o, &s->s_conns, c_entry) {
-		TAILQ_FOREACH(t, &o->c_txs, t_entry)
-			m.m_sum += st_memory_tx(t, domid);
-		if (o->c_id != domid)
-			continue;
-		TAILQ_FOREACH(w, &o->c_watches, w_centry)
-			m.m_sum += strlen(w->w_node) + strlen(w->w_token);
-	}
-	return m.m_sum;
-}
-
 /* "quota <domid>": what a domain uses. */
 static int
 st_ctl_quota_dom(struct store_conn *c, uint32_t domid)
@@ -301,9 +243,9 @@ st_ctl_quota_dom(struct store_conn *c, uint32_t domid)
 	st_text_add(&t, "%-16s: %8d\n", "nodes", d->d_nodes);
 	st_text_add(&t, "%-16s: %8u\n", "watches", nw);
 	st_text_add(&t, "%-16s: %8u\n", "transactions", ntx);
-	st_text_add(&t, "%-16s: %8u\n", "outstanding", 0u);
+	st_text_add(&t, "%-16s: %8u\n", "outstanding", d->d_outstanding);
 	st_text_add(&t, "%-16s: %8zu\n", "memory",
-	    st_memory(c->c_store, domid));
+	    store_domain_memory(c->c_store, domid));
 	return st_text_reply(c, &t);
 }
 

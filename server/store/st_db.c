@@ -24,12 +24,26 @@ st_db_main_get(const struct store *s, const char *name)
 	    offsetof(struct st_node, n_he));
 }
 
+/* The owner of a record, and what it costs the owner (record + key). */
+static uint32_t
+st_db_owner(const struct st_node *n)
+{
+	return n->n_nperms > 0 ? n->n_perm[0].p_id : 0;
+}
+
+static long
+st_db_cost(const struct st_node *n)
+{
+	return (long)(st_node_size(n) + strlen(st_node_name(n)));
+}
+
 /* Replace (or add) a main record; takes ownership of n. */
 void
 st_db_main_put(struct store *s, struct st_node *n)
 {
-	st_db_main_del(s, n->n_name);
-	st_htab_add(&s->s_nodes, &n->n_he, n->n_name);
+	st_db_main_del(s, st_node_name(n));
+	st_htab_add(&s->s_nodes, &n->n_he, st_node_name(n));
+	st_mem_add(s, st_db_owner(n), st_db_cost(n));
 }
 
 void
@@ -39,8 +53,26 @@ st_db_main_del(struct store *s, const char *name)
 
 	if (o == NULL)
 		return;
+	st_mem_add(s, st_db_owner(o), -st_db_cost(o));
 	st_htab_del(&s->s_nodes, &o->n_he);
 	st_node_free(o);
+}
+
+/*
+ * 4.17's do_tdb_write check: would writing n over the main record take
+ * n's owner to its memory quota?  The old record's bytes come off its
+ * owner first.
+ */
+static bool
+st_db_main_over(struct store *s, const struct st_node *n)
+{
+	const struct st_node	*o = st_db_main_get(s, st_node_name(n));
+	uint32_t		 id = st_db_owner(n);
+	long			 cost = st_db_cost(n);
+
+	if (o != NULL && st_db_owner(o) == id)
+		cost -= st_db_cost(o);
+	return st_mem_over(s, id, cost);
 }
 
 /* NULL with *err ENOENT if absent in this view, or another errno. */
@@ -76,7 +108,7 @@ st_db_write(struct store_conn *c, struct st_node *n, bool noquota)
 	int		 r;
 
 	n->n_gen = s->s_gen++;
-	if (c->c_tx != NULL && (r = st_tx_access(c, n->n_name, n, &a)) != 0) {
+	if (c->c_tx != NULL && (r = st_tx_access(c, st_node_name(n), n, &a)) != 0) {
 		st_node_free(n);
 		return r;
 	}
@@ -88,13 +120,15 @@ st_db_write(struct store_conn *c, struct st_node *n, bool noquota)
 		return ENOSPC;
 	}
 	if (a == NULL) {
+		if (!noquota && st_db_main_over(s, n)) {
+			st_node_free(n);
+			return ENOMEM;
+		}
 		st_db_main_put(s, n);
 		return 0;
 	}
-	st_node_free(a->a_node);
-	a->a_node = n;
 	a->a_modified = true;
-	return 0;
+	return st_tx_copy(c->c_tx, a, n, !noquota);
 }
 
 int
@@ -110,8 +144,7 @@ st_db_delete(struct store_conn *c, const char *name)
 	}
 	if ((r = st_tx_access(c, name, NULL, &a)) != 0)
 		return r;
-	st_node_free(a->a_node);
-	a->a_node = NULL;
+	(void)st_tx_copy(c->c_tx, a, NULL, false);
 	a->a_modified = true;
 	return 0;
 }
@@ -134,9 +167,8 @@ st_perm_for(const struct store_conn *c, const struct st_perm *p, unsigned np)
 
 	if (st_privileged(c))
 		return all;
-	d = st_dom_find(c->c_store, c->c_id);
-	if (d != NULL)
-		tgt = d->d_target;
+	d = c->c_dom;
+	tgt = d->d_target;
 	if (np == 0)
 		return 0;
 	if (p[0].p_id == c->c_id || (tgt != ST_NONE && p[0].p_id == tgt))
@@ -157,9 +189,7 @@ st_db_discard(struct store_conn *c, const char *name)
 		st_db_main_del(c->c_store, name);
 		return;
 	}
-	if ((a = st_tx_acc(c->c_tx, name)) != NULL) {
-		st_node_free(a->a_node);
-		a->a_node = NULL;
-	}
+	if ((a = st_tx_acc(c->c_tx, name)) != NULL)
+		(void)st_tx_copy(c->c_tx, a, NULL, false);
 	c->c_tx->t_fail = true;
 }

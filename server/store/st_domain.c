@@ -129,22 +129,59 @@ st_dom_nodes_add(struct store_conn *c, uint32_t domid, int n)
 int
 st_dom_nodes(struct store_conn *c)
 {
-	struct st_domain	*d = st_dom_find(c->c_store, c->c_id);
-	int			 n = d != NULL ? d->d_nodes : 0;
+	int			 n = c->c_dom->d_nodes;
 
 	if (c->c_tx != NULL)
 		n += st_tx_nodes(c->c_tx, c->c_id);
 	return n;
 }
 
+static unsigned
+st_dom_quota(const struct store *s, const struct st_domain *d,
+    enum store_quota q)
+{
+	if (d != NULL && d->d_quota[q] != UINT32_MAX)
+		return d->d_quota[q];
+	return s->s_quota[q];
+}
+
 unsigned
 st_quota(const struct store_conn *c, enum store_quota q)
 {
-	const struct st_domain	*d = st_dom_find(c->c_store, c->c_id);
+	return st_dom_quota(c->c_store, c->c_dom, q);
+}
 
-	if (d != NULL && d->d_quota[q] != UINT32_MAX)
-		return d->d_quota[q];
-	return c->c_store->s_quota[q];
+/*
+ * Memory as xenstored 4.17 counts it per domain (domain->memory): every
+ * record a domain owns (its size plus its key's length), every
+ * transaction copy (charged to the transaction's domain, key
+ * "<gen>/<path>"), every watch (path and token lengths) and every message
+ * queued toward its connections (16 + payload) until it is sent.  Records
+ * of a domain with no struct are not counted (4.17: a corrupt database).
+ */
+void
+st_mem_add(struct store *s, uint32_t domid, long bytes)
+{
+	struct st_domain	*d = st_dom_find(s, domid);
+
+	if (d != NULL)
+		d->d_mem += bytes;
+}
+
+/*
+ * 4.17's domain_chk_quota: would `bytes` more take an unprivileged domain
+ * to its hard memory quota or past it?  Dom0 is never held to it.
+ */
+bool
+st_mem_over(struct store *s, uint32_t domid, long bytes)
+{
+	const struct st_domain	*d;
+	unsigned		 lim;
+
+	if (domid == 0 || (d = st_dom_find(s, domid)) == NULL)
+		return false;
+	lim = st_dom_quota(s, d, STORE_Q_MEMORY);
+	return lim != 0 && d->d_mem + bytes >= (long)lim;
 }
 
 /* Would val exceed c's quota q?  Never for privileged connections. */
@@ -230,7 +267,7 @@ st_owned(struct store *s, const char *name, uint32_t domid,
 
 	if (n == NULL)
 		return;
-	if (n->n_nperms > 0 && n->n_perms[0].p_id == domid &&
+	if (n->n_nperms > 0 && n->n_perm[0].p_id == domid &&
 	    strcmp(name, "/") != 0) {
 		if (nm->nm_n == nm->nm_cap) {
 			nm->nm_cap = nm->nm_cap ? nm->nm_cap * 2 : 16;
@@ -244,8 +281,8 @@ st_owned(struct store *s, const char *name, uint32_t domid,
 		return;
 	}
 	for (off = 0; off < n->n_childlen;
-	    off += strlen(n->n_children + off) + 1) {
-		if ((child = st_child_name(name, n->n_children + off)) == NULL)
+	    off += strlen(st_node_children(n) + off) + 1) {
+		if ((child = st_child_name(name, st_node_children(n) + off)) == NULL)
 			return;
 		st_owned(s, child, domid, nm);
 		free(child);
@@ -431,9 +468,13 @@ st_op_get_feature(struct store_conn *c, const struct xsp_msg *m)
 	unsigned		 n = st_strings(m, v, 1), domid;
 
 	if (n == 0) {
-		st_reply_uint(c, XSP_GET_FEATURE, ST_FEATURES);
+		d = st_privileged(c) ? NULL : st_dom_find(c->c_store, c->c_id);
+		st_reply_uint(c, XSP_GET_FEATURE, d != NULL ? d->d_features :
+		    ST_FEATURES);
 		return 0;
 	}
+	if (!st_privileged(c))
+		return EACCES;		/* a domain's features are dom0's */
 	if (n != 1 || st_parse_u32(v[0], &domid) != 0)
 		return EINVAL;
 	if ((d = st_dom_find(c->c_store, domid)) == NULL)

@@ -5,27 +5,65 @@
  * the table allocates nothing but its slot array.  It doubles when the load
  * passes one entry per slot, and never shrinks.
  */
+#include <sys/random.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "st_int.h"
 
+/*
+ * A per-process secret mixed into every hash: paths and tokens are chosen
+ * by clients, who must not be able to aim them all at one slot.
+ */
+static uint64_t	st_hash_seed;
+
+static void
+st_hash_init(void)
+{
+	uint64_t	v = 0;
+
+	if (st_hash_seed != 0)
+		return;
+	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v))
+		v = (uint64_t)(uintptr_t)&v ^ (uint64_t)time(NULL);
+	st_hash_seed = v | 1;
+}
+
+/*
+ * Eight bytes at a time: xor, multiply by an odd constant, fold; then a
+ * final avalanche (MurmurHash3's fmix64) so that the slot bits depend on
+ * every byte and on the seed.
+ */
 uint32_t
 st_hash(const char *key)
 {
-	uint32_t	h = 2166136261u;	/* FNV-1a */
+	const uint64_t	 k = 0x9e3779b97f4a7c15ull;
+	size_t		 len = strlen(key), i = 0;
+	uint64_t	 h = st_hash_seed ^ len, w;
 
-	while (*key != '\0') {
-		h ^= (uint8_t)*key++;
-		h *= 16777619u;
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, key + i, 8);
+		h = (h ^ w) * k;
+		h ^= h >> 29;
 	}
-	return h;
+	for (w = 0; i < len; i++)
+		w = w << 8 | (uint8_t)key[i];
+	h = (h ^ w) * k;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return (uint32_t)h;
 }
 
 int
 st_htab_init(struct st_htab *t, size_t size)
 {
+	st_hash_init();
 	t->h_size = size < 8 ? 8 : size;
 	t->h_count = 0;
 	t->h_slots = calloc(t->h_size, sizeof(*t->h_slots));
@@ -47,7 +85,7 @@ st_htab_find(const struct st_htab *t, const char *key)
 	uint32_t	 h = st_hash(key);
 
 	for (he = t->h_slots[h & (t->h_size - 1)]; he != NULL; he = he->he_next)
-		if (he->he_hash == h && strcmp(he->he_key, key) == 0)
+		if (he->he_hash == h && strcmp(st_hent_key(he), key) == 0)
 			return he;
 	return NULL;
 }
@@ -79,7 +117,7 @@ st_htab_add(struct st_htab *t, struct st_hent *he, const char *key)
 
 	if (t->h_count >= t->h_size)
 		st_htab_grow(t);
-	he->he_key = key;
+	he->he_keyoff = (uint32_t)(key - (const char *)he);
 	he->he_hash = st_hash(key);
 	slot = &t->h_slots[he->he_hash & (t->h_size - 1)];
 	he->he_next = *slot;

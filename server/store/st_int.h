@@ -30,12 +30,21 @@
 #define ST_PERM_WRITE	0x2
 #define ST_PERM_OWNER	0x4
 
-/* An intrusive hash table entry, keyed by a NUL-terminated string. */
+/*
+ * An intrusive hash table entry, keyed by a NUL-terminated string that
+ * lives inside the same allocation, after the entry (so 32 bits locate it).
+ */
 struct st_hent {
 	struct st_hent	*he_next;	/* chain */
-	const char	*he_key;	/* not owned: points into the entry */
 	uint32_t	 he_hash;
+	uint32_t	 he_keyoff;	/* key at (char *)he + he_keyoff */
 };
+
+static inline const char *
+st_hent_key(const struct st_hent *he)
+{
+	return (const char *)he + he->he_keyoff;
+}
 
 struct st_htab {
 	struct st_hent	**h_slots;	/* owned array; entries not owned */
@@ -48,24 +57,45 @@ struct st_perm {
 	uint8_t		 p_mode;	/* XSP_PERM_* */
 };
 
-/* One node record. */
+/*
+ * One node record, in one allocation as xenstored's TDB record is:
+ * this header, the permissions, the value, the children's names, then
+ * the node's own name and its NUL (the hash key).  A record in a table is
+ * never changed; the st_node_set_* functions rebuild a record (so they
+ * take a struct st_node **) before it goes in.  Example: "/a/b" = "xy",
+ * owner n5, no children: 32 + 8 + 2 + 0 + 5 bytes.
+ */
 struct st_node {
-	struct st_hent	 n_he;		/* key: n_name */
-	char		*n_name;	/* owned: full path */
+	struct st_hent	 n_he;		/* key: the name, inline */
 	uint64_t	 n_gen;		/* generation of its last change */
-	struct st_perm	*n_perms;	/* owned: [0] owner, then the ACL */
-	unsigned	 n_nperms;
-	uint8_t		*n_data;	/* owned; NULL when n_datalen is 0 */
-	size_t		 n_datalen;
-	char		*n_children;	/* owned: "a\0b\0"; NULL when empty */
-	size_t		 n_childlen;
+	uint32_t	 n_childlen;	/* bytes of "a\0b\0" */
+	uint16_t	 n_datalen;	/* <= XSP_PAYLOAD_MAX */
+	uint16_t	 n_nperms;
+	struct st_perm	 n_perm[];	/* [0] owner, then the ACL */
 };
+
+static inline const uint8_t *
+st_node_data(const struct st_node *n)
+{
+	return (const uint8_t *)(n->n_perm + n->n_nperms);
+}
+
+static inline const char *
+st_node_children(const struct st_node *n)
+{
+	return (const char *)st_node_data(n) + n->n_datalen;
+}
+
+static inline const char *
+st_node_name(const struct st_node *n)
+{
+	return st_node_children(n) + n->n_childlen;
+}
 
 /* A node a transaction has touched (xenstored's accessed_node). */
 struct st_acc {
 	struct st_hent	 a_he;		/* key: a_name */
 	TAILQ_ENTRY(st_acc) a_entry;	/* in t_accq, first-access order */
-	char		*a_name;	/* owned */
 	struct st_node	*a_node;	/* owned: the transaction's copy, or
 					   NULL if absent in this view */
 	uint64_t	 a_gen;		/* main generation at first read */
@@ -75,6 +105,9 @@ struct st_acc {
 	bool		 a_exact;
 	struct st_perm	*a_operms;	/* owned: perms before SET_PERMS */
 	unsigned	 a_noperms;
+	size_t		 a_mem;		/* bytes of a_node charged to the
+					   transaction's domain */
+	char		 a_name[];	/* the path, in the same allocation */
 };
 
 /* Node-count change of one domain inside a transaction. */
@@ -88,6 +121,7 @@ struct st_tx {
 	struct store_conn *t_conn;	/* not owned: the owner */
 	uint32_t	 t_id;
 	uint64_t	 t_gen;		/* global generation at start */
+	unsigned	 t_keypfx;	/* strlen("<t_gen>/") of its keys */
 	struct st_htab	 t_acc;		/* st_acc by name; owned via t_accq */
 	TAILQ_HEAD(, st_acc) t_accq;	/* owned entries */
 	unsigned	 t_nacc;
@@ -110,8 +144,8 @@ struct st_watch {
 /* The watch index: every watch on one path. */
 struct st_wbucket {
 	struct st_hent	 wb_he;		/* key: wb_path */
-	char		*wb_path;	/* owned */
 	TAILQ_HEAD(, st_watch) wb_list;	/* not owned (see c_watches) */
+	char		 wb_path[];	/* in the same allocation */
 };
 
 struct st_domain {
@@ -125,6 +159,11 @@ struct st_domain {
 	unsigned	 d_features;	/* GET/SET_FEATURE */
 	unsigned	 d_quota[STORE_Q_COUNT]; /* UINT32_MAX = global */
 	unsigned	 d_nconns;	/* connections acting as it */
+	long		 d_mem;		/* bytes as 4.17 counts them: owned
+					   records, its transactions' copies,
+					   watches, queued output */
+	unsigned	 d_ntx;		/* open transactions of its conns */
+	unsigned	 d_outstanding;	/* replies queued, not yet sent */
 	uint32_t	*d_holders;	/* owned: domains whose SET_TARGET
 					   named this one, latest last */
 	unsigned	 d_nholders;
@@ -134,6 +173,8 @@ struct store_conn {
 	TAILQ_ENTRY(store_conn) c_entry; /* in s_conns, creation order */
 	struct store	*c_store;	/* not owned */
 	uint32_t	 c_id;		/* domid */
+	struct st_domain *c_dom;	/* not owned: c_id's struct (domain
+					   structs live as long as the store) */
 	uint64_t	 c_seq;		/* creation order */
 	store_out_fn	*c_out;
 	void		*c_arg;
@@ -147,6 +188,9 @@ struct store_conn {
 	struct st_tx	*c_tx;		/* transaction of the current request */
 	const struct xsp_msg *c_req;	/* request being handled, or NULL */
 	bool		 c_replied;
+	size_t		 c_outq;	/* bytes handed to c_out, not yet
+					   returned by store_conn_sent */
+	unsigned	 c_outrep;	/* replies among them */
 };
 
 /* An event sent while handling the current request (duplicate check). */
@@ -202,12 +246,15 @@ void		 st_htab_walk(struct st_htab *,
 
 /* st_node.c */
 struct st_node	*st_node_new(const char *name);
+struct st_node	*st_node_make(const char *name, const struct st_perm *,
+		    unsigned np, const void *data, size_t dlen,
+		    const char *child);
 struct st_node	*st_node_dup(const struct st_node *);
 void		 st_node_free(struct st_node *);
-int		 st_node_set_data(struct st_node *, const void *, size_t);
-int		 st_node_set_perms(struct st_node *, const struct st_perm *,
+int		 st_node_set_data(struct st_node **, const void *, size_t);
+int		 st_node_set_perms(struct st_node **, const struct st_perm *,
 		    unsigned);
-int		 st_node_add_child(struct st_node *, const char *base);
+int		 st_node_add_child(struct st_node **, const char *base);
 int		 st_node_del_child(struct st_node *, const char *base);
 size_t		 st_node_size(const struct st_node *);
 char		*st_parent_name(const char *name);
@@ -230,8 +277,10 @@ unsigned	 st_perm_for(const struct store_conn *, const struct st_perm *,
 bool		 st_privileged(const struct store_conn *);
 
 /* st_tree.c: the tree operations */
-int		 st_canon(struct store_conn *, const char *in, bool special,
-		    char **out);
+#define ST_NAME_BUF	(sizeof("/local/domain/4294967295/") + XSP_PAYLOAD_MAX)
+int		 st_canon_buf(struct store_conn *, const char *in,
+		    char buf[ST_NAME_BUF], const char **out);
+int		 st_canon(struct store_conn *, const char *in, char **out);
 int		 st_get_node(struct store_conn *, const char *name,
 		    unsigned perm, const struct st_node **out);
 int		 st_create_node(struct store_conn *, const char *name,
@@ -253,6 +302,8 @@ struct st_tx	*st_tx_find(struct store_conn *, uint32_t id);
 struct st_acc	*st_tx_acc(struct st_tx *, const char *name);
 int		 st_tx_access(struct store_conn *, const char *name,
 		    const struct st_node *main, struct st_acc **out);
+int		 st_tx_copy(struct st_tx *, struct st_acc *, struct st_node *n,
+		    bool check);
 void		 st_tx_delta(struct st_tx *, uint32_t domid, int nodes);
 int		 st_tx_nodes(const struct st_tx *, uint32_t domid);
 void		 st_tx_free(struct st_tx *);
@@ -283,6 +334,8 @@ int		 st_dom_introduce(struct store *, uint32_t domid);
 void		 st_dom_nodes_add(struct store_conn *, uint32_t domid, int n);
 int		 st_dom_nodes(struct store_conn *);
 unsigned	 st_quota(const struct store_conn *, enum store_quota q);
+void		 st_mem_add(struct store *, uint32_t domid, long bytes);
+bool		 st_mem_over(struct store *, uint32_t domid, long bytes);
 bool		 st_quota_over(const struct store_conn *, enum store_quota q,
 		    unsigned long val);
 void		 st_dom_free_all(struct store *);

@@ -18,15 +18,15 @@ int
 st_op_read(struct store_conn *c, const struct xsp_msg *m)
 {
 	const struct st_node	*n;
-	char			*name;
+	const char		*name;
+	char			 buf[ST_NAME_BUF];
 	int			 r;
 
-	if ((r = st_canon(c, st_onearg(m), false, &name)) != 0)
+	if ((r = st_canon_buf(c, st_onearg(m), buf, &name)) != 0)
 		return r;
 	r = st_get_node(c, name, ST_PERM_READ, &n);
-	free(name);
 	if (r == 0)
-		st_reply(c, XSP_READ, n->n_data, n->n_datalen);
+		st_reply(c, XSP_READ, st_node_data(n), n->n_datalen);
 	return r;
 }
 
@@ -34,15 +34,15 @@ int
 st_op_directory(struct store_conn *c, const struct xsp_msg *m)
 {
 	const struct st_node	*n;
-	char			*name;
+	const char		*name;
+	char			 buf[ST_NAME_BUF];
 	int			 r;
 
-	if ((r = st_canon(c, st_onearg(m), false, &name)) != 0)
+	if ((r = st_canon_buf(c, st_onearg(m), buf, &name)) != 0)
 		return r;
 	r = st_get_node(c, name, ST_PERM_READ, &n);
-	free(name);
 	if (r == 0)
-		st_reply(c, XSP_DIRECTORY, n->n_children, n->n_childlen);
+		st_reply(c, XSP_DIRECTORY, st_node_children(n), n->n_childlen);
 	return r;
 }
 
@@ -64,7 +64,7 @@ st_dirpart_reply(struct store_conn *c, const struct st_node *n, unsigned off)
 		return;
 	}
 	maxlen = XSP_PAYLOAD_MAX - genlen - 1;
-	child = n->n_children + off;
+	child = st_node_children(n) + off;
 	while (len + strlen(child) < maxlen) {
 		len += strlen(child) + 1;
 		child += strlen(child) + 1;
@@ -74,7 +74,7 @@ st_dirpart_reply(struct store_conn *c, const struct st_node *n, unsigned off)
 	if ((buf = malloc(genlen + len + 1)) == NULL)
 		return;
 	memcpy(buf, gen, genlen);
-	memcpy(buf + genlen, n->n_children + off, len);
+	memcpy(buf + genlen, st_node_children(n) + off, len);
 	if (off + len == n->n_childlen)
 		buf[genlen + len++] = '\0';
 	st_reply(c, XSP_DIRECTORY_PART, buf, genlen + len);
@@ -92,7 +92,7 @@ st_op_directory_part(struct store_conn *c, const struct xsp_msg *m)
 	if (xsp_count_strings(m->body, m->hdr.len) != 2)
 		return EINVAL;
 	st_strings(m, v, 2);
-	if ((r = st_canon(c, v[0], false, &name)) != 0)
+	if ((r = st_canon(c, v[0], &name)) != 0)
 		return r;
 	r = st_get_node(c, name, ST_PERM_READ, &n);
 	free(name);
@@ -109,7 +109,7 @@ st_modify_data(struct store_conn *c, const struct st_node *n,
 	struct st_node	*copy;
 
 	if ((copy = st_node_dup(n)) == NULL ||
-	    st_node_set_data(copy, data, len) != 0) {
+	    st_node_set_data(&copy, data, len) != 0) {
 		st_node_free(copy);
 		return ENOMEM;
 	}
@@ -134,7 +134,7 @@ st_write_value(struct store_conn *c, const char *name, const void *data,
 	if ((*p = malloc((n->n_nperms + 1) * sizeof(**p))) == NULL)
 		return ENOMEM;
 	*np = n->n_nperms;
-	memcpy(*p, n->n_perms, *np * sizeof(**p));
+	memcpy(*p, n->n_perm, *np * sizeof(**p));
 	return st_modify_data(c, n, data, len);
 }
 
@@ -152,7 +152,7 @@ st_op_write(struct store_conn *c, const struct xsp_msg *m)
 		return EINVAL;
 	path = (const char *)m->body;
 	off = strlen(path) + 1;
-	if ((r = st_canon(c, path, false, &name)) != 0)
+	if ((r = st_canon(c, path, &name)) != 0)
 		return r;
 	r = st_write_value(c, name, m->body + off, m->hdr.len - off, false,
 	    &p, &np);
@@ -173,7 +173,7 @@ st_op_mkdir(struct store_conn *c, const struct xsp_msg *m)
 	char		*name;
 	int		 r;
 
-	if ((r = st_canon(c, st_onearg(m), false, &name)) != 0)
+	if ((r = st_canon(c, st_onearg(m), &name)) != 0)
 		return r;
 	r = st_write_value(c, name, NULL, 0, true, &p, &np);
 	if (r == 0)
@@ -192,7 +192,7 @@ st_op_rm(struct store_conn *c, const struct xsp_msg *m)
 	char			*name, *parent;
 	int			 r, err;
 
-	if ((r = st_canon(c, st_onearg(m), false, &name)) != 0)
+	if ((r = st_canon(c, st_onearg(m), &name)) != 0)
 		return r;
 	r = st_get_node(c, name, ST_PERM_WRITE, &n);
 	if (r == ENOENT) {
@@ -225,7 +225,7 @@ st_op_get_perms(struct store_conn *c, const struct xsp_msg *m)
 	unsigned		 i;
 	int			 r;
 
-	if ((r = st_canon(c, st_onearg(m), false, &name)) != 0)
+	if ((r = st_canon(c, st_onearg(m), &name)) != 0)
 		return r;
 	r = st_get_node(c, name, ST_PERM_READ, &n);
 	free(name);
@@ -235,8 +235,8 @@ st_op_get_perms(struct store_conn *c, const struct xsp_msg *m)
 		return ENOMEM;
 	for (i = 0; i < n->n_nperms; i++)
 		len += (size_t)sprintf(buf + len, "%c%d",	/* as 4.17 */
-		    st_perm_chars[n->n_perms[i].p_mode & 3],
-		    (int)n->n_perms[i].p_id) + 1;
+		    st_perm_chars[n->n_perm[i].p_mode & 3],
+		    (int)n->n_perm[i].p_id) + 1;
 	st_reply(c, XSP_GET_PERMS, buf, len);
 	free(buf);
 	return 0;
@@ -271,13 +271,13 @@ st_apply_perms(struct store_conn *c, const char *name,
 	unsigned	 nold = n->n_nperms;
 	int		 r;
 
-	if (!st_privileged(c) && p[0].p_id != n->n_perms[0].p_id)
+	if (!st_privileged(c) && p[0].p_id != n->n_perm[0].p_id)
 		return EPERM;
 	if ((old = malloc((nold + 1) * sizeof(*old))) == NULL)
 		return ENOMEM;
-	memcpy(old, n->n_perms, nold * sizeof(*old));
+	memcpy(old, n->n_perm, nold * sizeof(*old));
 	if ((copy = st_node_dup(n)) == NULL ||
-	    st_node_set_perms(copy, p, np) != 0) {
+	    st_node_set_perms(&copy, p, np) != 0) {
 		st_node_free(copy);
 		free(old);
 		return ENOMEM;
@@ -343,7 +343,7 @@ st_op_set_perms(struct store_conn *c, const struct xsp_msg *m)
 		r = st_set_special(c, path, p, np);
 		goto out;
 	}
-	if ((r = st_canon(c, path, false, &name)) != 0)
+	if ((r = st_canon(c, path, &name)) != 0)
 		goto out;
 	r = st_get_node(c, name, ST_PERM_WRITE | ST_PERM_OWNER, &n);
 	if (r == 0)

@@ -19,56 +19,79 @@
 
 #include "st_int.h"
 
+/*
+ * xenstored's is_valid_nodename: protocol/'s node-path rules, and the
+ * path-max quota on what follows "/local/domain/<domid>/".
+ */
 static bool
-st_valid_chars(const char *p)
+st_valid_name(const struct store *s, const char *name, size_t len)
 {
-	return strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789-/_@") == strlen(p);
+	unsigned	max = s->s_quota[STORE_Q_PATH_MAX];
+
+	if (name[0] != '/' || xsp_path_shape(name, len) != 0)
+		return false;
+	return max == 0 || len <= max ||
+	    len <= xsp_local_prefix(name, len) + max;
 }
 
-/* xenstored's is_valid_nodename, with '@' allowed first when special. */
-static bool
-st_valid_name(const struct store *s, const char *name, bool special)
+/* "/local/domain/<domid>/" + rel (rlen bytes and its NUL) into buf. */
+static size_t
+st_home_path(char *buf, uint32_t domid, const char *rel, size_t rlen)
 {
-	unsigned	domid;
-	int		off = 0;
-	size_t		len = strlen(name);
+	static const char	 pre[] = "/local/domain/";
+	char			 digits[10], *q = buf + sizeof(pre) - 1;
+	size_t			 nd = 0;
 
-	if (name[0] != '/' && !(special && name[0] == '@'))
-		return false;
-	if (len > 1 && name[len - 1] == '/')
-		return false;
-	if (strstr(name, "//") != NULL)
-		return false;
-	if (sscanf(name, "/local/domain/%5u/%n", &domid, &off) != 1)
-		off = 0;
-	if (s->s_quota[STORE_Q_PATH_MAX] != 0 &&
-	    len > (size_t)off + s->s_quota[STORE_Q_PATH_MAX])
-		return false;
-	return st_valid_chars(name);
+	do {
+		digits[nd++] = (char)('0' + domid % 10);
+		domid /= 10;
+	} while (domid != 0);
+	memcpy(buf, pre, sizeof(pre) - 1);
+	while (nd > 0)
+		*q++ = digits[--nd];
+	*q++ = '/';
+	memcpy(q, rel, rlen + 1);
+	return (size_t)(q - buf) + rlen;
 }
 
-/* Resolve `in` against the connection's domain path and check it. */
+/*
+ * Resolve `in` against the connection's domain path and check it,
+ * without allocating: *out is `in` itself if absolute, else buf.
+ */
 int
-st_canon(struct store_conn *c, const char *in, bool special, char **out)
+st_canon_buf(struct store_conn *c, const char *in, char buf[ST_NAME_BUF],
+    const char **out)
 {
-	char	*name;
+	size_t	len;
 
 	*out = NULL;
 	if (in == NULL)
 		return EINVAL;
-	if (in[0] == '/' || in[0] == '@')
-		name = strdup(in);
-	else if (asprintf(&name, "/local/domain/%u/%s", c->c_id, in) == -1)
-		name = NULL;
-	if (name == NULL)
-		return ENOMEM;
-	if (!st_valid_name(c->c_store, name, special)) {
-		free(name);
+	len = strlen(in);
+	if (len > XSP_PAYLOAD_MAX)
 		return EINVAL;
+	if (in[0] != '/' && in[0] != '@') {
+		len = st_home_path(buf, c->c_id, in, len);
+		in = buf;
 	}
-	*out = name;
+	if (!st_valid_name(c->c_store, in, len))
+		return EINVAL;
+	*out = in;
 	return 0;
+}
+
+/* The same, into a new string (the caller frees it). */
+int
+st_canon(struct store_conn *c, const char *in, char **out)
+{
+	char		 buf[ST_NAME_BUF];
+	const char	*name;
+	int		 r;
+
+	*out = NULL;
+	if ((r = st_canon_buf(c, in, buf, &name)) != 0)
+		return r;
+	return (*out = strdup(name)) == NULL ? ENOMEM : 0;
 }
 
 /* What the nearest existing ancestor lets c do (xenstored's ask_parents). */
@@ -90,7 +113,7 @@ st_ask_parents(struct store_conn *c, const char *name)
 			break;
 	}
 	free(cur);
-	return n == NULL ? 0 : st_perm_for(c, n->n_perms, n->n_nperms);
+	return n == NULL ? 0 : st_perm_for(c, n->n_perm, n->n_nperms);
 }
 
 /*
@@ -105,7 +128,7 @@ st_get_node(struct store_conn *c, const char *name, unsigned perm,
 	int			 err;
 
 	n = st_db_read(c, name, &err);
-	if (n != NULL && (st_perm_for(c, n->n_perms, n->n_nperms) & perm) !=
+	if (n != NULL && (st_perm_for(c, n->n_perm, n->n_nperms) & perm) !=
 	    perm) {
 		err = EACCES;
 		n = NULL;
@@ -172,11 +195,10 @@ st_build(struct store_conn *c, char **names, unsigned nn,
 	unsigned	i;
 
 	for (i = 0; i < nn; i++) {
-		if ((nodes[i] = st_node_new(names[i])) == NULL ||
-		    st_node_set_perms(nodes[i], perms, np) != 0 ||
-		    (i == 0 && st_node_set_data(nodes[i], data, len) != 0) ||
-		    (i > 0 && st_node_add_child(nodes[i],
-		    st_basename(names[i - 1])) != 0))
+		nodes[i] = st_node_make(names[i], perms, np, i == 0 ? data :
+		    NULL, i == 0 ? len : 0, i > 0 ? st_basename(names[i - 1]) :
+		    NULL);
+		if (nodes[i] == NULL)
 			return ENOMEM;
 	}
 	return 0;
@@ -237,9 +259,9 @@ st_create_node(struct store_conn *c, const char *name, const void *data,
 	if ((p = malloc((np + 1) * sizeof(*p))) == NULL ||
 	    (nodes = calloc(nn, sizeof(*nodes))) == NULL ||
 	    (top = st_node_dup(anc)) == NULL ||
-	    st_node_add_child(top, st_basename(names[nn - 1])) != 0)
+	    st_node_add_child(&top, st_basename(names[nn - 1])) != 0)
 		goto out;
-	memcpy(p, anc->n_perms, np * sizeof(*p));
+	memcpy(p, anc->n_perm, np * sizeof(*p));
 	if (!st_privileged(c) && np > 0)
 		p[0].p_id = c->c_id;
 	if ((r = st_build(c, names, nn, p, np, data, len, nodes)) != 0)
@@ -289,13 +311,13 @@ st_delete_one(struct store_conn *c, const struct st_node *n, bool exact)
 	int		 r;
 
 	p = malloc((np + 1) * sizeof(*p));
-	name = strdup(n->n_name);
+	name = strdup(st_node_name(n));
 	if (p == NULL || name == NULL) {
 		free(p);
 		free(name);
 		return ENOMEM;
 	}
-	memcpy(p, n->n_perms, np * sizeof(*p));
+	memcpy(p, n->n_perm, np * sizeof(*p));
 	if ((r = st_db_delete(c, name)) == 0) {
 		st_dom_nodes_add(c, np > 0 ? p[0].p_id : 0, -1);
 		st_fire(c, name, p, np, exact, NULL, 0);
@@ -326,7 +348,7 @@ st_rm_walk(struct store_conn *c, const char *name, const char *root)
 	if ((kids = malloc(len + 1)) == NULL)
 		return ENOMEM;
 	if (len > 0)
-		memcpy(kids, n->n_children, len);
+		memcpy(kids, st_node_children(n), len);
 	for (off = 0; off < len && r == 0; off += strlen(kids + off) + 1) {
 		if ((child = st_child_name(name, kids + off)) == NULL) {
 			r = ENOMEM;

@@ -46,12 +46,38 @@ st_tx_acc(struct st_tx *t, const char *name)
 	    offsetof(struct st_acc, a_he));
 }
 
-static void
-st_acc_free(struct st_acc *a)
+/*
+ * Make n (owned; NULL: absent) a's copy.  As in 4.17 a copy costs the
+ * transaction's domain its record size plus the length of its key
+ * "<gen>/<path>"; with check, a copy that would take the domain to its
+ * memory quota is refused (ENOMEM, n freed, the old copy kept).
+ */
+int
+st_tx_copy(struct st_tx *t, struct st_acc *a, struct st_node *n, bool check)
 {
+	struct store	*s = t->t_conn->c_store;
+	uint32_t	 id = t->t_conn->c_id;
+	long		 cost = 0;
+
+	if (n != NULL)
+		cost = (long)(st_node_size(n) + strlen(a->a_name) +
+		    t->t_keypfx);
+	if (check && st_mem_over(s, id, cost - (long)a->a_mem)) {
+		st_node_free(n);
+		return ENOMEM;
+	}
+	st_mem_add(s, id, cost - (long)a->a_mem);
 	st_node_free(a->a_node);
+	a->a_node = n;
+	a->a_mem = (size_t)cost;
+	return 0;
+}
+
+static void
+st_acc_free(struct st_tx *t, struct st_acc *a)
+{
+	(void)st_tx_copy(t, a, NULL, false);
 	free(a->a_operms);
-	free(a->a_name);
 	free(a);
 }
 
@@ -74,14 +100,18 @@ st_tx_access(struct store_conn *c, const char *name,
 		t->t_fail = true;	/* as 4.17: the commit will fail */
 		return ENOSPC;
 	}
-	if ((a = calloc(1, sizeof(*a))) == NULL ||
-	    (a->a_name = strdup(name)) == NULL)
-		goto nomem;
+	if ((a = calloc(1, sizeof(*a) + strlen(name) + 1)) == NULL) {
+		t->t_fail = true;
+		return ENOMEM;
+	}
+	memcpy(a->a_name, name, strlen(name) + 1);
 	if (wnode == NULL) {
 		m = st_db_main_get(c->c_store, name);
 		a->a_check = true;
 		a->a_gen = m != NULL ? m->n_gen : ST_NO_GEN;
-		if (m != NULL && (a->a_node = st_node_dup(m)) == NULL)
+		/* A read copy is counted, not checked (4.17). */
+		if (m != NULL && st_tx_copy(t, a, st_node_dup(m), false) == 0 &&
+		    a->a_node == NULL)
 			goto nomem;
 		/* Who may see its event at commit, as 4.17 decides it. */
 		if (m != NULL) {
@@ -89,7 +119,7 @@ st_tx_access(struct store_conn *c, const char *name,
 			    sizeof(*a->a_operms));
 			if (a->a_operms == NULL)
 				goto nomem;
-			memcpy(a->a_operms, m->n_perms, m->n_nperms *
+			memcpy(a->a_operms, m->n_perm, m->n_nperms *
 			    sizeof(*a->a_operms));
 			a->a_noperms = m->n_nperms;
 		}
@@ -101,7 +131,7 @@ st_tx_access(struct store_conn *c, const char *name,
 	return 0;
 nomem:
 	if (a != NULL)
-		st_acc_free(a);
+		st_acc_free(t, a);
 	t->t_fail = true;
 	return ENOMEM;
 }
@@ -147,7 +177,7 @@ st_tx_free(struct st_tx *t)
 
 	while ((a = TAILQ_FIRST(&t->t_accq)) != NULL) {
 		TAILQ_REMOVE(&t->t_accq, a, a_entry);
-		st_acc_free(a);
+		st_acc_free(t, a);
 	}
 	st_htab_free(&t->t_acc);
 	free(t->t_deltas);
@@ -159,6 +189,7 @@ st_tx_unlink(struct store_conn *c, struct st_tx *t)
 {
 	TAILQ_REMOVE(&c->c_txs, t, t_entry);
 	c->c_ntx--;
+	c->c_dom->d_ntx--;
 	if (c->c_tx == t)
 		c->c_tx = NULL;
 }
@@ -183,7 +214,8 @@ st_op_tx_start(struct store_conn *c, const struct xsp_msg *m)
 
 	if (c->c_tx != NULL)
 		return EBUSY;		/* no nested transactions */
-	if (st_quota_over(c, STORE_Q_TRANSACTIONS, c->c_ntx))
+	/* Per domain, with 4.17's comparison (started > quota). */
+	if (st_quota_over(c, STORE_Q_TRANSACTIONS, c->c_dom->d_ntx))
 		return ENOSPC;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return ENOMEM;
@@ -194,11 +226,14 @@ st_op_tx_start(struct store_conn *c, const struct xsp_msg *m)
 	TAILQ_INIT(&t->t_accq);
 	t->t_conn = c;
 	t->t_gen = c->c_store->s_gen++;
+	t->t_keypfx = (unsigned)snprintf(NULL, 0, "%llu/",
+	    (unsigned long long)t->t_gen);
 	do {
 		t->t_id = c->c_next_txid++;
 	} while (t->t_id == 0 || st_tx_find(c, t->t_id) != NULL);
 	TAILQ_INSERT_TAIL(&c->c_txs, t, t_entry);
 	c->c_ntx++;
+	c->c_dom->d_ntx++;
 	snprintf(buf, sizeof(buf), "%u", t->t_id);
 	st_reply(c, XSP_TRANSACTION_START, buf, strlen(buf) + 1);
 	return 0;
@@ -221,7 +256,7 @@ st_tx_check(struct store *s, struct st_tx *t)
 		if (!a->a_modified) {
 			st_htab_del(&t->t_acc, &a->a_he);
 			TAILQ_REMOVE(&t->t_accq, a, a_entry);
-			st_acc_free(a);
+			st_acc_free(t, a);
 		}
 	}
 	return 0;
@@ -257,12 +292,14 @@ st_tx_install(struct store_conn *c, struct st_tx *t)
 			a->a_node->n_gen = s->s_gen++;
 			st_db_main_put(s, a->a_node);
 			a->a_node = NULL;
+			st_mem_add(s, c->c_id, -(long)a->a_mem);
+			a->a_mem = 0;
 		} else if (a->a_gen != ST_NO_GEN)
 			st_db_main_del(s, a->a_name);
 		if (a->a_fire)
 			st_fire(c, a->a_name, NULL, 0, a->a_exact,
 			    a->a_operms, a->a_noperms);
-		st_acc_free(a);
+		st_acc_free(t, a);
 	}
 	for (i = 0; i < t->t_ndeltas; i++)
 		st_dom_nodes_add(c, t->t_deltas[i].dl_id,

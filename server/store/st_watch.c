@@ -32,18 +32,24 @@ static int
 st_wb_insert(struct store *s, struct st_watch *w)
 {
 	struct st_wbucket	*b = st_wb_find(s, w->w_node);
+	size_t			 len = strlen(w->w_node) + 1;
 
 	if (b == NULL) {
-		if ((b = calloc(1, sizeof(*b))) == NULL ||
-		    (b->wb_path = strdup(w->w_node)) == NULL) {
-			free(b);
+		if ((b = calloc(1, sizeof(*b) + len)) == NULL)
 			return ENOMEM;
-		}
+		memcpy(b->wb_path, w->w_node, len);
 		TAILQ_INIT(&b->wb_list);
 		st_htab_add(&s->s_windex, &b->wb_he, b->wb_path);
 	}
 	TAILQ_INSERT_TAIL(&b->wb_list, w, w_ientry);
 	return 0;
+}
+
+/* What a watch costs its domain's memory, as 4.17 counts it. */
+static long
+st_watch_cost(const char *node, const char *token)
+{
+	return (long)(strlen(node) + strlen(token));
 }
 
 /* Unlink and free w (it must be on its connection's list). */
@@ -52,21 +58,21 @@ st_watch_del(struct store_conn *c, struct st_watch *w)
 {
 	struct store		*s = c->c_store;
 	struct st_wbucket	*b = st_wb_find(s, w->w_node);
-	struct st_domain	*d = st_dom_find(s, c->c_id);
+	struct st_domain	*d = c->c_dom;
 
 	if (b != NULL) {
 		TAILQ_REMOVE(&b->wb_list, w, w_ientry);
 		if (TAILQ_EMPTY(&b->wb_list)) {
 			st_htab_del(&s->s_windex, &b->wb_he);
-			free(b->wb_path);
 			free(b);
 		}
 	}
 	TAILQ_REMOVE(&c->c_watches, w, w_centry);
 	c->c_nwatches--;
 	s->s_nwatches--;
-	if (d != NULL && d->d_watches > 0)
+	if (d->d_watches > 0)
 		d->d_watches--;
+	st_mem_add(s, c->c_id, -st_watch_cost(w->w_node, w->w_token));
 	free(w->w_node);
 	free(w->w_token);
 	free(w);
@@ -175,7 +181,7 @@ st_permitted(struct store_conn *c, const char *name, const struct st_perm *p,
 	if (p == NULL) {
 		if ((n = st_db_main_get(c->c_store, name)) == NULL)
 			return false;
-		p = n->n_perms;
+		p = n->n_perm;
 		np = n->n_nperms;
 	}
 	if (st_perm_for(c, p, np) & ST_PERM_READ)
@@ -183,7 +189,7 @@ st_permitted(struct store_conn *c, const char *name, const struct st_perm *p,
 	if ((parent = st_parent_name(name)) == NULL)
 		return false;
 	n = st_db_main_get(c->c_store, parent);
-	ok = n != NULL && (st_perm_for(c, n->n_perms, n->n_nperms) &
+	ok = n != NULL && (st_perm_for(c, n->n_perm, n->n_nperms) &
 	    ST_PERM_READ);
 	free(parent);
 	return ok;
@@ -331,7 +337,7 @@ st_watch_path(struct store_conn *c, const char *path, char **node,
 		return (*node = strdup(path)) == NULL ? ENOMEM : 0;
 	}
 	*relative = path[0] != '/';
-	return st_canon(c, path, false, node);
+	return st_canon(c, path, node);
 }
 
 /* A depth argument: decimal, 0 or more; -1 if absent. */
@@ -358,9 +364,13 @@ st_watch_add(struct store_conn *c, char *node, const char *token,
     bool relative, int depth)
 {
 	struct store		*s = c->c_store;
-	struct st_domain	*d = st_dom_find(s, c->c_id);
+	struct st_domain	*d = c->c_dom;
 	struct st_watch		*w;
 
+	if (st_mem_over(s, c->c_id, st_watch_cost(node, token))) {
+		free(node);
+		return ENOMEM;
+	}
 	if ((w = calloc(1, sizeof(*w))) == NULL ||
 	    (w->w_token = strdup(token)) == NULL) {
 		free(w);
@@ -383,8 +393,8 @@ st_watch_add(struct store_conn *c, char *node, const char *token,
 	TAILQ_INSERT_TAIL(&c->c_watches, w, w_centry);
 	c->c_nwatches++;
 	s->s_nwatches++;
-	if (d != NULL)
-		d->d_watches++;
+	d->d_watches++;
+	st_mem_add(s, c->c_id, st_watch_cost(w->w_node, w->w_token));
 	st_ack(c);
 	st_event(c, w->w_node + w->w_prefix, w->w_token);
 	return 0;
@@ -405,7 +415,6 @@ st_watch_find(struct store_conn *c, const char *node, const char *token)
 int
 st_op_watch(struct store_conn *c, const struct xsp_msg *m)
 {
-	struct st_domain	*d;
 	const char		*v[3] = { NULL, NULL, NULL };
 	unsigned		 n;
 	char			*node;
@@ -423,9 +432,7 @@ st_op_watch(struct store_conn *c, const struct xsp_msg *m)
 		free(node);
 		return EEXIST;
 	}
-	d = st_dom_find(c->c_store, c->c_id);
-	if (st_quota_over(c, STORE_Q_WATCHES, d != NULL ? d->d_watches :
-	    c->c_nwatches)) {
+	if (st_quota_over(c, STORE_Q_WATCHES, c->c_dom->d_watches)) {
 		free(node);
 		return E2BIG;
 	}

@@ -4,8 +4,11 @@
  *
  * store_conn_request checks what xenstored checks before any handler runs,
  * in its order: a known type (ENOSYS), privilege (EACCES), then the
- * transaction named by tx_id (ENOENT) unless the type ignores it.  A handler
- * returns 0 once it has replied, or an errno that becomes the ERROR reply.
+ * transaction named by tx_id (ENOENT) unless the type ignores it.  What
+ * is privileged and what ignores tx_id is protocol/'s operation table
+ * (xsp_op), the one description of the types; st_ops only names the
+ * handlers.  A handler returns 0 once it has replied, or an errno that
+ * becomes the ERROR reply.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -15,42 +18,40 @@
 
 #include "st_int.h"
 
-#define ST_OPF_PRIV	0x1	/* dom0 only (XS_FLAG_PRIV) */
-#define ST_OPF_NOTX	0x2	/* tx_id ignored (XS_FLAG_NOTID) */
+#define ST_REPLY_SMALL	16	/* 4.17's DEFAULT_BUFFER_SIZE: replies up
+				   to it are never refused for memory */
 
 static void	st_sent_clear(struct store *);
+static void	st_reply_error(struct store_conn *, int err);
 
 typedef int st_handler(struct store_conn *, const struct xsp_msg *);
 
 /* Indexed by message type; no handler means ENOSYS. */
-static const struct {
-	st_handler	*od_fn;
-	unsigned	 od_flags;
-} st_ops[XSP_TYPE_COUNT] = {
-	[XSP_CONTROL]		= { st_op_control,	ST_OPF_PRIV },
-	[XSP_DIRECTORY]		= { st_op_directory,	0 },
-	[XSP_READ]		= { st_op_read,		0 },
-	[XSP_GET_PERMS]		= { st_op_get_perms,	0 },
-	[XSP_WATCH]		= { st_op_watch,	ST_OPF_NOTX },
-	[XSP_UNWATCH]		= { st_op_unwatch,	ST_OPF_NOTX },
-	[XSP_TRANSACTION_START]	= { st_op_tx_start,	0 },
-	[XSP_TRANSACTION_END]	= { st_op_tx_end,	0 },
-	[XSP_INTRODUCE]		= { st_op_introduce,	ST_OPF_PRIV },
-	[XSP_RELEASE]		= { st_op_release,	ST_OPF_PRIV },
-	[XSP_GET_DOMAIN_PATH]	= { st_op_get_domain_path, 0 },
-	[XSP_WRITE]		= { st_op_write,	0 },
-	[XSP_MKDIR]		= { st_op_mkdir,	0 },
-	[XSP_RM]		= { st_op_rm,		0 },
-	[XSP_SET_PERMS]		= { st_op_set_perms,	0 },
-	[XSP_IS_DOMAIN_INTRODUCED] = { st_op_is_introduced, ST_OPF_PRIV },
-	[XSP_RESUME]		= { st_op_resume,	ST_OPF_PRIV },
-	[XSP_SET_TARGET]	= { st_op_set_target,	ST_OPF_PRIV },
-	[XSP_RESET_WATCHES]	= { st_op_reset_watches, 0 },
-	[XSP_DIRECTORY_PART]	= { st_op_directory_part, 0 },
-	[XSP_GET_FEATURE]	= { st_op_get_feature,	ST_OPF_PRIV | ST_OPF_NOTX },
-	[XSP_SET_FEATURE]	= { st_op_set_feature,	ST_OPF_PRIV | ST_OPF_NOTX },
-	[XSP_GET_QUOTA]		= { st_op_get_quota,	ST_OPF_PRIV | ST_OPF_NOTX },
-	[XSP_SET_QUOTA]		= { st_op_set_quota,	ST_OPF_PRIV | ST_OPF_NOTX },
+static st_handler *const st_ops[XSP_TYPE_COUNT] = {
+	[XSP_CONTROL]		= st_op_control,
+	[XSP_DIRECTORY]		= st_op_directory,
+	[XSP_READ]		= st_op_read,
+	[XSP_GET_PERMS]		= st_op_get_perms,
+	[XSP_WATCH]		= st_op_watch,
+	[XSP_UNWATCH]		= st_op_unwatch,
+	[XSP_TRANSACTION_START]	= st_op_tx_start,
+	[XSP_TRANSACTION_END]	= st_op_tx_end,
+	[XSP_INTRODUCE]		= st_op_introduce,
+	[XSP_RELEASE]		= st_op_release,
+	[XSP_GET_DOMAIN_PATH]	= st_op_get_domain_path,
+	[XSP_WRITE]		= st_op_write,
+	[XSP_MKDIR]		= st_op_mkdir,
+	[XSP_RM]		= st_op_rm,
+	[XSP_SET_PERMS]		= st_op_set_perms,
+	[XSP_IS_DOMAIN_INTRODUCED] = st_op_is_introduced,
+	[XSP_RESUME]		= st_op_resume,
+	[XSP_SET_TARGET]	= st_op_set_target,
+	[XSP_RESET_WATCHES]	= st_op_reset_watches,
+	[XSP_DIRECTORY_PART]	= st_op_directory_part,
+	[XSP_GET_FEATURE]	= st_op_get_feature,
+	[XSP_SET_FEATURE]	= st_op_set_feature,
+	[XSP_GET_QUOTA]		= st_op_get_quota,
+	[XSP_SET_QUOTA]		= st_op_set_quota,
 };
 
 static const char *const st_quota_names[STORE_Q_COUNT] = {
@@ -102,12 +103,8 @@ st_manual_node(struct store *s, const char *name, const char *child)
 	static const struct st_perm	 p = { 0, XSP_PERM_NONE };
 	struct st_node			*n;
 
-	if ((n = st_node_new(name)) == NULL ||
-	    st_node_set_perms(n, &p, 1) != 0 ||
-	    (child != NULL && st_node_add_child(n, child) != 0)) {
-		st_node_free(n);
+	if ((n = st_node_make(name, &p, 1, NULL, 0, child)) == NULL)
 		return -ENOMEM;
-	}
 	n->n_gen = s->s_gen++;
 	st_db_main_put(s, n);
 	return 0;
@@ -123,10 +120,10 @@ st_setup(struct store *s)
 	int				 i;
 
 	s->s_gen = 1;
-	if (st_manual_node(s, "/", "tool") != 0 ||
+	if ((d = st_dom_get(s, 0)) == NULL ||
+	    st_manual_node(s, "/", "tool") != 0 ||
 	    st_manual_node(s, "/tool", "xenstored") != 0 ||
-	    st_manual_node(s, "/tool/xenstored", NULL) != 0 ||
-	    (d = st_dom_get(s, 0)) == NULL)
+	    st_manual_node(s, "/tool/xenstored", NULL) != 0)
 		return -ENOMEM;
 	d->d_introduced = true;
 	d->d_nodes = 3;
@@ -212,6 +209,7 @@ store_conn_new(struct store *s, uint32_t domid, store_out_fn *out, void *arg)
 	d->d_nconns++;
 	c->c_store = s;
 	c->c_id = domid;
+	c->c_dom = d;
 	c->c_seq = s->s_conn_seq++;
 	c->c_out = out;
 	c->c_arg = arg;
@@ -230,8 +228,11 @@ store_conn_free(struct store_conn *c)
 		return;
 	st_tx_end_all(c);
 	st_watch_del_all(c);
-	if ((d = st_dom_find(c->c_store, c->c_id)) != NULL && d->d_nconns > 0)
+	d = c->c_dom;
+	if (d->d_nconns > 0)
 		d->d_nconns--;
+	d->d_mem -= (long)c->c_outq;	/* the caller drops what is queued */
+	d->d_outstanding -= c->c_outrep;
 	TAILQ_REMOVE(&c->c_store->s_conns, c, c_entry);
 	free(c->c_label);
 	free(c);
@@ -276,27 +277,93 @@ store_conn_unprivileged(const struct store_conn *c)
 	return !st_privileged(c);
 }
 
+/* Whether c's output is counted as its domain's memory (not dom0's). */
+static bool
+st_counts_output(const struct store_conn *c)
+{
+	return c->c_id != 0;
+}
+
+void
+store_conn_sent(struct store_conn *c, const uint8_t *msg, size_t len)
+{
+	struct xsp_hdr	h;
+
+	if (!st_counts_output(c) || len > c->c_outq)
+		return;
+	c->c_outq -= len;
+	c->c_dom->d_mem -= (long)len;
+	if (xsp_decode_hdr(msg, len, &h) == XSP_HDR_LEN &&
+	    h.type != XSP_WATCH_EVENT && c->c_outrep > 0) {
+		c->c_outrep--;
+		c->c_dom->d_outstanding--;
+	}
+}
+
+/*
+ * 4.17's domain_can_read: a guest's requests wait while its domain has
+ * quota-outstanding replies unsent or uses its whole memory quota.
+ */
+bool
+store_conn_can_read(const struct store_conn *c)
+{
+	const struct st_domain	*d = c->c_dom;
+	unsigned		 lim;
+
+	if (st_privileged(c))
+		return true;
+	lim = st_quota(c, STORE_Q_OUTSTANDING);
+	if (lim != 0 && d->d_outstanding >= lim)
+		return false;
+	lim = st_quota(c, STORE_Q_MEMORY);
+	return lim == 0 || d->d_mem < (long)lim;
+}
+
+size_t
+store_domain_memory(struct store *s, uint32_t domid)
+{
+	const struct st_domain	*d = st_dom_find(s, domid);
+
+	return d != NULL && d->d_mem > 0 ? (size_t)d->d_mem : 0;
+}
+
+/* Hand a message to c's owner, counting it while it is queued. */
+static void
+st_emit(struct store_conn *c, const uint8_t *msg, size_t len, bool reply)
+{
+	if (st_counts_output(c)) {
+		c->c_outq += len;
+		c->c_dom->d_mem += (long)len;
+		if (reply) {
+			c->c_outrep++;
+			c->c_dom->d_outstanding++;
+		}
+	}
+	c->c_out(c->c_arg, msg, len);
+}
+
 /* Type check, privilege, transaction: then the handler. */
 static int
 st_dispatch(struct store_conn *c, const struct xsp_msg *m)
 {
-	uint32_t	type = m->hdr.type;
+	uint32_t		 type = m->hdr.type;
+	const struct xsp_op	*op = xsp_op(type);
 
-	if (type >= XSP_TYPE_COUNT || st_ops[type].od_fn == NULL)
+	if (op == NULL || !(op->flags & XSP_OPF_CLIENT) ||
+	    st_ops[type] == NULL)
 		return ENOSYS;
-	if ((st_ops[type].od_flags & ST_OPF_PRIV) && !st_privileged(c))
+	if ((op->flags & XSP_OPF_PRIV) && !st_privileged(c))
 		return EACCES;
-	if (!(st_ops[type].od_flags & ST_OPF_NOTX) && m->hdr.tx_id != 0 &&
+	if (!(op->flags & XSP_OPF_NOTX) && m->hdr.tx_id != 0 &&
 	    (c->c_tx = st_tx_find(c, m->hdr.tx_id)) == NULL)
 		return ENOENT;
-	return st_ops[type].od_fn(c, m);
+	return st_ops[type](c, m);
 }
 
 void
 store_conn_request(struct store_conn *c, const struct xsp_msg *m)
 {
-	const char	*name;
-	int		 r;
+	int	r;
 
 	c->c_req = m;
 	c->c_replied = false;
@@ -305,38 +372,56 @@ store_conn_request(struct store_conn *c, const struct xsp_msg *m)
 	r = st_dispatch(c, m);
 	if (r == 0 && !c->c_replied)
 		r = ENOMEM;		/* a handler could not build its reply */
-	if (r != 0) {
-		name = xsp_err_name(r);
-		st_reply(c, XSP_ERROR, name, strlen(name) + 1);
-	}
+	if (r != 0)
+		st_reply_error(c, r);
 	c->c_tx = NULL;
 	c->c_req = NULL;
 	st_sent_clear(c->c_store);
 }
 
-/* Reply to the current request; E2BIG instead if it would not fit. */
+/*
+ * Reply to the current request (protocol's builders): E2BIG instead if it
+ * would not fit, ENOMEM if it would take a guest to its memory quota.
+ */
 void
 st_reply(struct store_conn *c, uint32_t type, const void *body, size_t len)
 {
-	uint8_t		buf[XSP_MSG_MAX];
-	struct xsp_hdr	h;
+	uint8_t		 buf[XSP_MSG_MAX];
+	uint32_t	 id, tx;
+	ssize_t		 n;
 
 	if (c->c_req == NULL || c->c_replied)
 		return;
-	if (len > XSP_PAYLOAD_MAX) {
-		type = XSP_ERROR;
-		body = "E2BIG";
-		len = sizeof("E2BIG");
-	}
-	h.type = type;
-	h.req_id = c->c_req->hdr.req_id;
-	h.tx_id = c->c_req->hdr.tx_id;
-	h.len = (uint32_t)len;
-	xsp_put_hdr(buf, &h);
-	if (len > 0)
-		memcpy(buf + XSP_HDR_LEN, body, len);
+	id = c->c_req->hdr.req_id;
+	tx = c->c_req->hdr.tx_id;
+	/* 4.17 checks the quota for replies past its 16-byte buffer. */
+	if (len > ST_REPLY_SMALL && len <= XSP_PAYLOAD_MAX &&
+	    st_mem_over(c->c_store, c->c_id, (long)(XSP_HDR_LEN + len)))
+		n = xsp_build_error(buf, sizeof(buf), id, tx, ENOMEM);
+	else if ((n = xsp_build(buf, sizeof(buf), type, id, tx, body,
+	    len)) < 0)
+		n = xsp_build_error(buf, sizeof(buf), id, tx, E2BIG);
+	if (n < 0)
+		return;
 	c->c_replied = true;
-	c->c_out(c->c_arg, buf, XSP_HDR_LEN + len);
+	st_emit(c, buf, (size_t)n, true);
+}
+
+/* The ERROR reply for errno err. */
+static void
+st_reply_error(struct store_conn *c, int err)
+{
+	uint8_t	buf[64];
+	ssize_t	n;
+
+	if (c->c_replied)
+		return;
+	n = xsp_build_error(buf, sizeof(buf), c->c_req->hdr.req_id,
+	    c->c_req->hdr.tx_id, err);
+	if (n < 0)
+		return;
+	c->c_replied = true;
+	st_emit(c, buf, (size_t)n, true);
 }
 
 void
@@ -452,20 +537,18 @@ st_sent_dup(struct store *s, const struct store_conn *c, const uint8_t *msg,
 void
 st_event(struct store_conn *c, const char *path, const char *token)
 {
-	uint8_t		buf[XSP_MSG_MAX];
-	struct xsp_hdr	h = { XSP_WATCH_EVENT, 0, 0, 0 };
-	size_t		pl = strlen(path) + 1, tl = strlen(token) + 1;
+	uint8_t	buf[XSP_MSG_MAX];
+	ssize_t	n = xsp_build_event(buf, sizeof(buf), path, token);
 
-	if (pl + tl > XSP_PAYLOAD_MAX)
+	if (n < 0)
 		return;
-	h.len = (uint32_t)(pl + tl);
-	xsp_put_hdr(buf, &h);
-	memcpy(buf + XSP_HDR_LEN, path, pl);
-	memcpy(buf + XSP_HDR_LEN + pl, token, tl);
-	if (path[0] != '@' &&
-	    st_sent_dup(c->c_store, c, buf + XSP_HDR_LEN, pl + tl))
+	/* Over the domain's memory quota: dropped, as 4.17 drops it. */
+	if (st_mem_over(c->c_store, c->c_id, (long)n))
 		return;
-	c->c_out(c->c_arg, buf, XSP_HDR_LEN + pl + tl);
+	if (path[0] != '@' && st_sent_dup(c->c_store, c, buf + XSP_HDR_LEN,
+	    (size_t)n - XSP_HDR_LEN))
+		return;
+	st_emit(c, buf, (size_t)n, false);
 }
 
 void

@@ -16,6 +16,7 @@
 #ifndef XSMUX_STORE_H
 #define XSMUX_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,10 +30,10 @@ struct store_conn;		/* one client connection */
 enum store_quota {
 	STORE_Q_NODES,		/* nodes owned per domain */
 	STORE_Q_WATCHES,	/* watches per domain */
-	STORE_Q_TRANSACTIONS,	/* open transactions per connection */
-	STORE_Q_OUTSTANDING,	/* requests in flight per connection */
+	STORE_Q_TRANSACTIONS,	/* open transactions per domain */
+	STORE_Q_OUTSTANDING,	/* replies unsent per domain */
 	STORE_Q_TRANS_NODES,	/* nodes accessed per transaction */
-	STORE_Q_MEMORY,		/* reported only, not enforced */
+	STORE_Q_MEMORY,		/* bytes per domain (store_conn_sent) */
 	STORE_Q_NODE_SIZE,	/* bytes of one node record */
 	STORE_Q_PATH_MAX,	/* path length below /local/domain/<id>/ */
 	STORE_Q_PERMISSIONS,	/* permission entries per node */
@@ -105,6 +106,25 @@ unsigned	 store_conn_nwatches(const struct store_conn *);
 unsigned	 store_conn_quota(const struct store_conn *, enum store_quota q);
 /* Whether the connection is subject to quotas and permission checks. */
 int		 store_conn_unprivileged(const struct store_conn *);
+
+/*
+ * A message given to out has left (written to the client, or dropped):
+ * hand it back.  The bytes of every message queued toward a guest
+ * (domid != 0) connection count as its domain's memory until then, as in
+ * xenstored 4.17, so a caller with guest connections must call this for
+ * each; it only updates counters and may be called from inside out.
+ * Whatever is still queued when the connection is freed is forgotten.
+ */
+void		 store_conn_sent(struct store_conn *, const uint8_t *msg,
+		    size_t len);
+/*
+ * Whether to read c's next request now: false while its (guest) domain has
+ * "outstanding" replies unsent or uses its whole memory quota (4.17's
+ * domain_can_read).  It may change after any request or store_conn_sent.
+ */
+bool		 store_conn_can_read(const struct store_conn *);
+/* Memory a domain uses as xenstored 4.17 counts it (0 if unknown). */
+size_t		 store_domain_memory(struct store *, uint32_t domid);
 
 /* Number of nodes in the tree (special @ nodes included). */
 size_t		 store_node_count(const struct store *);

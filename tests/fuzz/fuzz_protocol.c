@@ -2,9 +2,12 @@
  * fuzz_protocol.c: libFuzzer target for the decoder and the validators.
  *
  * The input is read as a stream of messages.  Each decoded message is split
- * per its type, its string arguments go through every validator, and it is
- * rebuilt and decoded again, which must give back the same message.
+ * per its type, its string arguments go through every validator, the
+ * complete request check must never pass what the splitter calls
+ * malformed, and it is rebuilt and decoded again, which must give back the
+ * same message.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +64,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (xsp_split_args(m.hdr.type, m.body, m.hdr.len, &a) == 0)
 			fuzz_validate(&a);
 		(void)xsp_txend_parse(m.body, m.hdr.len, &commit);
+		if (xsp_request_check(m.hdr.type, m.body, m.hdr.len) == 0 &&
+		    xsp_split_args(m.hdr.type, m.body, m.hdr.len, &a) ==
+		    -EINVAL)
+			abort();	/* a request that passes is whole */
 		fuzz_roundtrip(&m);
 		(void)xsp_type_name(m.hdr.type);
 		data += n;

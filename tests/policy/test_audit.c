@@ -17,7 +17,8 @@ static char		 file[64];
 static struct audit	*au;
 static const struct audit_client client = {
 	.ac_id = 3, .ac_uid = 1000, .ac_gid = 100, .ac_pid = 4242,
-	.ac_exe = "xenstore-write", .ac_listener = "/run/xsmux/socket",
+	.ac_comm = "xenstore-write", .ac_exe = "/usr/bin/xenstore-write",
+	.ac_listener = "/run/xsmux/socket",
 };
 
 static void
@@ -96,8 +97,13 @@ Test(audit, request_record_fields)
 	cr_assert_eq(json_integer_value(json_object_get(l[0], "uid")), 1000);
 	cr_assert_eq(json_integer_value(json_object_get(l[0], "gid")), 100);
 	cr_assert_eq(json_integer_value(json_object_get(l[0], "pid")), 4242);
-	cr_assert_str_eq(json_string_value(json_object_get(l[0], "exe")),
+	cr_assert_str_eq(json_string_value(json_object_get(l[0], "comm")),
 	    "xenstore-write");
+	cr_assert_str_eq(json_string_value(json_object_get(l[0], "exe")),
+	    "/usr/bin/xenstore-write");
+	cr_assert_null(json_object_get(l[0], "rule"));	/* no policy */
+	cr_assert_null(json_object_get(l[0], "why"));
+	cr_assert_null(json_object_get(l[0], "outcome"));
 	cr_assert_str_eq(json_string_value(json_object_get(l[0], "listener")),
 	    "/run/xsmux/socket");
 	cr_assert_eq(json_integer_value(json_object_get(l[0], "tx_id")), 7);
@@ -268,4 +274,52 @@ Test(audit, unwritable_destination_is_an_error)
 {
 	cr_assert_eq(audit_open("/nonexistent-dir/audit.log", AUDIT_DEFAULT,
 	    &au), -ENOENT);
+}
+
+/*
+ * The fields a reader uses to tell what took effect: the rule and the
+ * reason of a refusal, a transaction's outcome, and the end of one the
+ * client never ended, each recorded by default.
+ */
+Test(audit, rule_reason_and_transaction_ends)
+{
+	struct audit_req r = req(XSP_WRITE, "/x", "EACCES", "deny");
+	json_t	*l[8];
+
+	cr_assert_eq(audit_open(file, AUDIT_DEFAULT, &au), 0);
+	r.ar_policy = true;
+	r.ar_rule = "agent";
+	r.ar_why = "outside the write prefixes";
+	audit_request(au, &client, &r);
+	r = req(XSP_TRANSACTION_END, NULL, "OK", "allow");
+	r.ar_outcome = "committed";
+	r.ar_policy = true;			/* no rule matched */
+	audit_request(au, &client, &r);
+	r = req(XSP_UNWATCH, "/w", "OK", "allow");
+	r.ar_why = "release";
+	audit_request(au, &client, &r);
+	audit_tx_end(au, &client, 12, "abandoned", true);
+	cr_assert_eq(read_lines(file, l, 8), 4);
+	cr_expect_str_eq(json_string_value(json_object_get(l[0], "rule")),
+	    "agent");
+	cr_expect_str_eq(json_string_value(json_object_get(l[0], "why")),
+	    "outside the write prefixes");
+	cr_expect_str_eq(json_string_value(json_object_get(l[1], "op")),
+	    "TRANSACTION_END");
+	cr_expect_str_eq(json_string_value(json_object_get(l[1], "outcome")),
+	    "committed");
+	cr_expect(json_is_null(json_object_get(l[1], "rule")));
+	cr_expect_str_eq(json_string_value(json_object_get(l[2], "why")),
+	    "release");
+	cr_expect_str_eq(json_string_value(json_object_get(l[3], "event")),
+	    "transaction_end");
+	cr_expect_eq(json_integer_value(json_object_get(l[3], "tx_id")), 12);
+	cr_expect_str_eq(json_string_value(json_object_get(l[3], "outcome")),
+	    "abandoned");
+	cr_expect(json_is_true(json_object_get(l[3], "proxy_abort")));
+	cr_expect_eq(json_integer_value(json_object_get(l[3], "uid")), 1000);
+	json_decref(l[0]);
+	json_decref(l[1]);
+	json_decref(l[2]);
+	json_decref(l[3]);
 }

@@ -287,7 +287,12 @@ Test(gate, real_clients_are_audited)
 	cr_expect_eq(json_integer_value(json_object_get(w, "uid")), AGENT);
 	cr_expect_eq(json_integer_value(json_object_get(w, "gid")), AGENT);
 	cr_expect_gt(json_integer_value(json_object_get(w, "pid")), 0);
-	cr_expect_str_eq(str(w, "exe"), "xenstore-write");
+	cr_expect_str_eq(str(w, "comm"), "xenstore-write");
+	/* The program file, which the process cannot rename. */
+	cr_expect(str(w, "exe") != NULL && strstr(str(w, "exe"),
+	    "/xenstore") != NULL, "exe %s", str(w, "exe"));
+	cr_expect_str_eq(str(w, "rule"), "agent");
+	cr_expect_str_eq(str(w, "why"), "outside the write prefixes");
 	cr_expect_str_eq(str(w, "listener"), d.xd_sock);
 	cr_expect(json_is_null(json_object_get(w, "upstream_req_id")));
 	cr_expect_eq(json_integer_value(json_object_get(w, "value_len")), 1);
@@ -302,7 +307,9 @@ Test(gate, real_clients_are_audited)
 	cr_assert_not_null(p, "no record of pyxs's read");
 	cr_expect_str_eq(str(p, "op"), "READ");
 	cr_expect_eq(json_integer_value(json_object_get(p, "uid")), AGENT);
-	cr_expect_str_eq(str(p, "exe"), "python3");
+	cr_expect_str_eq(str(p, "comm"), "python3");
+	cr_expect(str(p, "exe") != NULL && strstr(str(p, "exe"),
+	    "/python3") != NULL, "exe %s", str(p, "exe"));
 	drop(l, n);
 }
 
@@ -324,6 +331,138 @@ Test(gate, reload_good_then_broken_policy)
 	cr_expect_eq(ask(&agent, XSP_WRITE, "/granted/y", "v"), 0);
 	cr_expect_eq(ask(&agent, XSP_WRITE, "/elsewhere", "v"), EACCES);
 	xh_close(&agent);
+}
+
+/* Send a request in transaction tx, return 0 or the error's errno. */
+static int
+ask_tx(struct xh_conn *c, uint32_t type, uint32_t tx, const char *a)
+{
+	struct xh_msg	m;
+	bool		known;
+
+	cr_assert_eq(xh_req(c, type, tx, &m, a, NULL), 0);
+	if (m.hdr.type != XSP_ERROR)
+		return 0;
+	return xsp_err_from_name(m.body, strlen(m.body), &known);
+}
+
+/*
+ * A reload that takes the transaction and watch classes away leaves the
+ * client able to give back what it holds: abort its transactions, remove
+ * its watches, reset.  A commit is judged by the new policy: refused, and
+ * the transaction can still be aborted.
+ */
+Test(gate, release_after_reload_is_always_allowed)
+{
+	struct xh_conn	agent;
+	struct xh_msg	m;
+	uint32_t	t1, t2;
+
+	cr_assert_eq(xh_open_as(&agent, d.xd_sock, AGENT, AGENT), 0);
+	cr_assert_eq(xh_req(&agent, XSP_TRANSACTION_START, 0, &m, "", NULL),
+	    0);
+	t1 = (uint32_t)strtoul(m.body, NULL, 10);
+	cr_assert_eq(xh_req(&agent, XSP_TRANSACTION_START, 0, &m, "", NULL),
+	    0);
+	t2 = (uint32_t)strtoul(m.body, NULL, 10);
+	cr_assert_neq(t1, 0);
+	cr_assert_eq(ask(&agent, XSP_WATCH, "/local/domain/5", "w"), 0);
+	cr_assert_eq(xh_event(&agent, &m, 5000), 0);
+	write_file(policy, "[rule:agent]\nuid = 1000\nallow = read\n");
+	cr_assert_eq(kill(d.xd_pid, SIGHUP), 0);
+	await_record("policy_reload", "result", "OK");
+	cr_expect_eq(ask(&agent, XSP_TRANSACTION_START, "", NULL), EACCES);
+	cr_expect_eq(ask(&agent, XSP_WATCH, "/local/domain/5/x", "w"),
+	    EACCES);
+	/* Not held: judged like any request. */
+	cr_expect_eq(ask(&agent, XSP_UNWATCH, "/local/domain/5", "other"),
+	    EACCES);
+	cr_expect_eq(ask_tx(&agent, XSP_TRANSACTION_END, 999, "F"), EACCES);
+	/* Held: given back. */
+	cr_expect_eq(ask(&agent, XSP_UNWATCH, "/local/domain/5", "w"), 0);
+	cr_expect_eq(ask_tx(&agent, XSP_TRANSACTION_END, t1, "F"), 0);
+	cr_expect_eq(ask_tx(&agent, XSP_TRANSACTION_END, t2, "T"), EACCES);
+	cr_expect_eq(ask_tx(&agent, XSP_TRANSACTION_END, t2, "F"), 0);
+	cr_expect_eq(ask(&agent, XSP_RESET_WATCHES, "", NULL), 0);
+	await_record("request", "why", "release");
+	xh_close(&agent);
+}
+
+/* The first record with event ev, op (or NULL) and path (or NULL). */
+static json_t *
+find_rec(json_t **l, size_t n, const char *ev, const char *op,
+    const char *path)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(str(l[i], "event"), ev) == 0 &&
+		    (op == NULL || (str(l[i], "op") != NULL &&
+		    strcmp(str(l[i], "op"), op) == 0)) &&
+		    (path == NULL || (str(l[i], "path") != NULL &&
+		    strcmp(str(l[i], "path"), path) == 0)))
+			return l[i];
+	return NULL;
+}
+
+/*
+ * With the default classes, a reader of the log can tell which writes
+ * took effect: a write in a transaction is "pending", and the
+ * transaction's end (commit, abort, or abandoned by a client that left,
+ * with the proxy's own abort) is recorded under the same client and
+ * tx_id.
+ */
+Test(gate, audit_says_which_writes_took_effect)
+{
+	struct xh_conn	 c;
+	struct xh_msg	 m;
+	uint32_t	 t[3];
+	json_t		*l[256], *r;
+	size_t		 n, i;
+	char		 path[32];
+
+	cr_assert_eq(xh_open(&c, d.xd_sock), 0);
+	for (i = 0; i < 3; i++) {
+		cr_assert_eq(xh_req(&c, XSP_TRANSACTION_START, 0, &m, "",
+		    NULL), 0);
+		t[i] = (uint32_t)strtoul(m.body, NULL, 10);
+		snprintf(path, sizeof(path), "/fate/%zu", i);
+		cr_assert_eq(xh_req_value(&c, XSP_WRITE, t[i], &m, path, "v",
+		    1), 0);
+		cr_assert_eq(m.hdr.type, XSP_WRITE);
+	}
+	cr_assert_eq(xh_req(&c, XSP_TRANSACTION_END, t[0], &m, "T", NULL), 0);
+	cr_assert_eq(m.hdr.type, XSP_TRANSACTION_END);
+	cr_assert_eq(xh_req(&c, XSP_TRANSACTION_END, t[1], &m, "F", NULL), 0);
+	xh_close(&c);				/* t[2] is abandoned */
+	await_record("transaction_end", "outcome", "abandoned");
+	n = records(audit, l, 256);
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "/fate/%zu", i);
+		cr_assert_not_null(r = find_rec(l, n, "request", "WRITE",
+		    path), "%s", path);
+		cr_expect_str_eq(str(r, "result"), "pending");
+		cr_expect_eq(json_integer_value(json_object_get(r, "tx_id")),
+		    t[i]);
+	}
+	cr_assert_not_null(r = find_rec(l, n, "request", "TRANSACTION_END",
+	    NULL));
+	cr_expect_eq(json_integer_value(json_object_get(r, "tx_id")), t[0]);
+	cr_expect_str_eq(str(r, "outcome"), "committed");
+	cr_expect_str_eq(str(r, "rule"), "root");
+	for (i = 0; i < n; i++)
+		if (l[i] != r && find_rec(&l[i], 1, "request",
+		    "TRANSACTION_END", NULL) != NULL)
+			break;
+	cr_assert_lt(i, n, "no record of the abort");
+	cr_expect_eq(json_integer_value(json_object_get(l[i], "tx_id")),
+	    t[1]);
+	cr_expect_str_eq(str(l[i], "outcome"), "aborted");
+	cr_assert_not_null(r = find_rec(l, n, "transaction_end", NULL, NULL));
+	cr_expect_eq(json_integer_value(json_object_get(r, "tx_id")), t[2]);
+	cr_expect(json_is_true(json_object_get(r, "proxy_abort")));
+	cr_expect_eq(json_integer_value(json_object_get(r, "uid")), 0);
+	drop(l, n);
 }
 
 Test(gate, audit_log_reopened_after_rotation)
@@ -397,6 +536,60 @@ Test(gate, check_config)
 	unlink(bad);
 	cr_expect_neq(status, 0);
 	cr_expect(strstr(out, "bad.conf:4") != NULL, "%s", out);
+}
+
+/* The shipped example passes as it is; a rule named twice does not. */
+Test(gate, check_config_example_and_duplicates)
+{
+	char		 out[2048], bad[160];
+	const char	*example[] = { "@BUILD@/server/xsmuxd",
+	    "--check-config", "--policy",
+	    "@SRC@/deploy/policy.conf.example", NULL };
+	const char	*dup[] = { "@BUILD@/server/xsmuxd", "--check-config",
+	    "--policy", bad, NULL };
+	int		 status;
+
+	cr_assert_eq(xh_run(example, NULL, NULL, out, sizeof(out), &status),
+	    0);
+	cr_expect_eq(status, 0, "%s", out);
+	cr_expect(strstr(out, "OK, 4 rules, 1 listeners, 0 warnings") != NULL,
+	    "%s", out);
+	snprintf(bad, sizeof(bad), "%s/dup.conf", cfgdir);
+	write_file(bad, "[rule:root]\nuid = 0\nallow = all\n"
+	    "[rule:root]\nuid = 0\nallow = read\n[rule:late]\nuid = 0\n"
+	    "allow = read\n");
+	cr_assert_eq(xh_run(dup, NULL, NULL, out, sizeof(out), &status), 0);
+	cr_expect_neq(status, 0);
+	cr_expect(strstr(out, "dup.conf:4: [rule:root] again (first at line "
+	    "1)") != NULL, "%s", out);
+	write_file(bad, "[rule:root]\nuid = 0\nallow = all\n[rule:late]\n"
+	    "uid = 0\nallow = read\n");
+	cr_assert_eq(xh_run(dup, NULL, NULL, out, sizeof(out), &status), 0);
+	unlink(bad);
+	cr_expect_eq(status, 0, "%s", out);
+	cr_expect(strstr(out, "warning: ") != NULL && strstr(out,
+	    "dup.conf:4: rule late can never match") != NULL, "%s", out);
+}
+
+/* An open socket and no policy: a clear warning at start-up. */
+Test(gate, open_socket_without_policy_warns)
+{
+	static struct xh_daemon	 open_d;
+	const char		*argv[] = { "@BUILD@/server/xsmuxd", "--listen",
+	    "@SOCK@", "--mode", "0666", "--upstream", "embedded", NULL };
+	char			 log[4096] = "";
+	FILE			*f;
+	size_t			 n;
+
+	cr_assert_eq(xh_start(&open_d, argv), 0, "%s", open_d.xd_err);
+	cr_assert_not_null(f = fopen(open_d.xd_log, "r"));
+	n = fread(log, 1, sizeof(log) - 1, f);
+	fclose(f);
+	log[n] = '\0';
+	cr_expect_eq(xh_stop(&open_d), 0, "%s", open_d.xd_err);
+	cr_expect(strstr(log, "0666 lets users other than root connect, and "
+	    "there is no --policy: each such client acts as dom0") != NULL,
+	    "%s", log);
 }
 
 /* A rule's limits replace the daemon's for its clients. */

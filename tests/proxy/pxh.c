@@ -181,3 +181,28 @@ pxh_conn_sum(const char *field)
 			sum += strtol(p + fl, NULL, 10);
 	return sum;
 }
+
+void
+pxh_open(struct xh_conn *c, const char *sock)
+{
+	cr_assert_eq(xh_open(c, sock), 0, "connect %s", sock);
+}
+
+void
+pxh_raw(struct xh_conn *c, uint32_t type, uint32_t req, uint32_t tx,
+    const void *body, size_t len, struct xh_msg *m)
+{
+	cr_assert_eq(pxh_send(c, type, req, tx, body, len), 0);
+	cr_assert_eq(xh_reply(c, m, PXH_IO_MS), 0, "no reply to type %u",
+	    type);
+}
+
+uint32_t
+pxh_tx_start(struct xh_conn *c)
+{
+	struct xh_msg	m;
+
+	cr_assert_eq(xh_req(c, XSP_TRANSACTION_START, 0, &m, "", NULL), 0);
+	cr_assert_eq(m.hdr.type, XSP_TRANSACTION_START, "%s", m.body);
+	return (uint32_t)strtoul(m.body, NULL, 10);
+}

@@ -11,6 +11,7 @@
 #include "harness.h"
 
 #define PXH_OUT		16384
+#define PXH_IO_MS	10000	/* one reply */
 
 enum pxh_kind { PXH_XENSTORED, PXH_STORED };
 
@@ -48,5 +49,13 @@ long	pxh_conn_sum(const char *field);
 /* Build and send a raw message on c. */
 int	pxh_send(struct xh_conn *c, uint32_t type, uint32_t req,
 	    uint32_t tx, const void *body, size_t len);
+/* Start a transaction on c (asserting it starts); its id. */
+uint32_t pxh_tx_start(struct xh_conn *c);
+/* Connect to sock, asserting it works. */
+void	pxh_open(struct xh_conn *c, const char *sock);
+/* Send a raw message and take its reply (asserting there is one within
+ * PXH_IO_MS). */
+void	pxh_raw(struct xh_conn *c, uint32_t type, uint32_t req, uint32_t tx,
+	    const void *body, size_t len, struct xh_msg *m);
 
 #endif

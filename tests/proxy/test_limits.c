@@ -414,3 +414,116 @@ Test(loss, reply_after_client_left_is_audited)
 	    strstr(line, "\"client_gone\":true") != NULL &&
 	    strstr(line, "\"uid\":") != NULL, "no WRITE record: %s", line);
 }
+
+/* Aggregate bounds (quota.c), with no sockets: every test client has the
+ * same (unknown) uid. */
+static void
+setup_aggregate(void)
+{
+	struct px_limits	l;
+
+	quiet();
+	tlimits(&l);
+	l.lim_uid_watches = 3;
+	l.lim_up_watches = 2;
+	l.lim_uid_transactions = 2;
+	tenv_init(&env, &l);
+}
+
+TestSuite(aggregate, .init = setup_aggregate, .fini = teardown);
+
+/* Answer one WATCH upstream: its reply, then its initial event. */
+static void
+set_upstream(void)
+{
+	struct tmsg	t;
+
+	cr_assert(trecv(&env, env.fake, &t), "no WATCH upstream");
+	cr_assert_eq(t.hdr.type, XSP_WATCH);
+	tsend_raw(env.fake, XSP_WATCH, t.hdr.req_id, 0, "OK", 3);
+	tsend(env.fake, XSP_WATCH_EVENT, 0, 0, t.body,
+	    t.body + strlen(t.body) + 1, NULL);
+}
+
+Test(aggregate, upstream_watches_and_uid_watches)
+{
+	struct bufferevent	*a = tclient(&env), *b = tclient(&env);
+
+	tsend(a, XSP_WATCH, 1, 0, "/a", "t", NULL);
+	set_upstream();
+	tsend(a, XSP_WATCH, 2, 0, "/b", "t", NULL);
+	set_upstream();
+	expect(a, XSP_WATCH, 1, 0, "OK|");
+	expect(a, XSP_WATCH_EVENT, 0, 0, "/a|t|");
+	expect(a, XSP_WATCH, 2, 0, "OK|");
+	expect(a, XSP_WATCH_EVENT, 0, 0, "/b|t|");
+	/* A third path would need a third upstream watch. */
+	tsend(b, XSP_WATCH, 3, 0, "/c", "t", NULL);
+	expect(b, XSP_ERROR, 3, 0, "E2BIG|");
+	cr_expect_eq(count_upstream(), 0, "went upstream past the cap");
+	/* A path already watched shares its watch: the uid's third pair. */
+	tsend(b, XSP_WATCH, 4, 0, "/a", "u", NULL);
+	expect(b, XSP_WATCH, 4, 0, "OK|");
+	expect(b, XSP_WATCH_EVENT, 0, 0, "/a|u|");
+	tsend(b, XSP_WATCH, 5, 0, "/a", "v", NULL);
+	expect(b, XSP_ERROR, 5, 0, "E2BIG|");
+	/* One given back, by either client, makes room for the uid. */
+	tsend(a, XSP_UNWATCH, 6, 0, "/a", "t", NULL);
+	expect(a, XSP_UNWATCH, 6, 0, "OK|");
+	tsend(b, XSP_WATCH, 7, 0, "/a", "v", NULL);
+	expect(b, XSP_WATCH, 7, 0, "OK|");
+	cr_expect_eq(count_upstream(), 0);
+}
+
+Test(aggregate, uid_transactions_over_clients)
+{
+	struct bufferevent	*a = tclient(&env), *b = tclient(&env);
+	struct tmsg		 t;
+
+	tsend(a, XSP_TRANSACTION_START, 1, 0, "", NULL);
+	cr_assert(trecv(&env, env.fake, &t));
+	tsend_raw(env.fake, XSP_TRANSACTION_START, t.hdr.req_id, 0, "7", 2);
+	tsend(b, XSP_TRANSACTION_START, 2, 0, "", NULL);
+	cr_assert(trecv(&env, env.fake, &t));	/* still starting: counted */
+	tsend(b, XSP_TRANSACTION_START, 3, 0, "", NULL);
+	cr_expect_eq(count_upstream(), 0, "went upstream past the bound");
+	tsend_raw(env.fake, XSP_ERROR, t.hdr.req_id, 0, "EIO", 4);
+	expect(b, XSP_ERROR, 2, 0, "EIO|");	/* replies keep their order */
+	expect(b, XSP_ERROR, 3, 0, "ENOSPC|");
+	/* The failed start gave its place back. */
+	tsend(b, XSP_TRANSACTION_START, 4, 0, "", NULL);
+	cr_assert(trecv(&env, env.fake, &t));
+	cr_expect_eq(t.hdr.type, XSP_TRANSACTION_START);
+	/* A departed client's transactions are given back too. */
+	tclient_close(&env, a);
+	cr_assert(trecv(&env, env.fake, &t), "no abort upstream");
+	cr_expect_eq(t.hdr.type, XSP_TRANSACTION_END);
+	tsend(b, XSP_TRANSACTION_START, 5, 0, "", NULL);
+	cr_assert(trecv(&env, env.fake, &t));
+	cr_expect_eq(t.hdr.type, XSP_TRANSACTION_START);
+}
+
+/* A client that leaves while its TRANSACTION_START is upstream gives its
+ * place back at once, though the reply finds nobody. */
+Test(aggregate, starting_transaction_of_a_departed_client)
+{
+	struct bufferevent	*a = tclient(&env), *b = tclient(&env);
+	struct tmsg		 t, s1, s2;
+
+	tsend(a, XSP_TRANSACTION_START, 1, 0, "", NULL);
+	cr_assert(trecv(&env, env.fake, &s1));
+	tsend(a, XSP_TRANSACTION_START, 2, 0, "", NULL);
+	cr_assert(trecv(&env, env.fake, &s2));
+	tclient_close(&env, a);
+	tsend_raw(env.fake, XSP_TRANSACTION_START, s1.hdr.req_id, 0, "8", 2);
+	tsend_raw(env.fake, XSP_TRANSACTION_START, s2.hdr.req_id, 0, "9", 2);
+	while (trecv(&env, env.fake, &t))
+		cr_expect_eq(t.hdr.type, XSP_TRANSACTION_END);
+	tsend(b, XSP_TRANSACTION_START, 3, 0, "", NULL);
+	cr_assert(trecv(&env, env.fake, &t), "the departed client's starts "
+	    "still count");
+	cr_expect_eq(t.hdr.type, XSP_TRANSACTION_START);
+	tsend(b, XSP_TRANSACTION_START, 4, 0, "", NULL);
+	cr_assert(trecv(&env, env.fake, &t));
+	cr_expect_eq(t.hdr.type, XSP_TRANSACTION_START);
+}

@@ -29,31 +29,10 @@ static const char *const px_opts[] = { "--max-queued", "65536", NULL };
 TestSuite(xenstored, .fini = pxh_fini, .timeout = 120);
 TestSuite(stored, .fini = pxh_fini, .timeout = 120);
 
-static void
-px_open(struct xh_conn *c, const char *sock)
-{
-	cr_assert_eq(xh_open(c, sock), 0, "connect %s", sock);
-}
-
-/* Send a raw message and take its reply. */
-static void
-px_raw(struct xh_conn *c, uint32_t type, uint32_t req, uint32_t tx,
-    const void *body, size_t len, struct xh_msg *m)
-{
-	cr_assert_eq(pxh_send(c, type, req, tx, body, len), 0);
-	cr_assert_eq(xh_reply(c, m, PX_IO_MS), 0, "no reply to type %u",
-	    type);
-}
-
-static uint32_t
-px_start_tx(struct xh_conn *c)
-{
-	struct xh_msg	m;
-
-	cr_assert_eq(xh_req(c, XSP_TRANSACTION_START, 0, &m, "", NULL), 0);
-	cr_assert_eq(m.hdr.type, XSP_TRANSACTION_START, "%s", m.body);
-	return (uint32_t)strtoul(m.body, NULL, 10);
-}
+/* The harness's helpers, under this file's names. */
+#define px_open		pxh_open
+#define px_raw		pxh_raw
+#define px_start_tx	pxh_tx_start
 
 /* What upstream holds for its connections: memory (both daemons), and
  * watches and transactions (xsmux-stored's connection listing). */

@@ -455,3 +455,31 @@ Test(router, replies_keep_request_order)
 	expect(a, XSP_ERROR, 2, 0, "ENOSYS|");
 	expect(a, XSP_ERROR, 3, 55, "ENOENT|");
 }
+
+/*
+ * Inside a guest (--domid 5), xenstored 4.17 answers a SET_PERMS of a
+ * special node the guest does not own with a stale errno or none: the
+ * router refuses it, EACCES, and it never goes upstream.  From dom0 it
+ * goes; an `@` name that is no special node never does.
+ */
+Test(router, special_set_perms_guarded_by_upstream_domain)
+{
+	struct bufferevent	*a = tclient(&env);
+	struct tmsg		 t;
+
+	tsend(a, XSP_SET_PERMS, 1, 0, "@x", "n0", NULL);
+	expect(a, XSP_ERROR, 1, 0, "EINVAL|");
+	expect_none(env.fake);
+	tsend(a, XSP_SET_PERMS, 2, 0, "@releaseDomain", "n0", NULL);
+	t = upreq(XSP_SET_PERMS, "@releaseDomain|n0|");
+	upreply(&t, XSP_SET_PERMS, "OK", 3);
+	expect(a, XSP_SET_PERMS, 2, 0, "OK|");
+	gate_set_domid(router_gate(env.r), 5);
+	tsend(a, XSP_SET_PERMS, 3, 0, "@releaseDomain", "n0", NULL);
+	expect(a, XSP_ERROR, 3, 0, "EACCES|");
+	tsend(a, XSP_SET_PERMS, 4, 0, "/local/domain/5/x", "b5", NULL);
+	t = upreq(XSP_SET_PERMS, "/local/domain/5/x|b5|");
+	upreply(&t, XSP_SET_PERMS, "OK", 3);
+	expect(a, XSP_SET_PERMS, 4, 0, "OK|");
+	expect_none(env.fake);
+}

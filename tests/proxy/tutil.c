@@ -19,6 +19,7 @@ tlimits(struct px_limits *l)
 	l->lim_queued = PX_QUEUED_DEFAULT;
 	l->lim_stall_ms = PX_STALL_MS_DEFAULT;
 	l->lim_partial_ms = PX_PARTIAL_MS_DEFAULT;
+	quota_defaults(l);
 }
 
 static void

@@ -29,6 +29,35 @@ t_out(void *arg, const uint8_t *msg, size_t len)
 	cr_assert_eq(m->hdr.len, len - XSP_HDR_LEN);
 	memcpy(m->body, msg + XSP_HDR_LEN, m->hdr.len);
 	m->body[m->hdr.len] = '\0';
+	if (!c->tc_hold) {
+		store_conn_sent(c->tc_conn, msg, len);
+		return;
+	}
+	if (c->tc_nheld == c->tc_capheld) {
+		c->tc_capheld = c->tc_capheld ? c->tc_capheld * 2 : 64;
+		c->tc_held = realloc(c->tc_held, c->tc_capheld *
+		    sizeof(*c->tc_held));
+		cr_assert_not_null(c->tc_held);
+	}
+	c->tc_held[c->tc_nheld++] = m->hdr;
+}
+
+void
+t_hold(struct t_conn *c, bool hold)
+{
+	uint8_t		 hdr[XSP_HDR_LEN];
+	unsigned	 i;
+
+	c->tc_hold = hold;
+	if (hold)
+		return;
+	/* Hand back everything held: the client has read it. */
+	for (i = 0; i < c->tc_nheld; i++) {
+		xsp_put_hdr(hdr, &c->tc_held[i]);
+		store_conn_sent(c->tc_conn, hdr,
+		    XSP_HDR_LEN + c->tc_held[i].len);
+	}
+	c->tc_nheld = 0;
 }
 
 struct t_conn *
@@ -48,6 +77,7 @@ void
 t_conn_free(struct t_conn *c)
 {
 	store_conn_free(c->tc_conn);
+	free(c->tc_held);
 	free(c->tc_q);
 	free(c);
 }

@@ -13,6 +13,7 @@
 #ifndef XSMUX_ST_TEST_H
 #define XSMUX_ST_TEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,11 +34,19 @@ struct t_conn {
 	unsigned		 tc_n;		/* messages in tc_q */
 	unsigned		 tc_head;	/* next unread */
 	uint32_t		 tc_req;
+	bool			 tc_hold;	/* keep output "unsent" */
+	struct xsp_hdr		*tc_held;	/* owned: held messages */
+	unsigned		 tc_nheld, tc_capheld;
 };
 
 struct store	*t_store(void);
 struct t_conn	*t_conn(struct store *, uint32_t domid);
 void		 t_conn_free(struct t_conn *);
+/*
+ * hold: the client stops reading, so its output stays counted as its
+ * domain's memory; !hold: everything held is read (store_conn_sent).
+ */
+void		 t_hold(struct t_conn *, bool hold);
 /* Send strings (the last may be binary with t_req_value). */
 struct t_msg	*t_req(struct t_conn *, uint32_t type, uint32_t tx, ...);
 struct t_msg	*t_req_value(struct t_conn *, uint32_t type, uint32_t tx,

@@ -106,6 +106,27 @@ Test(domain, features_and_quotas_per_spec)
 	t_err(d0, "ENOENT", XSP_GET_QUOTA, 0, "77", "nodes", T_END);
 }
 
+/*
+ * What is privileged and what ignores tx_id is protocol/'s table: a guest
+ * may ask for its own features (xenstore.txt), not for a domain's; the
+ * feature and quota requests name transactions like any other request
+ * (xenstored's later dispatch table), so an unknown one is ENOENT.
+ */
+Test(domain, feature_requests_follow_the_one_table)
+{
+	struct t_conn	*g;
+
+	t_ok(d0, XSP_SET_FEATURE, 0, "5", "1", T_END);
+	t_ok(d0, XSP_INTRODUCE, 0, "5", "0", "1", T_END);
+	g = t_conn(s, 5);
+	cr_expect_str_eq(t_req(g, XSP_GET_FEATURE, 0, T_END)->body, "1");
+	t_err(g, "EACCES", XSP_GET_FEATURE, 0, "5", T_END);
+	t_err(g, "EACCES", XSP_GET_QUOTA, 0, T_END);
+	t_err(d0, "ENOENT", XSP_GET_FEATURE, 77, T_END);
+	t_err(d0, "ENOENT", XSP_GET_QUOTA, 77, T_END);
+	t_conn_free(g);
+}
+
 /* Nodes a transaction gives a domain released meanwhile still count. */
 Test(domain, release_then_commit_keeps_the_count)
 {

@@ -65,7 +65,7 @@ Test(ops, privilege_and_transaction_flags)
 {
 	static const uint32_t priv[] = { XSP_CONTROL, XSP_INTRODUCE,
 	    XSP_RELEASE, XSP_IS_DOMAIN_INTRODUCED, XSP_RESUME, XSP_SET_TARGET,
-	    XSP_GET_FEATURE, XSP_SET_FEATURE, XSP_GET_QUOTA, XSP_SET_QUOTA };
+	    XSP_SET_FEATURE, XSP_GET_QUOTA, XSP_SET_QUOTA };
 	uint32_t	t;
 	size_t		i;
 
@@ -77,6 +77,8 @@ Test(ops, privilege_and_transaction_flags)
 			cr_assert_eq(!!(xsp_op(t)->flags & XSP_OPF_NOTX),
 			    t == XSP_WATCH || t == XSP_UNWATCH, "type %u", t);
 	cr_assert_not(xsp_op(XSP_READ)->flags & (XSP_OPF_PRIV | XSP_OPF_NOTX));
+	/* xenstore.txt: a guest may ask for its own features. */
+	cr_assert_not(xsp_op(XSP_GET_FEATURE)->flags & XSP_OPF_PRIV);
 	cr_assert_not(xsp_op(XSP_WRITE)->flags & XSP_OPF_PRIV);
 	cr_assert(xsp_op(XSP_WRITE)->flags & XSP_OPF_VALUE);
 	cr_assert(xsp_op(XSP_RM)->flags & XSP_OPF_MODIFY);
@@ -138,6 +140,10 @@ Test(args, empty_bodies)
 	cr_assert_eq(xsp_split_args(XSP_TRANSACTION_START, B(""), &a), 0);
 	cr_assert_eq(a.n, 0);
 	cr_assert_eq(xsp_split_args(XSP_RESET_WATCHES, B("\0"), &a), 0);
+	/* 4.17 never looks at these payloads: anything passes. */
+	cr_assert_eq(xsp_split_args(XSP_TRANSACTION_START, B("/a"), &a), 0);
+	cr_assert_eq(a.n, 0);
+	cr_assert_eq(xsp_split_args(XSP_RESET_WATCHES, B("a\0b\0c"), &a), 0);
 	cr_assert_eq(xsp_split_args(XSP_GET_QUOTA, B(""), &a), 0);
 	cr_assert_eq(xsp_split_args(XSP_GET_QUOTA, B("1\0nodes\0"), &a), 0);
 	cr_assert_eq(a.n, 2);
@@ -192,4 +198,159 @@ Test(args, transaction_end_bodies)
 	cr_assert_eq(xsp_txend_parse(B("TT\0"), &c), -EINVAL);
 	cr_assert_eq(xsp_txend_parse(B("T\0F\0"), &c), -EINVAL);
 	cr_assert_eq(xsp_txend_parse(B(""), &c), -EINVAL);
+}
+
+Test(ops, policy_classes)
+{
+	static const struct { uint32_t t; enum xsp_class c; } t[] = {
+		{ XSP_READ, XSP_CLASS_READ }, { XSP_DIRECTORY, XSP_CLASS_READ },
+		{ XSP_DIRECTORY_PART, XSP_CLASS_READ },
+		{ XSP_GET_PERMS, XSP_CLASS_READ },
+		{ XSP_GET_DOMAIN_PATH, XSP_CLASS_READ },
+		{ XSP_WRITE, XSP_CLASS_WRITE }, { XSP_MKDIR, XSP_CLASS_WRITE },
+		{ XSP_RM, XSP_CLASS_WRITE }, { XSP_WATCH, XSP_CLASS_WATCH },
+		{ XSP_UNWATCH, XSP_CLASS_WATCH },
+		{ XSP_TRANSACTION_START, XSP_CLASS_TRANSACTION },
+		{ XSP_TRANSACTION_END, XSP_CLASS_TRANSACTION },
+		{ XSP_SET_PERMS, XSP_CLASS_SETPERMS },
+		{ XSP_INTRODUCE, XSP_CLASS_DOMAIN },
+		{ XSP_RELEASE, XSP_CLASS_DOMAIN },
+		{ XSP_RESUME, XSP_CLASS_DOMAIN },
+		{ XSP_SET_TARGET, XSP_CLASS_DOMAIN },
+		{ XSP_IS_DOMAIN_INTRODUCED, XSP_CLASS_DOMAIN },
+		{ XSP_CONTROL, XSP_CLASS_CONTROL },
+		{ XSP_GET_FEATURE, XSP_CLASS_FEATURES },
+		{ XSP_SET_FEATURE, XSP_CLASS_FEATURES },
+		{ XSP_GET_QUOTA, XSP_CLASS_FEATURES },
+		{ XSP_SET_QUOTA, XSP_CLASS_FEATURES },
+		{ XSP_RESET_WATCHES, XSP_CLASS_FREE },
+		{ XSP_WATCH_EVENT, XSP_CLASS_NONE },
+		{ XSP_ERROR, XSP_CLASS_NONE },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		cr_assert_eq(xsp_op(t[i].t)->cls, t[i].c, "%s",
+		    xsp_type_name(t[i].t));
+}
+
+/*
+ * The request column of xenstore.txt for `name` ("<path>|<value|>"), or
+ * NULL: the first line that starts with the name and white space.
+ */
+static const char *
+spec_request(const char *text, const char *name, char *out, size_t cap)
+{
+	const char	*p = text;
+	size_t		 n = strlen(name), i;
+
+	while ((p = strstr(p, name)) != NULL) {
+		if ((p == text || p[-1] == '\n') && (p[n] == '\t' ||
+		    p[n] == ' ')) {
+			p += n;
+			while (*p == '\t' || *p == ' ')
+				p++;
+			for (i = 0; i + 1 < cap && p[i] != '\t' &&
+			    p[i] != '\n' && p[i] != ' '; i++)
+				out[i] = p[i];
+			out[i] = '\0';
+			return out;
+		}
+		p += n;
+	}
+	return NULL;
+}
+
+/*
+ * Strings in a request of that shape: min and max (XSP_NARGS_ANY).  A
+ * "|" outside <> ends one string; "<v|>" is one binary argument; a string
+ * inside [] is optional; "|+" and "|*" repeat; "?" reserves bytes that
+ * carry no NUL.
+ */
+static void
+spec_count(const char *req, unsigned *min, unsigned *max)
+{
+	unsigned	depth = 0;
+	bool		angle = false, bar = false;
+	const char	*p;
+
+	*min = *max = 0;
+	for (p = req; *p != '\0'; p++) {
+		if (*p == '<') {
+			angle = true;
+			bar = false;
+		} else if (*p == '>') {
+			angle = false;
+			if (bar) {
+				*max += 1;
+				*min += depth == 0;
+			}
+		} else if (*p == '|' && angle) {
+			bar = true;
+		} else if (*p == '|') {
+			if (p[1] == '+' || p[1] == '*')
+				*max = XSP_NARGS_ANY;
+			if (*max != XSP_NARGS_ANY)
+				*max += 1;
+			*min += depth == 0 && p[1] != '*';
+		} else if (*p == '[') {
+			depth++;
+		} else if (*p == ']' && depth > 0) {
+			depth--;
+		}
+	}
+}
+
+/*
+ * The table against xenstore.txt (package xen-doc): every client type is
+ * documented, with the argument counts the table has, except where the
+ * table follows xenstored 4.17 on purpose (said per type).
+ */
+Test(ops, argument_counts_match_xenstore_txt)
+{
+	static const char	*const doc =
+	    "/usr/share/doc/xen/html/misc/xenstore.txt";
+	static char		 text[1 << 17];
+	char			 req[128];
+	FILE			*f;
+	size_t			 n;
+	unsigned		 t, min, max;
+	const struct xsp_op	*op;
+
+	cr_assert_not_null(f = fopen(doc, "r"), "%s (xen-doc)", doc);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	for (t = 0; t < XSP_TYPE_COUNT; t++) {
+		if ((op = xsp_op(t)) == NULL || !(op->flags & XSP_OPF_CLIENT))
+			continue;
+		cr_assert_not_null(spec_request(text, op->name, req,
+		    sizeof(req)), "%s is not in xenstore.txt", op->name);
+		spec_count(req, &min, &max);
+		switch (t) {
+		case XSP_TRANSACTION_START:
+		case XSP_RESET_WATCHES:
+			/* 4.17 ignores the payload the spec gives as "|". */
+			cr_assert_eq(min, 1, "%s: %s", op->name, req);
+			cr_assert(op->flags & XSP_OPF_NOBODY, "%s", op->name);
+			continue;
+		case XSP_INTRODUCE:
+		case XSP_SET_TARGET:
+		case XSP_CONTROL:
+			/* 4.17 reads the first strings and ignores more. */
+			cr_assert_eq(op->nargs_max, XSP_NARGS_ANY, "%s",
+			    op->name);
+			max = XSP_NARGS_ANY;
+			break;
+		case XSP_DIRECTORY_PART:
+			/* "<path>|<offset>": 4.17 wants the offset's NUL. */
+			min++;
+			max++;
+			break;
+		}
+		cr_expect_eq(op->nargs_min, min, "%s: %s: min %u, spec %u",
+		    op->name, req, op->nargs_min, min);
+		cr_expect_eq(op->nargs_max, max, "%s: %s: max %u, spec %u",
+		    op->name, req, op->nargs_max, max);
+	}
 }

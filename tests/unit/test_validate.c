@@ -1,5 +1,7 @@
 /* test_validate.c: path, special path, domid and permission validators. */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
@@ -215,4 +217,161 @@ Test(validate, domids)
 	cr_assert_eq(xsp_domid_parse(" 1", 2, &d), BAD);
 	cr_assert_eq(xsp_domid_parse("12", 1, &d), OK);
 	cr_assert_eq(d, 1);
+}
+
+/* The shape rules alone: no length limit, relative paths allowed. */
+static const struct {
+	const char	*path;
+	int		 want;
+} shapes[] = {
+	{ "/", OK }, { "a", OK }, { "a/b", OK }, { "/a-b_c@D9", OK },
+	{ "", BAD }, { "//", BAD }, { "a//b", BAD }, { "a/", BAD },
+	{ "/a/", BAD }, { "/a.b", BAD }, { "/a b", BAD }, { "/\x80", BAD },
+	{ "/\xff", BAD }, { "@", OK }, { "/a\x7f", BAD },
+};
+
+Test(validate, path_shape_table)
+{
+	char		buf[4000];
+	unsigned	i, c;
+
+	for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++)
+		cr_assert_eq(xsp_path_shape(shapes[i].path,
+		    strlen(shapes[i].path)), shapes[i].want, "\"%s\"",
+		    shapes[i].path);
+	/* Every byte value, against the spec's character set. */
+	for (c = 0; c < 256; c++) {
+		bool	ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+			    c == '@' || c == '/';
+
+		buf[0] = '/';
+		buf[1] = 'x';
+		buf[2] = (char)c;
+		buf[3] = 'y';
+		cr_assert_eq(xsp_path_shape(buf, 4), ok ? OK : BAD, "byte %u",
+		    c);
+	}
+	/* No length limit of its own. */
+	cr_assert_eq(xsp_path_shape(long_path(buf, 3500, false), 3500), OK);
+}
+
+/* The prefix xenstored's sscanf("/local/domain/%5u/%n") measures. */
+static size_t
+ref_prefix(const char *p)
+{
+	unsigned	domid;
+	int		off = 0;
+
+	if (sscanf(p, "/local/domain/%5u/%n", &domid, &off) != 1)
+		off = 0;
+	return (size_t)off;
+}
+
+Test(validate, local_prefix_as_xenstored_scans_it)
+{
+	static const char *const v[] = {
+		"/local/domain/5/a", "/local/domain/5", "/local/domain/5/",
+		"/local/domain/", "/local/domain", "/local/domain//a",
+		"/local/domain/00005/a", "/local/domain/123456/a",
+		"/local/domain/12345/a", "/local/domain/-1/a",
+		"/local/domain/-1234/a", "/local/domain/-12345/a",
+		"/local/domain/-/a", "/local/domain/+5/a", "/local/domain/5x/a",
+		"/local/domain/a/b", "/local/domainx/5/a", "/local/dom/5/a",
+		"/local/domain/65535/device", "/local/domain/99999/x",
+		"/local/domain/0/", "/local/domain/7/b/c/d", "/x/local/domain/5/",
+		"/local/domain/5//", "/local/domain/-0/x",
+	};
+	unsigned	i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		cr_assert_eq(xsp_local_prefix(v[i], strlen(v[i])),
+		    ref_prefix(v[i]), "\"%s\": %zu, sscanf %zu", v[i],
+		    xsp_local_prefix(v[i], strlen(v[i])), ref_prefix(v[i]));
+	cr_assert_eq(xsp_local_prefix("/local/domain/5/a", 16), 16);
+	cr_assert_eq(xsp_local_prefix("/local/domain/5/a", 15), 0);
+}
+
+#define RB(s)	(s), sizeof(s) - 1
+
+/*
+ * Requests that xenstored 4.17 answers with a leftover errno or not at
+ * all fail the complete check; well-formed ones pass.
+ */
+Test(request_check, the_family_4_17_mishandles)
+{
+	static const struct { uint32_t t; const char *b; size_t l; } bad[] = {
+		{ XSP_SET_PERMS, RB("@x\0n0\0") },
+		{ XSP_SET_PERMS, RB("@\0n0\0") },
+		{ XSP_SET_PERMS, RB("@releaseDomain/5\0n0\0") },
+		{ XSP_SET_PERMS, RB("@introduceDomainX\0n0\0") },
+		{ XSP_SET_PERMS, RB("@introduceDomain\0x0\0") },
+		{ XSP_SET_PERMS, RB("@introduceDomain\0r\0") },
+		{ XSP_SET_PERMS, RB("/a\0r5x\0") },
+		{ XSP_SET_PERMS, RB("/a\0r5\0\0") },
+		{ XSP_SET_PERMS, RB("/a//b\0r5\0") },
+		{ XSP_SET_PERMS, RB("/a\0") },
+		{ XSP_GET_PERMS, RB("@x\0") },
+		{ XSP_GET_PERMS, RB("/\0/\0") },
+		{ XSP_READ, RB("/\0x") },
+		{ XSP_READ, RB("/a") },
+		{ XSP_READ, RB("@introduceDomain\0") },
+		{ XSP_RM, RB("/a/\0") },
+		{ XSP_MKDIR, RB("/a b\0") },
+		{ XSP_WRITE, RB("@releaseDomain\0v") },
+		{ XSP_WRITE, RB("/a") },
+		{ XSP_DIRECTORY, RB("") },
+		{ XSP_DIRECTORY_PART, RB("/a\0") },
+		{ XSP_DIRECTORY_PART, RB("//\0" "0\0") },
+		{ XSP_TRANSACTION_END, RB("T") },
+		{ XSP_WATCH, RB("/a\0") },
+		{ XSP_WATCH_EVENT, RB("/a\0t\0") },
+		{ 20, RB("/a\0") },
+	};
+	static const struct { uint32_t t; const char *b; size_t l; } good[] = {
+		{ XSP_SET_PERMS, RB("@introduceDomain\0n0\0b7\0") },
+		{ XSP_SET_PERMS, RB("@releaseDomain\0n0\0") },
+		{ XSP_SET_PERMS, RB("/a\0n0\0r0x1f\0w-1\0b 5\0") },
+		{ XSP_SET_PERMS, RB("rel/path\0n0\0") },
+		{ XSP_GET_PERMS, RB("@releaseDomain\0") },
+		{ XSP_READ, RB("/\0") },
+		{ XSP_READ, RB("data/x\0") },
+		{ XSP_WRITE, RB("/a\0v\0w") },
+		{ XSP_DIRECTORY_PART, RB("/a\0" "0\0") },
+		{ XSP_WATCH, RB("@bogus\0t\0") },
+		{ XSP_UNWATCH, RB("@x\0t\0") },
+		{ XSP_TRANSACTION_START, RB("/a") },
+		{ XSP_TRANSACTION_START, RB("a\0b\0") },
+		{ XSP_RESET_WATCHES, RB("x") },
+		{ XSP_GET_DOMAIN_PATH, RB("abc\0") },
+		{ XSP_INTRODUCE, RB("5\0" "1\0" "4\0" "x\0" "y\0") },
+		{ XSP_GET_FEATURE, RB("") },
+		{ XSP_GET_QUOTA, RB("1\0nodes\0") },
+		{ XSP_CONTROL, RB("quota\0") },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_expect_eq(xsp_request_check(bad[i].t,
+		    (const uint8_t *)bad[i].b, bad[i].l), -EINVAL, "bad %zu", i);
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		cr_expect_eq(xsp_request_check(good[i].t,
+		    (const uint8_t *)good[i].b, good[i].l), 0, "good %zu", i);
+}
+
+Test(request_check, permission_entries_as_4_17_reads_them)
+{
+	cr_assert_eq(xsp_perm_check("r5", 2), 0);
+	cr_assert_eq(xsp_perm_check("n0", 2), 0);
+	cr_assert_eq(xsp_perm_check("b0x10", 5), 0);	/* strtol base 0 */
+	cr_assert_eq(xsp_perm_check("w-3", 3), 0);
+	cr_assert_eq(xsp_perm_check("r", 1), -EINVAL);
+	cr_assert_eq(xsp_perm_check("x5", 2), -EINVAL);
+	cr_assert_eq(xsp_perm_check("r5 ", 3), -EINVAL);
+	cr_assert_eq(xsp_perm_check("r ", 2), -EINVAL);
+	cr_assert_eq(xsp_perm_check("", 0), -EINVAL);
+	cr_assert(xsp_special_node("@releaseDomain", 14));
+	cr_assert(xsp_special_node("@introduceDomain", 16));
+	cr_assert_not(xsp_special_node("@releaseDomain/5", 16));
+	cr_assert_not(xsp_special_node("@", 1));
 }
