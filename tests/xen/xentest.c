@@ -9,8 +9,9 @@
  * there): pipelined requests, a transaction conflict
  * between two clients, clients leaving in the middle of a transaction
  * (more often than upstream's per-connection transaction quota, so a
- * transaction the proxy failed to end would show), and EACCES for a node
- * the domain may not write.  One "PASS WHERE name" or "FAIL WHERE name:
+ * transaction the proxy failed to end would show), EACCES for a node the
+ * domain may not write, and more watches than upstream allows the domain
+ * (each must be answered, refused or not).  One "PASS WHERE name" or "FAIL WHERE name:
  * why" line per check; exit status 1 if any failed.
  *
  * Example, inside the guest:
@@ -33,6 +34,9 @@
 #define XT_PIPELINE	32	/* requests written before any reply */
 #define XT_ORPHANS	12	/* > xenstored's quota-max-transaction (10) */
 #define XT_RECV_S	20	/* a reply later than this is a failure */
+#define XT_WATCHERS	2	/* clients ... */
+#define XT_WATCHES	100	/* ... each with this many watches: more in
+				   all than xenstored's 128 per domain */
 
 static const char	*xt_sock, *xt_home, *xt_where;
 static int		 xt_failed;
@@ -133,6 +137,26 @@ xt_call(int fd, uint32_t type, uint32_t tx, const char *path,
 	size_t		n = xt_put(buf, sizeof(buf), type, 77, tx, path, value);
 
 	if (xt_write_all(fd, buf, n) != 0 || xt_recv(fd, &h, body, cap) != 0) {
+		snprintf(body, cap, "no reply");
+		return XSP_ERROR;
+	}
+	return h.type;
+}
+
+/* WATCH path token; the reply's type, its body in body. */
+static uint32_t
+xt_call_watch(int fd, const char *path, const char *token, char *body,
+    size_t cap)
+{
+	const char	*strs[2] = { path, token };
+	uint8_t		 buf[XSP_MSG_MAX];
+	struct xsp_hdr	 h;
+	ssize_t		 n;
+
+	n = xsp_build_strings(buf, sizeof(buf), XSP_WATCH, 78, 0, strs, 2,
+	    NULL, 0);
+	if (n < 0 || xt_write_all(fd, buf, (size_t)n) != 0 ||
+	    xt_recv(fd, &h, body, cap) != 0) {
 		snprintf(body, cap, "no reply");
 		return XSP_ERROR;
 	}
@@ -258,6 +282,41 @@ xt_eacces(void)
 	close(fd);
 }
 
+/*
+ * More watches than upstream allows the domain: inside a guest, xenstored
+ * refuses the excess and the kernel device fails their write(2) with no
+ * reply; every WATCH must still be answered.
+ */
+static void
+xt_watch_quota(void)
+{
+	char		p[256], tok[32], body[64], err[64] = "";
+	int		fd[XT_WATCHERS], c, i, ok = 0, refused = 0, lost = 0;
+	uint32_t	r;
+
+	for (c = 0; c < XT_WATCHERS; c++)
+		fd[c] = xt_connect();
+	for (c = 0; c < XT_WATCHERS; c++)
+		for (i = 0; i < XT_WATCHES; i++) {
+			snprintf(p, sizeof(p), "%s/data/q/%d-%d", xt_home, c, i);
+			snprintf(tok, sizeof(tok), "q%d-%d", c, i);
+			r = xt_call_watch(fd[c], p, tok, body, sizeof(body));
+			if (r == XSP_WATCH)
+				ok++;
+			else if (strcmp(body, "no reply") == 0)
+				lost++;
+			else {
+				refused++;
+				snprintf(err, sizeof(err), "%s", body);
+			}
+		}
+	xt_result(lost == 0, "every WATCH answered beyond upstream's quota",
+	    "%d OK, %d refused (%s), %d unanswered", ok, refused,
+	    refused ? err : "-", lost);
+	for (c = 0; c < XT_WATCHERS; c++)
+		close(fd[c]);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -272,5 +331,6 @@ main(int argc, char **argv)
 	xt_conflict();
 	xt_orphans();
 	xt_eacces();
+	xt_watch_quota();
 	return xt_failed;
 }
