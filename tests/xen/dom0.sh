@@ -89,11 +89,17 @@ if $X/xl create /tmp/guest.cfg >/tmp/xl.log 2>&1; then
 	audited "restricted uid: refusal audited" '"uid":1000' \
 	    '"path":"/local/domain/0/name"' EACCES
 	n=0
-	while $X/xl list guest >/dev/null 2>&1 && [ $n -lt 600 ]; do
+	while $X/xl list guest >/dev/null 2>&1 && [ $n -lt 300 ]; do
 		sleep 1
 		n=$((n + 1))
 	done
-	[ $n -lt 600 ] && pass "guest powered off" || fail "guest still running after 600 s"
+	if [ $n -lt 300 ]; then
+		pass "guest powered off"
+	else
+		fail "guest still running after 300 s"
+		$X/xl destroy guest
+		tail -n 20 /tmp/console/guest-guest.log | sed 's/^/LOG guest: /'
+	fi
 	stamp guest-gone
 	grep -aE '^(PASS|FAIL|TIME|LOG) ' /tmp/console/guest-guest.log | tr -d '\r'
 	XENSTORED_PATH=$S expect "guest's home removed" \

@@ -25,12 +25,14 @@ xsmux-xentest $S /local/domain/$me domU
 audited "raw client audited" '"op":"READ"' "\"path\":\"/local/domain/$me/data/xt/pipe\""
 audited "its transactions audited" '"op":"TRANSACTION_START"'
 expect "libxsmux on the device" "hello" xsmux --xenbus /dev/xen/xenbus read data/x
-xsmux --socket $S watch -n 2 /local/domain/$me/data/w >/tmp/w.out 2>&1 &
+# The initial event says the watch is set; the write then fires the
+# second.  Bounded: a lost event ends the watcher after 60 s.
+timeout 60 xsmux --socket $S watch -n 2 /local/domain/$me/data/w >/tmp/w.out 2>&1 &
 wpid=$!
 n=0
-until [ -s /tmp/w.out ] || [ $n -ge 100 ]; do usleep 50000; n=$((n + 1)); done
+until [ -s /tmp/w.out ] || [ $n -ge 600 ]; do usleep 50000; n=$((n + 1)); done
 xenstore-write /local/domain/$me/data/w later
-timeout 20 sh -c "wait $wpid" 2>/dev/null; wait $wpid
+wait $wpid
 expect "watch: initial and later event" "2" grep -c "/local/domain/$me/data/w" /tmp/w.out
 audited "watch audited" '"op":"WATCH"' "\"path\":\"/local/domain/$me/data/w\""
 unset XENSTORED_PATH
