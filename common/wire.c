@@ -36,22 +36,10 @@ int
 wire_send(struct evbuffer *out, uint32_t type, uint32_t req_id,
     uint32_t tx_id, const void *body, size_t len)
 {
-	struct xsp_hdr	h = { type, req_id, tx_id, (uint32_t)len };
-	uint8_t		hdr[XSP_HDR_LEN];
+	uint8_t	msg[XSP_HDR_LEN + XSP_PAYLOAD_MAX];
+	ssize_t	n = xsp_build(msg, sizeof(msg), type, req_id, tx_id, body, len);
 
-	xsp_put_hdr(hdr, &h);
-	if (evbuffer_add(out, hdr, sizeof(hdr)) != 0)
-		return -ENOMEM;
-	if (len > 0 && evbuffer_add(out, body, len) != 0)
-		return -ENOMEM;
-	return 0;
-}
-
-int
-wire_send_error(struct evbuffer *out, uint32_t req_id, uint32_t tx_id,
-    int err)
-{
-	const char *name = xsp_err_name(err);
-
-	return wire_send(out, XSP_ERROR, req_id, tx_id, name, strlen(name) + 1);
+	if (n < 0)
+		return (int)n;
+	return evbuffer_add(out, msg, (size_t)n) != 0 ? -ENOMEM : 0;
 }

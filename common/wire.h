@@ -20,11 +20,9 @@
 int	wire_peek(struct evbuffer *in, struct xsp_msg *m);
 /* Drain the message returned by wire_peek. */
 void	wire_consume(struct evbuffer *in, const struct xsp_msg *m);
-/* Append a whole message (header + body) to out.  Returns 0 or -ENOMEM. */
+/* Append a whole message (header + body, framed by xsp_build) to out.
+ * Returns 0, -ENOMEM, or -E2BIG past XSP_PAYLOAD_MAX. */
 int	wire_send(struct evbuffer *out, uint32_t type, uint32_t req_id,
 	    uint32_t tx_id, const void *body, size_t len);
-/* Append an ERROR reply for errno err.  Returns 0 or -ENOMEM. */
-int	wire_send_error(struct evbuffer *out, uint32_t req_id, uint32_t tx_id,
-	    int err);
 
 #endif /* XSMUX_WIRE_H */

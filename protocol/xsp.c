@@ -315,6 +315,25 @@ xsp_local_prefix(const char *path, size_t len)
 	return digits > 0 && i < len && path[i] == '/' ? i + 1 : 0;
 }
 
+ssize_t
+xsp_path_join(const char *home, size_t hlen, const char *path, size_t len,
+    char *out, size_t cap)
+{
+	size_t	pre = 0;
+
+	if (len == 0 || (path[0] != '/' && path[0] != '@'))
+		pre = hlen + 1;
+	if (pre + len >= cap)
+		return -ENAMETOOLONG;
+	if (pre > 0) {
+		memcpy(out, home, hlen);
+		out[hlen] = '/';
+	}
+	memcpy(out + pre, path, len);
+	out[pre + len] = '\0';
+	return (ssize_t)(pre + len);
+}
+
 int
 xsp_path_check(const char *path, size_t len, unsigned flags)
 {

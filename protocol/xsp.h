@@ -242,6 +242,16 @@ void	xsp_put_hdr(uint8_t *out, const struct xsp_hdr *h);
 #define XSP_PATH_SPECIAL 0x2	/* also accept special watch paths */
 int	xsp_path_check(const char *path, size_t len, unsigned flags);
 /*
+ * The canonical form of a path a client sent: an absolute (or special @)
+ * path as it is, a relative one joined to home (its connection's
+ * "/local/domain/<domid>") with a '/'.  Writes it NUL-terminated into out;
+ * returns its length, or -ENAMETOOLONG if cap is too small.  It does not
+ * validate: check the result.  Example: ("/local/domain/5", "a/b") ->
+ * "/local/domain/5/a/b".
+ */
+ssize_t	xsp_path_join(const char *home, size_t hlen, const char *path,
+	    size_t len, char *out, size_t cap);
+/*
  * The rules of every node path, absolute or relative, with no length
  * limit (xsp_path_check adds the spec's, the store its path-max quota):
  * not empty, characters [A-Za-z0-9-/_@], no "//", no trailing '/' except

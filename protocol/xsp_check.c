@@ -18,8 +18,9 @@
  *	  (xsp_split_args), unless the type ignores its payload;
  *	- a node path (XSP_OPF_PATH): xsp_path_check, relative allowed, no
  *	  `@` (4.17: EINVAL);
- *	- GET_PERMS and SET_PERMS: a node path or exactly one of the two
- *	  special names;
+ *	- GET_PERMS: a node path or exactly one of the two special names;
+ *	  SET_PERMS: an `@` name must be one of them (any other path 4.17
+ *	  answers itself, after checking the list's domains);
  *	- SET_PERMS' permission list, entry by entry, as 4.17 parses it.
  * Watch paths are the watch table's (4.17 takes any `@` name there).
  *
@@ -74,7 +75,12 @@ xsp_perms_list(const uint8_t *body, size_t len)
 	size_t		 off = 0, sl;
 
 	s = xsp_next_string(body, len, &off, &sl);
-	if (s == NULL || xsp_perms_path(s, sl) != 0)
+	/*
+	 * Only an `@` name is judged here: 4.17 answers any other path
+	 * itself, and checks the list's domains first (SET_PERMS
+	 * "/a//b\0n5\0" is ENOENT there while domain 5 does not exist).
+	 */
+	if (s == NULL || (sl > 0 && s[0] == '@' && xsp_perms_path(s, sl) != 0))
 		return -EINVAL;
 	while ((s = xsp_next_string(body, len, &off, &sl)) != NULL)
 		if (xsp_perm_check(s, sl) != 0)

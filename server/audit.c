@@ -1,9 +1,15 @@
 /*
- * audit.c: JSON Lines audit records (jansson does the escaping).
+ * audit.c: JSON Lines audit records.
  *
- * Each record is built as a JSON object, dumped compact, and written with
- * one write(2) on an O_APPEND descriptor, so lines from one process never
- * interleave and logrotate's copy or move-and-SIGHUP both work.
+ * Records are formatted into a buffer as they happen and the buffer is
+ * written with one write(2) per loop turn on an O_APPEND descriptor, before
+ * the replies of that turn are written to their clients (audit_flush,
+ * called first by the router's flush): a client never holds a reply whose
+ * record is not yet in the kernel, so a daemon killed at any moment (even
+ * with SIGKILL) has logged every request a client saw answered.  What the
+ * kernel had not yet put on disk at a power loss is lost, as for any log
+ * written without fsync.  Lines never interleave, and logrotate's copy or
+ * move-and-SIGHUP both work (a reopen writes what is buffered first).
  */
 #include <sys/time.h>
 
@@ -16,8 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "audit.h"
 #include "log.h"
 #include "policy.h"
@@ -28,6 +32,14 @@ struct audit {
 	int		 au_fd;		/* owned if au_path; else stderr */
 	bool		 au_syslog;
 	unsigned	 au_classes;
+	char		*au_buf;	/* owned: records not yet written */
+	size_t		 au_len;	/* bytes in au_buf */
+	size_t		 au_cap;	/* bytes allocated */
+	bool		 au_inrec;	/* a record is being formatted */
+	void		(*au_wake)(void *); /* the first record of a turn */
+	void		*au_wake_arg;
+	time_t		 au_ts_sec;	/* the second au_ts holds */
+	char		 au_ts[32];	/* "2026-12-01T10:00:00" */
 };
 
 static const char *const audit_class_names[AUDIT_NCLASS] = {
@@ -130,98 +142,331 @@ audit_close(struct audit *a)
 {
 	if (a == NULL)
 		return;
+	audit_flush(a);
 	if (a->au_path != NULL && a->au_fd >= 0)
 		close(a->au_fd);
 	free(a->au_path);
+	free(a->au_buf);
 	free(a);
 }
 
 int
 audit_reopen(struct audit *a)
 {
+	audit_flush(a);
 	return a->au_path != NULL ? audit_open_file(a) : 0;
 }
 
 /*
- * A JSON string for s (null for NULL).  When s is not UTF-8 (a path or a
- * process name is the client's choice), every byte above 0x7f is written
- * as the four characters \xNN, rather than losing the field.
+ * The record writer.  A record is formatted straight into the log's
+ * buffer, so the cost of a record is the cost of its bytes: no objects,
+ * no allocation.  The buffer holds a loop turn's records and is written
+ * with one write(2) (audit_flush) before that turn's replies go out; the
+ * first record of a turn calls au_wake so that the owner schedules that
+ * flush.  A record that would not fit flushes what is there first.
+ *
+ * Strings are escaped as RFC 8259 asks ('"', '\\' and control characters;
+ * other bytes as they are) when they are valid UTF-8.  A path or process
+ * name is the client's choice and need not be: then every byte above
+ * 0x7f is written as the four characters \xNN (in JSON, "\\xNN"), so the
+ * field is kept and the line stays valid JSON.
  */
-static json_t *
-audit_str(const char *s)
-{
-	json_t		*j;
-	char		*esc, *p;
-	const char	*q;
+#define AU_BUF_MAX	(256 * 1024)	/* a turn's records before a write */
+#define AU_REC_MAX	(6 * XSP_PAYLOAD_MAX + 2048)	/* one record, at
+					   most: a string of a whole payload
+					   escaped 6 bytes per byte, and
+					   every other field */
 
-	if (s == NULL)
-		return json_null();
-	if ((j = json_string(s)) != NULL)
-		return j;
-	if ((esc = malloc(strlen(s) * 4 + 1)) == NULL)
-		return json_null();
-	for (p = esc, q = s; *q != '\0'; q++) {
-		if ((unsigned char)*q < 0x80)
-			*p++ = *q;
-		else
-			p += sprintf(p, "\\x%02x", (unsigned char)*q);
-	}
-	*p = '\0';
-	j = json_string(esc);
-	free(esc);
-	return j != NULL ? j : json_null();
+static bool
+au_room(struct audit *a, size_t n)
+{
+	char	*nb;
+	size_t	 cap;
+
+	if (a->au_len + n <= a->au_cap)
+		return true;
+	if (!a->au_inrec && a->au_len > 0 && a->au_len + n > AU_BUF_MAX)
+		audit_flush(a);
+	if (a->au_len + n <= a->au_cap)
+		return true;
+	cap = a->au_cap ? a->au_cap : 8192;
+	while (cap < a->au_len + n)
+		cap *= 2;
+	if ((nb = realloc(a->au_buf, cap)) == NULL)
+		return false;
+	a->au_buf = nb;
+	a->au_cap = cap;
+	return true;
 }
 
-/* A new record with the timestamp, event name and client fields. */
-static json_t *
-audit_record(const char *event, const struct audit_client *c)
+static void
+au_raw(struct audit *a, const char *p, size_t n)
+{
+	if (au_room(a, n)) {
+		memcpy(a->au_buf + a->au_len, p, n);
+		a->au_len += n;
+	}
+}
+
+#define au_lit(a, s)	au_raw((a), (s), sizeof(s) - 1)
+
+/* Bytes of the UTF-8 sequence at p (len left), or 0 if it is not one. */
+static size_t
+au_utf8_seq(const unsigned char *p, size_t len)
+{
+	size_t		n, k;
+	uint32_t	cp, min;
+
+	if ((p[0] & 0xe0) == 0xc0)
+		n = 2, cp = p[0] & 0x1f, min = 0x80;
+	else if ((p[0] & 0xf0) == 0xe0)
+		n = 3, cp = p[0] & 0x0f, min = 0x800;
+	else if ((p[0] & 0xf8) == 0xf0)
+		n = 4, cp = p[0] & 0x07, min = 0x10000;
+	else
+		return 0;
+	if (n > len)
+		return 0;
+	for (k = 1; k < n; k++) {
+		if ((p[k] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[k] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+static bool
+au_utf8_valid(const unsigned char *p, size_t len)
+{
+	size_t	i = 0, n;
+
+	while (i < len) {
+		if (p[i] < 0x80)
+			n = 1;
+		else if ((n = au_utf8_seq(p + i, len - i)) == 0)
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+/* s as a JSON string, quotes included. */
+static void
+au_string(struct audit *a, const char *s)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 len = strlen(s), i;
+	bool			 utf8 = au_utf8_valid(p, len);
+	char			*o;
+
+	if (!au_room(a, 6 * len + 2))
+		return;
+	o = a->au_buf + a->au_len;
+	*o++ = '"';
+	for (i = 0; i < len; i++) {
+		if (p[i] == '"' || p[i] == '\\') {
+			*o++ = '\\';
+			*o++ = (char)p[i];
+		} else if (p[i] < 0x20 || p[i] == 0x7f) {
+			memcpy(o, "\\u00", 4);
+			o[4] = hex[p[i] >> 4];
+			o[5] = hex[p[i] & 15];
+			o += 6;
+		} else if (p[i] >= 0x80 && !utf8) {
+			memcpy(o, "\\\\x", 3);
+			o[3] = hex[p[i] >> 4];
+			o[4] = hex[p[i] & 15];
+			o += 5;
+		} else
+			*o++ = (char)p[i];
+	}
+	*o++ = '"';
+	a->au_len = (size_t)(o - a->au_buf);
+}
+
+/* ,"key": */
+static void
+au_key(struct audit *a, const char *key)
+{
+	au_lit(a, ",\"");
+	au_raw(a, key, strlen(key));
+	au_lit(a, "\":");
+}
+
+static void
+au_str(struct audit *a, const char *key, const char *s)
+{
+	au_key(a, key);
+	if (s == NULL)
+		au_lit(a, "null");
+	else
+		au_string(a, s);
+}
+
+static void
+au_int(struct audit *a, const char *key, long long v)
+{
+	char	buf[24], *p = buf + sizeof(buf);
+	unsigned long long u = v < 0 ? 0 - (unsigned long long)v :
+	    (unsigned long long)v;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--p = '-';
+	au_key(a, key);
+	au_raw(a, p, (size_t)(buf + sizeof(buf) - p));
+}
+
+static void
+au_bool(struct audit *a, const char *key, bool v)
+{
+	au_key(a, key);
+	if (v)
+		au_lit(a, "true");
+	else
+		au_lit(a, "false");
+}
+
+/* The UTC time to the microsecond; the seconds formatted once each. */
+static void
+au_ts(struct audit *a)
 {
 	struct timeval	tv;
 	struct tm	tm;
-	char		ts[40];
-	json_t		*o;
+	char		us[8];
+	long		u;
+	int		i;
 
 	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(ts + strlen(ts), sizeof(ts) - strlen(ts), ".%06ldZ",
-	    (long)tv.tv_usec);
-	o = json_pack("{s:s, s:s}", "ts", ts, "event", event);
-	if (o == NULL || c == NULL)
-		return o;
-	json_object_set_new(o, "client", json_integer((json_int_t)c->ac_id));
-	json_object_set_new(o, "uid", json_integer(c->ac_uid));
-	json_object_set_new(o, "gid", json_integer(c->ac_gid));
-	json_object_set_new(o, "pid", json_integer(c->ac_pid));
-	json_object_set_new(o, "comm", audit_str(c->ac_comm));
-	json_object_set_new(o, "exe", audit_str(c->ac_exe));
-	json_object_set_new(o, "listener", audit_str(c->ac_listener));
-	return o;
+	if (tv.tv_sec != a->au_ts_sec || a->au_ts[0] == '\0') {
+		gmtime_r(&tv.tv_sec, &tm);
+		strftime(a->au_ts, sizeof(a->au_ts), "%Y-%m-%dT%H:%M:%S", &tm);
+		a->au_ts_sec = tv.tv_sec;
+	}
+	for (u = (long)tv.tv_usec, i = 5; i >= 0; i--, u /= 10)
+		us[i] = (char)('0' + u % 10);
+	us[6] = 'Z';
+	au_lit(a, "{\"ts\":\"");
+	au_raw(a, a->au_ts, strlen(a->au_ts));
+	au_lit(a, ".");
+	au_raw(a, us, 7);
+	au_lit(a, "\"");
 }
 
-/* Write the record as one line and free it. */
+/* The client's fields, as they stand in every one of its records. */
 static void
-audit_emit(struct audit *a, json_t *o)
+au_client_fields(struct audit *a, const struct audit_client *c)
 {
-	char	*line;
-	size_t	 n;
+	au_int(a, "client", (long long)c->ac_id);
+	au_int(a, "uid", c->ac_uid);
+	au_int(a, "gid", c->ac_gid);
+	au_int(a, "pid", c->ac_pid);
+	au_str(a, "comm", c->ac_comm);
+	au_str(a, "exe", c->ac_exe);
+	au_str(a, "listener", c->ac_listener);
+}
 
-	if (o == NULL)
-		return;
-	line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
-	json_decref(o);
-	if (line == NULL)
-		return;
-	if (a->au_syslog) {
-		syslog(LOG_AUTHPRIV | LOG_INFO, "%s", line);
-		free(line);
+/*
+ * The client's fields: formatted once per client into *ac_cache (the
+ * session owns it), then copied.
+ */
+static void
+au_client(struct audit *a, const struct audit_client *c)
+{
+	size_t	start;
+	char	*copy;
+
+	if (c->ac_cache != NULL && *c->ac_cache != NULL) {
+		au_raw(a, *c->ac_cache, strlen(*c->ac_cache));
 		return;
 	}
-	n = strlen(line);
-	line[n] = '\n';		/* json_dumps' NUL becomes the newline */
-	if (write(a->au_fd, line, n + 1) != (ssize_t)(n + 1))
-		log_warn("%s: audit write", __func__);
-	free(line);
+	start = a->au_len;
+	au_client_fields(a, c);
+	if (c->ac_cache == NULL || a->au_len <= start)
+		return;
+	if ((copy = malloc(a->au_len - start + 1)) != NULL) {
+		memcpy(copy, a->au_buf + start, a->au_len - start);
+		copy[a->au_len - start] = '\0';
+		*c->ac_cache = copy;
+	}
+}
+
+/*
+ * Begin a record: the room for a whole one is made now, so a record is
+ * never split across two writes.  Returns its start, for audit_end.
+ */
+static size_t
+au_begin(struct audit *a, const char *event, const struct audit_client *c)
+{
+	if (!au_room(a, AU_REC_MAX))
+		return SIZE_MAX;
+	if (a->au_len == 0 && a->au_wake != NULL)
+		a->au_wake(a->au_wake_arg);
+	a->au_inrec = true;
+	au_ts(a);
+	au_str(a, "event", event);
+	if (c != NULL)
+		au_client(a, c);
+	return a->au_len;
+}
+
+/* End the record; to syslog at once, for that destination. */
+static void
+au_end(struct audit *a, size_t start)
+{
+	if (start == SIZE_MAX)
+		return;
+	au_lit(a, "}\n");
+	a->au_inrec = false;
+	if (a->au_syslog)
+		audit_flush(a);
+}
+
+void
+audit_flush(struct audit *a)
+{
+	ssize_t	n;
+	size_t	off = 0;
+	char	*nl;
+
+	if (a == NULL || a->au_len == 0)
+		return;
+	if (a->au_syslog) {
+		while (off < a->au_len && (nl = memchr(a->au_buf + off, '\n',
+		    a->au_len - off)) != NULL) {
+			syslog(LOG_AUTHPRIV | LOG_INFO, "%.*s",
+			    (int)(nl - (a->au_buf + off)), a->au_buf + off);
+			off = (size_t)(nl - a->au_buf) + 1;
+		}
+		a->au_len = 0;
+		return;
+	}
+	while (off < a->au_len) {
+		n = write(a->au_fd, a->au_buf + off, a->au_len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_warn("audit log: %zu bytes of records lost",
+			    a->au_len - off);
+			break;
+		}
+		off += (size_t)n;
+	}
+	a->au_len = 0;
+}
+
+void
+audit_set_wake(struct audit *a, void (*fn)(void *), void *arg)
+{
+	if (a != NULL) {
+		a->au_wake = fn;
+		a->au_wake_arg = arg;
+	}
 }
 
 /*
@@ -252,113 +497,110 @@ void
 audit_request(struct audit *a, const struct audit_client *c,
     const struct audit_req *r)
 {
-	json_t	*o;
+	size_t	rec;
 
 	if (a == NULL || !audit_wants(a, r))
 		return;
-	if ((o = audit_record("request", c)) == NULL)
+	if ((rec = au_begin(a, "request", c)) == SIZE_MAX)
 		return;
-	json_object_set_new(o, "op", json_string(xsp_type_name(r->ar_type)));
-	json_object_set_new(o, "path", audit_str(r->ar_path));
-	json_object_set_new(o, "tx_id", json_integer(r->ar_tx_id));
-	json_object_set_new(o, "req_id", json_integer(r->ar_req_id));
-	json_object_set_new(o, "upstream_req_id", r->ar_forwarded ?
-	    json_integer(r->ar_up_req_id) : json_null());
+	au_str(a, "op", xsp_type_name(r->ar_type));
+	au_str(a, "path", r->ar_path);
+	au_int(a, "tx_id", r->ar_tx_id);
+	au_int(a, "req_id", r->ar_req_id);
+	if (r->ar_forwarded)
+		au_int(a, "upstream_req_id", r->ar_up_req_id);
+	else
+		au_str(a, "upstream_req_id", NULL);
 	if (r->ar_value_len >= 0)
-		json_object_set_new(o, "value_len",
-		    json_integer(r->ar_value_len));
-	json_object_set_new(o, "result", json_string(r->ar_result));
-	json_object_set_new(o, "latency_us",
-	    json_integer((json_int_t)r->ar_latency_us));
-	json_object_set_new(o, "decision", json_string(r->ar_decision));
+		au_int(a, "value_len", r->ar_value_len);
+	au_str(a, "result", r->ar_result);
+	au_int(a, "latency_us", (long long)r->ar_latency_us);
+	au_str(a, "decision", r->ar_decision);
 	if (r->ar_policy)
-		json_object_set_new(o, "rule", audit_str(r->ar_rule));
+		au_str(a, "rule", r->ar_rule);
 	if (r->ar_why != NULL)
-		json_object_set_new(o, "why", json_string(r->ar_why));
+		au_str(a, "why", r->ar_why);
 	if (r->ar_outcome != NULL)
-		json_object_set_new(o, "outcome", json_string(r->ar_outcome));
+		au_str(a, "outcome", r->ar_outcome);
 	if (r->ar_client_gone)
-		json_object_set_new(o, "client_gone", json_true());
-	audit_emit(a, o);
+		au_bool(a, "client_gone", true);
+	au_end(a, rec);
 }
 
 void
 audit_tx_end(struct audit *a, const struct audit_client *c, uint32_t tx_id,
     const char *outcome, bool proxy_abort)
 {
-	json_t	*o;
+	size_t	rec;
 
-	if (a == NULL || !(a->au_classes & AUDIT_BIT(AUDIT_WRITE)))
+	if (a == NULL || !(a->au_classes & AUDIT_BIT(AUDIT_WRITE)) ||
+	    (rec = au_begin(a, "transaction_end", c)) == SIZE_MAX)
 		return;
-	if ((o = audit_record("transaction_end", c)) == NULL)
-		return;
-	json_object_set_new(o, "tx_id", json_integer(tx_id));
-	json_object_set_new(o, "outcome", json_string(outcome));
-	json_object_set_new(o, "proxy_abort", json_boolean(proxy_abort));
-	audit_emit(a, o);
+	au_int(a, "tx_id", tx_id);
+	au_str(a, "outcome", outcome);
+	au_bool(a, "proxy_abort", proxy_abort);
+	au_end(a, rec);
 }
 
 void
 audit_connect(struct audit *a, const struct audit_client *c)
 {
 	if (a != NULL && (a->au_classes & AUDIT_BIT(AUDIT_CONNECTIONS)))
-		audit_emit(a, audit_record("connect", c));
+		au_end(a, au_begin(a, "connect", c));
 }
 
 void
 audit_disconnect(struct audit *a, const struct audit_client *c,
     const char *reason)
 {
-	json_t	*o;
+	size_t	rec;
 
-	if (a == NULL || !(a->au_classes & AUDIT_BIT(AUDIT_CONNECTIONS)))
+	if (a == NULL || !(a->au_classes & AUDIT_BIT(AUDIT_CONNECTIONS)) ||
+	    (rec = au_begin(a, "disconnect", c)) == SIZE_MAX)
 		return;
-	if ((o = audit_record("disconnect", c)) == NULL)
-		return;
-	json_object_set_new(o, "reason", audit_str(reason));
-	audit_emit(a, o);
+	au_str(a, "reason", reason);
+	au_end(a, rec);
 }
 
 void
 audit_event(struct audit *a, const struct audit_client *c, const char *path,
     const char *token)
 {
-	json_t	*o;
+	size_t	rec;
 
-	if (a == NULL || !(a->au_classes & AUDIT_BIT(AUDIT_EVENTS)))
+	if (a == NULL || !(a->au_classes & AUDIT_BIT(AUDIT_EVENTS)) ||
+	    (rec = au_begin(a, "watch_event", c)) == SIZE_MAX)
 		return;
-	if ((o = audit_record("watch_event", c)) == NULL)
-		return;
-	json_object_set_new(o, "path", audit_str(path));
-	json_object_set_new(o, "token_len", json_integer((json_int_t)
-	    strlen(token)));
-	audit_emit(a, o);
+	au_str(a, "path", path);
+	au_int(a, "token_len", (long long)strlen(token));
+	au_end(a, rec);
 }
 
 void
 audit_reload(struct audit *a, const char *file, bool ok, const char *message)
 {
-	json_t	*o;
+	size_t	rec;
 
-	if (a == NULL || (o = audit_record("policy_reload", NULL)) == NULL)
+	if (a == NULL || (rec = au_begin(a, "policy_reload", NULL)) == SIZE_MAX)
 		return;
-	json_object_set_new(o, "file", audit_str(file));
-	json_object_set_new(o, "result", json_string(ok ? "OK" : "failed"));
-	json_object_set_new(o, "message", audit_str(message));
-	audit_emit(a, o);
+	au_str(a, "file", file);
+	au_str(a, "result", ok ? "OK" : "failed");
+	au_str(a, "message", message);
+	au_end(a, rec);
 }
 
 void
 audit_rate_flush(struct audit *a, const struct audit_client *c,
     struct audit_rate *rt)
 {
-	json_t	*o;
+	size_t	rec;
 
 	if (rt->ar_dropped == 0)
 		return;
-	if (a != NULL && (o = audit_record("protocol_errors_dropped", c))) {
-		json_object_set_new(o, "count", json_integer(rt->ar_dropped));
-		audit_emit(a, o);
+	if (a != NULL && (rec = au_begin(a, "protocol_errors_dropped",
+	    c)) != SIZE_MAX) {
+		au_int(a, "count", rt->ar_dropped);
+		au_end(a, rec);
 	}
 	rt->ar_dropped = 0;
 }
@@ -367,7 +609,7 @@ void
 audit_protocol_error(struct audit *a, const struct audit_client *c,
     struct audit_rate *rt, uint64_t now_us, const char *what)
 {
-	json_t	*o;
+	size_t	rec;
 
 	if (now_us - rt->ar_window_us >= AUDIT_RATE_WINDOW_US) {
 		audit_rate_flush(a, c, rt);
@@ -379,9 +621,9 @@ audit_protocol_error(struct audit *a, const struct audit_client *c,
 		return;
 	}
 	rt->ar_count++;
-	if (a != NULL && (o = audit_record("protocol_error", c)) != NULL) {
-		json_object_set_new(o, "error", audit_str(what));
-		audit_emit(a, o);
+	if (a != NULL && (rec = au_begin(a, "protocol_error", c)) != SIZE_MAX) {
+		au_str(a, "error", what);
+		au_end(a, rec);
 	}
 }
 
@@ -389,14 +631,14 @@ void
 audit_limit(struct audit *a, const struct audit_client *c, const char *limit,
     unsigned long value, unsigned long bound, unsigned dropped)
 {
-	json_t	*o;
+	size_t	rec;
 
 	if (a == NULL || !(a->au_classes & AUDIT_BIT(AUDIT_REFUSED)) ||
-	    (o = audit_record("limit", c)) == NULL)
+	    (rec = au_begin(a, "limit", c)) == SIZE_MAX)
 		return;
-	json_object_set_new(o, "limit", audit_str(limit));
-	json_object_set_new(o, "value", json_integer((json_int_t)value));
-	json_object_set_new(o, "bound", json_integer((json_int_t)bound));
-	json_object_set_new(o, "not_recorded", json_integer(dropped));
-	audit_emit(a, o);
+	au_str(a, "limit", limit);
+	au_int(a, "value", (long long)value);
+	au_int(a, "bound", (long long)bound);
+	au_int(a, "not_recorded", dropped);
+	au_end(a, rec);
 }

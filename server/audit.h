@@ -90,6 +90,9 @@ struct audit_client {
 	const char	*ac_comm;	/* /proc/PID/comm: set by the process */
 	const char	*ac_exe;	/* /proc/PID/exe: the program file */
 	const char	*ac_listener;
+	char		**ac_cache;	/* the client's owned string of these
+					   fields, made at its first record;
+					   NULL: not kept */
 };
 
 /* One request and its outcome; strings not owned, NULL when absent. */
@@ -127,6 +130,14 @@ int	audit_open(const char *dest, unsigned classes, struct audit **out);
 void	audit_close(struct audit *);
 /* Reopen a file destination (after logrotate moved it).  0 or -errno. */
 int	audit_reopen(struct audit *);
+/*
+ * Records are buffered: audit_flush writes them (one write(2)); it must
+ * run before the replies they describe are written to their clients.
+ * fn(arg) is called when a record goes into an empty buffer, so that the
+ * owner can schedule that flush.
+ */
+void	audit_flush(struct audit *);
+void	audit_set_wake(struct audit *, void (*fn)(void *), void *arg);
 /* "write,set-perms,..." or "all" or "default" to a mask; 0 or -EINVAL. */
 int	audit_parse_classes(const char *list, unsigned *mask);
 /* The audit class of a message type, or -1. */

@@ -39,6 +39,8 @@ struct gate {
 	struct px_limits g_lim;		/* the daemon's own bounds */
 	char		 g_home[32];	/* base of relative paths */
 	uint32_t	 g_domid;	/* the upstream connection's domain */
+	void		(*g_wake)(void *); /* the audit log's, kept across */
+	void		*g_wake_arg;	   /* reopens (audit_set_wake) */
 };
 
 static uint64_t
@@ -122,9 +124,27 @@ gate_load_policy(struct gate *g, const char *file, char *err, size_t errlen)
 int
 gate_open_audit(struct gate *g, const char *dest, unsigned classes)
 {
+	int	r;
+
 	audit_close(g->g_audit);
 	g->g_audit = NULL;
-	return audit_open(dest, classes, &g->g_audit);
+	if ((r = audit_open(dest, classes, &g->g_audit)) == 0)
+		audit_set_wake(g->g_audit, g->g_wake, g->g_wake_arg);
+	return r;
+}
+
+void
+gate_set_wake(struct gate *g, void (*fn)(void *), void *arg)
+{
+	g->g_wake = fn;
+	g->g_wake_arg = arg;
+	audit_set_wake(g->g_audit, fn, arg);
+}
+
+void
+gate_flush(struct gate *g)
+{
+	audit_flush(g->g_audit);
 }
 
 /* SIGHUP: reopen the audit log, read the policy file again. */
@@ -183,7 +203,7 @@ gate_match(struct gate *g, struct session *s)
 }
 
 static void
-gate_client(const struct session *s, struct audit_client *c)
+gate_client(struct session *s, struct audit_client *c)
 {
 	c->ac_id = s->se_id;
 	c->ac_uid = s->se_uid;
@@ -192,6 +212,7 @@ gate_client(const struct session *s, struct audit_client *c)
 	c->ac_comm = s->se_comm[0] != '\0' ? s->se_comm : NULL;
 	c->ac_exe = s->se_exe[0] != '\0' ? s->se_exe : NULL;
 	c->ac_listener = s->se_listener;
+	c->ac_cache = &s->se_acache;
 }
 
 void
@@ -412,6 +433,7 @@ gate_orphan(struct gate *g, struct session *s, struct rreq *rq)
 	if ((o = malloc(sizeof(*o) + total)) == NULL)
 		return;
 	*o = c;
+	o->ac_cache = NULL;	/* the session's goes with it */
 	dst[0] = &o->ac_comm, dst[1] = &o->ac_exe, dst[2] = &o->ac_listener;
 	for (i = 0, p = (char *)(o + 1); i < 3; p += len[i], i++)
 		if (src[i] != NULL)

@@ -25,6 +25,7 @@ idmap_init(struct idmap *im)
 	im->im_tab = NULL;
 	im->im_size = 0;
 	im->im_count = 0;
+	im->im_scan = 0;
 }
 
 void
@@ -105,15 +106,25 @@ idmap_remove(struct idmap *im, struct idm_node *n)
 	}
 }
 
+/*
+ * Drain loops call this until the map is empty, removing what it returns:
+ * the scan resumes where the last one stopped (im_scan), so a drain is
+ * linear, not quadratic; it wraps once, so a node put in a bucket behind
+ * the cursor is still found.
+ */
 struct idm_node *
-idmap_any(const struct idmap *im)
+idmap_any(struct idmap *im)
 {
-	size_t	i;
+	size_t	i, slot;
 
 	if (im->im_count == 0)
 		return NULL;
-	for (i = 0; i < im->im_size; i++)
-		if (im->im_tab[i] != NULL)
-			return im->im_tab[i];
+	for (i = 0; i < im->im_size; i++) {
+		slot = (im->im_scan + i) & (im->im_size - 1);
+		if (im->im_tab[slot] != NULL) {
+			im->im_scan = slot;
+			return im->im_tab[slot];
+		}
+	}
 	return NULL;
 }

@@ -120,6 +120,44 @@ metrics_value(struct evbuffer *b, const char *name, const char *type,
 	evbuffer_add_printf(b, "%s %llu\n", name, v);
 }
 
+/* The single-valued families, one table. */
+static void
+metrics_scalars(struct evbuffer *b, const struct px_stats *ps,
+    const struct px_gauges *g)
+{
+	const struct {
+		const char		*name, *type, *help;
+		unsigned long long	 v;
+	} rows[] = {
+		{ "xsmux_clients", "gauge", "Clients connected.",
+		    g->pg_clients },
+		{ "xsmux_client_connections_total", "counter",
+		    "Clients accepted.", ps->ps_connections },
+		{ "xsmux_watches", "gauge", "Watches clients hold.",
+		    g->pg_watches },
+		{ "xsmux_upstream_watches", "gauge",
+		    "Watches set upstream (shared by clients).",
+		    g->pg_upstream_watches },
+		{ "xsmux_transactions", "gauge",
+		    "Transactions open or starting.", g->pg_transactions },
+		{ "xsmux_events_total", "counter",
+		    "Watch events delivered to clients.", ps->ps_events },
+		{ "xsmux_upstream_up", "gauge",
+		    "1 while the upstream is connected.", g->pg_upstream_up },
+		{ "xsmux_upstream_reconnects_total", "counter",
+		    "Upstream connections after the first.",
+		    ps->ps_upstream_connects > 0 ?
+		    ps->ps_upstream_connects - 1 : 0 },
+		{ "xsmux_queued_bytes", "gauge",
+		    "Bytes waiting to be written to clients.", g->pg_queued },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		metrics_value(b, rows[i].name, rows[i].type, rows[i].help,
+		    rows[i].v);
+}
+
 static void
 metrics_render(struct metrics *m, struct evbuffer *b)
 {
@@ -133,26 +171,7 @@ metrics_render(struct metrics *m, struct evbuffer *b)
 	metrics_requests(b, ps);
 	metrics_histogram(b, ps);
 	metrics_reasons(b, ps);
-	metrics_value(b, "xsmux_clients", "gauge", "Clients connected.",
-	    g.pg_clients);
-	metrics_value(b, "xsmux_client_connections_total", "counter",
-	    "Clients accepted.", ps->ps_connections);
-	metrics_value(b, "xsmux_watches", "gauge",
-	    "Watches clients hold.", g.pg_watches);
-	metrics_value(b, "xsmux_upstream_watches", "gauge",
-	    "Watches set upstream (shared by clients).",
-	    g.pg_upstream_watches);
-	metrics_value(b, "xsmux_transactions", "gauge",
-	    "Transactions open or starting.", g.pg_transactions);
-	metrics_value(b, "xsmux_events_total", "counter",
-	    "Watch events delivered to clients.", ps->ps_events);
-	metrics_value(b, "xsmux_upstream_up", "gauge",
-	    "1 while the upstream is connected.", g.pg_upstream_up);
-	metrics_value(b, "xsmux_upstream_reconnects_total", "counter",
-	    "Upstream connections after the first.",
-	    ps->ps_upstream_connects > 0 ? ps->ps_upstream_connects - 1 : 0);
-	metrics_value(b, "xsmux_queued_bytes", "gauge",
-	    "Bytes waiting to be written to clients.", g.pg_queued);
+	metrics_scalars(b, ps, &g);
 }
 
 static void

@@ -667,7 +667,8 @@ pol_special_ok(const struct pol_rule *rule)
 
 /*
  * A request naming an `@` path (its class already allowed).  Watching the
- * two special nodes is what special-watches grants; reading or setting
+ * two special nodes (and @releaseDomain/<domid>, xenstore.txt's watch for
+ * one domain) is what special-watches grants; reading or setting
  * their permissions (which decides who sees domain events) is domain
  * management and needs special-perms; nothing else may name an `@` path.
  * An `@` name that is no special node is refused here for a watch, and
@@ -679,7 +680,7 @@ pol_special_why(const struct pol_rule *rule, uint32_t type, const char *path)
 	switch (type) {
 	case XSP_WATCH:
 	case XSP_UNWATCH:
-		if (!xsp_special_node(path, strlen(path)))
+		if (xsp_special_path_check(path, strlen(path)) != 0)
 			return "not a special path";
 		return pol_special_ok(rule) ? NULL :
 		    "special path needs special-watches";

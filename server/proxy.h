@@ -197,6 +197,7 @@ struct idmap {
 	struct idm_node	**im_tab;	/* owned: the buckets, not the nodes */
 	size_t		  im_size;	/* a power of two */
 	size_t		  im_count;
+	size_t		  im_scan;	/* idmap_any's cursor */
 };
 #define IDM_ENTRY(n, type, field) \
 	((type *)(void *)((char *)(n) - offsetof(type, field)))
@@ -207,7 +208,7 @@ int	 idmap_insert(struct idmap *, struct idm_node *, uint32_t key);
 struct idm_node *idmap_find(const struct idmap *, uint32_t key);
 void	 idmap_remove(struct idmap *, struct idm_node *);
 /* Any node (for draining), or NULL when empty. */
-struct idm_node *idmap_any(const struct idmap *);
+struct idm_node *idmap_any(struct idmap *);
 
 /*
  * A request accepted from a client (or made by the router itself) that
@@ -222,15 +223,29 @@ struct rreq {
 	uint32_t	 rq_type;	/* request type */
 	uint32_t	 rq_req_id;	/* the client's req_id, restored */
 	uint32_t	 rq_tx_id;	/* the client's tx_id, restored */
-	uint32_t	 rq_aux;	/* END: 1 commit; WATCH: uw_id */
+	uint64_t	 rq_seq;	/* the session's request number, 0 for
+					   an event (session_enqueue) */
+	uint32_t	 rq_uw;		/* the router's WATCH: its uw_id */
+	uint32_t	 rq_ptx;	/* START, END: tx_id of the ptx it
+					   starts or ends; 0: none */
+	bool		 rq_commit;	/* END: "T" */
+	char		*rq_probe;	/* owned: a RQ_PROBE's WATCH body as
+					   sent ("<path>\0p<id>\0"), for the
+					   UNWATCH that takes it back */
+	size_t		 rq_probe_len;
 	int		 rq_flags;
 #define RQ_QUEUED	0x01		/* in the session's reply queue */
 #define RQ_INMAP	0x02		/* awaiting upstream */
 #define RQ_DONE		0x04		/* reply held in rq_reply */
 #define RQ_EVENT	0x08		/* a queued watch event, no request */
+#define RQ_FLAVOUR	0x20		/* the router's flavour probe */
+#define RQ_PROBE	0x10		/* a WATCH with depth for a pair the
+					   client has: upstream's verdict on
+					   depth decides EEXIST (watch.c) */
 	uint8_t		*rq_reply;	/* owned: whole message, when DONE */
 	size_t		 rq_rlen;
 	TAILQ_ENTRY(rreq) rq_entry;	/* session's se_queue */
+	TAILQ_ENTRY(rreq) rq_upent;	/* router's r_upq, while RQ_INMAP */
 	/* For the audit record (gate_complete), when an audit log is kept: */
 	const char	*rq_decision;	/* "allow"/"deny"; NULL: no record */
 	char		*rq_path;	/* owned: canonical path, or NULL */
@@ -247,10 +262,20 @@ struct rreq {
 };
 TAILQ_HEAD(rreq_q, rreq);
 
-/* A transaction, as the client sees it. */
+/*
+ * A transaction, as the client sees it, from its TRANSACTION_START to
+ * the reply to its TRANSACTION_END.  Only router_tx_set changes its state,
+ * and with it the session's count, so counts are right by construction.
+ */
 struct ptx {
-	uint32_t	 tx_id;		/* client-visible, router's own */
-	uint32_t	 tx_up;		/* upstream's, 0: lost with upstream */
+	uint32_t	 tx_id;		/* client-visible, router's own;
+					   chosen when the START is sent */
+	uint32_t	 tx_up;		/* upstream's, 0 unless PTX_OPEN */
+	int		 tx_state;
+#define PTX_STARTING	0		/* START sent, no reply yet */
+#define PTX_OPEN	1
+#define PTX_ENDING	2		/* END sent: gone for the client */
+#define PTX_LOST	3		/* upstream went away: EAGAIN */
 	LIST_ENTRY(ptx)	 tx_entry;	/* session's se_txs */
 };
 
@@ -265,8 +290,12 @@ struct wsub {
 	struct rreq	*ws_unwatch;	/* not owned: an UNWATCH that waits
 					   for ws_pending's outcome */
 	int		 ws_initial;	/* wants upstream's initial event */
-	int		 ws_leaving;	/* unwatched or reset while its WATCH
-					   waits: no longer the client's */
+	int		 ws_leaving;	/* unwatched or reset: no longer the
+					   client's, but sees events until
+					   ws_death's reply is written */
+	uint64_t	 ws_birth;	/* rq_seq of its WATCH */
+	uint64_t	 ws_death;	/* rq_seq of its UNWATCH or RESET, 0 */
+	uint32_t	 ws_order;	/* registration order in the session */
 	TAILQ_ENTRY(wsub) ws_uwent;	/* uw_subs */
 	LIST_ENTRY(wsub) ws_sent;	/* session's se_watches */
 };
@@ -274,7 +303,10 @@ struct wsub {
 /* An upstream watch, shared by every subscriber of (path, depth). */
 struct uwatch {
 	struct idm_node	 uw_node;	/* router's r_watches, key uw_id */
-	uint32_t	 uw_id;		/* the token upstream knows: "X<id>" */
+	TAILQ_ENTRY(uwatch) uw_allent;	/* wt_all, in creation order */
+	uint32_t	 uw_id;		/* the token upstream knows: "x<hex id>" */
+	uint32_t	 uw_rank;	/* place in upstream's watch list (the
+					   order it fires in), 0: not set */
 	char		*uw_path;	/* owned: path as clients gave it */
 	char		*uw_depth;	/* owned: depth argument, or NULL */
 	uint32_t	 uw_hash;	/* of (path, depth) */
@@ -285,7 +317,7 @@ struct uwatch {
 #define UW_ACTIVE	3
 	TAILQ_HEAD(, wsub) uw_subs;	/* subscribers, owned */
 	unsigned	 uw_nsubs;
-	LIST_ENTRY(uwatch) uw_hent;	/* r_wbykey bucket */
+	LIST_ENTRY(uwatch) uw_hent;	/* wt_bykey bucket */
 };
 
 /* One client connection. */
@@ -298,6 +330,9 @@ struct session {
 #define SE_PAUSE_OUT	0x04		/* reading stopped: output piled up */
 #define SE_DIRTY	0x08		/* in the router's r_dirty */
 #define SE_PAUSE_RATE	0x10		/* reading stopped: request rate */
+#define SE_GATED	0x20		/* held replies wait for the events
+					   of the request just answered, which
+					   oxenstored sends after its reply */
 	struct router	*se_router;	/* not owned */
 	struct bufferevent *se_bev;	/* owned */
 	struct evbuffer	*se_stage;	/* owned: output of this loop turn,
@@ -310,6 +345,8 @@ struct session {
 	int		 se_ngroups;
 	char		 se_comm[16];	/* /proc/PID/comm: the name the process
 					   gave itself, for the audit log */
+	char		*se_acache;	/* owned: its audit fields, formatted
+					   at its first record, or NULL */
 	char		 se_exe[PX_EXE_MAX]; /* /proc/PID/exe: the program it
 					   runs, "" if unknown */
 	const char	*se_listener;	/* not owned: socket it came from */
@@ -326,11 +363,16 @@ struct session {
 	struct audit_rate se_arate;	/* protocol errors logged */
 	struct rreq_q	 se_queue;	/* replies in request order, owned */
 	unsigned	 se_inflight;	/* requests in se_queue */
+	uint64_t	 se_next_seq;	/* rq_seq of the last request queued */
+	uint64_t	 se_out_seq;	/* rq_seq of the last reply written */
+	uint64_t	 se_gate_seq;	/* SE_GATED: replies after this wait */
 	size_t		 se_held;	/* reply bytes held in se_queue */
-	LIST_HEAD(, ptx) se_txs;	/* open transactions, owned */
-	unsigned	 se_ntx;	/* open + starting */
+	LIST_HEAD(, ptx) se_txs;	/* transactions, owned */
+	unsigned	 se_ntx;	/* those not PTX_ENDING (router_tx_set) */
 	LIST_HEAD(, wsub) se_watches;	/* owned by uw_subs */
-	unsigned	 se_nwatches;
+	unsigned	 se_nwatches;	/* not counting ws_leaving ones */
+	unsigned	 se_lingering;	/* ws_leaving ones (watch_reap) */
+	uint32_t	 se_next_order;	/* ws_order of the last watch */
 	struct quota_user *se_qu;	/* not owned: its uid's totals */
 	size_t		 se_qbytes;	/* queued bytes counted there */
 	bool		 se_qfd;	/* its descriptor is counted */
@@ -340,6 +382,7 @@ struct session {
 	TAILQ_ENTRY(session) se_entry;	/* router's r_all */
 	TAILQ_ENTRY(session) se_grave;	/* router's graveyard, once DEAD */
 	TAILQ_ENTRY(session) se_dirty;	/* router's r_dirty, if SE_DIRTY */
+	TAILQ_ENTRY(session) se_gent;	/* router's r_gated, if SE_GATED */
 	uint64_t	 se_since;	/* connected at, Unix seconds */
 };
 TAILQ_HEAD(session_q, session);
@@ -363,6 +406,9 @@ struct gate	*gate_new(const struct px_limits *);
 void		 gate_free(struct gate *);
 int		 gate_load_policy(struct gate *, const char *file, char *err,
 		    size_t errlen);
+/* The audit log's records are written by gate_flush, scheduled by fn. */
+void		 gate_set_wake(struct gate *, void (*fn)(void *), void *arg);
+void		 gate_flush(struct gate *);
 int		 gate_open_audit(struct gate *, const char *dest,
 		    unsigned classes);
 void		 gate_reload(struct gate *);
@@ -432,8 +478,12 @@ void		 rreq_free(struct rreq *);
 struct rreq	*router_queue_req(struct session *, const struct xsp_msg *);
 int		 router_send_up(struct router *, struct rreq *, uint32_t type,
 		    uint32_t tx, const void *body, size_t len);
+/* A request of the router's own (no client); NULL if it could not go.
+ * uw: the watch a WATCH or UNWATCH is for (rq_uw). */
 struct rreq	*router_internal(struct router *, uint32_t type,
-		    uint32_t aux, const void *body, size_t len);
+		    uint32_t uw, const void *body, size_t len);
+/* Run the flush event at the end of this loop turn. */
+void		 router_kick(struct router *);
 void		 router_complete(struct router *, struct rreq *,
 		    uint32_t type, const void *body, size_t len);
 void		 router_complete_err(struct router *, struct rreq *, int err);
@@ -451,6 +501,16 @@ bool		 router_releases(struct router *, struct session *,
 		    const struct xsp_msg *);
 bool		 router_event_visible(struct router *, struct session *,
 		    const char *path, const char *token);
+/*
+ * How upstream orders a request's watch events: xenstored 4.17 (C) and
+ * the store before its reply, oldest watch first, dropping one identical
+ * to one still queued; oxenstored after its reply, in path order (an
+ * ancestor's watch first), newest first for one path, dropping none.
+ * Told by the answer to a READ under an unknown transaction (ENOENT /
+ * EIO) when upstream connects.
+ */
+enum px_flavour { PX_FLAVOUR_C, PX_FLAVOUR_OCAML };
+enum px_flavour	 router_flavour(struct router *);
 /* The router's gate (never NULL: without a policy it allows all). */
 struct gate	*router_gate(struct router *);
 struct quota	*router_quota(struct router *);
@@ -480,7 +540,9 @@ void		 watch_unwatch(struct watch_table *, struct session *,
 		    const struct xsp_msg *);
 bool		 watch_holds(struct watch_table *, struct session *,
 		    const struct xsp_msg *);
-void		 watch_reset(struct watch_table *, struct session *);
+/* RESET_WATCHES rq: every pair of s leaves at rq's place. */
+void		 watch_reset(struct watch_table *, struct session *,
+		    const struct rreq *rq);
 void		 watch_session_gone(struct watch_table *, struct session *);
 void		 watch_upstream_reply(struct watch_table *, struct rreq *,
 		    const struct xsp_msg *);
@@ -489,6 +551,13 @@ void		 watch_upstream_event(struct watch_table *,
 void		 watch_upstream_down(struct watch_table *);
 void		 watch_upstream_up(struct watch_table *);
 unsigned	 watch_count_upstream(struct watch_table *);
+/* The events held since upstream's last reply go out now. */
+void		 watch_flush_events(struct watch_table *);
+/* Free s's unwatched pairs whose UNWATCH reply has been written. */
+void		 watch_reap(struct watch_table *, struct session *);
+/* Upstream answered a RQ_PROBE WATCH; frees rq (via router_complete). */
+void		 watch_probe_reply(struct watch_table *, struct rreq *,
+		    const struct xsp_msg *);
 int		 watch_canon(const char *home, const char *path, char *out,
 		    size_t cap);
 
@@ -526,16 +595,32 @@ struct session	*session_new(struct router *, struct bufferevent *,
 		    const char *listener);
 /* Mark DEAD and schedule the free; idempotent; never frees at once. */
 void		 session_close(struct session *, const char *why);
+/* Append rq to s's reply queue; it gets the next rq_seq. */
+void		 session_enqueue(struct session *, struct rreq *);
+/* Take every request out of s's queue: in_map(rq) is called for those
+ * upstream still owes (the callee then owns them), the rest are freed. */
+void		 session_drain(struct session *,
+		    void (*in_map)(struct session *, struct rreq *));
 /* The reply to rq: written now if rq is first in line, else held. */
 void		 session_reply(struct session *, struct rreq *, uint32_t type,
 		    const void *body, size_t len);
-void		 session_event(struct session *, const char *path,
-		    size_t plen, const char *token);
+/*
+ * Watch events, each a whole message (xsp_build_event).
+ * session_event_after puts it right behind request `after`, still in the
+ * queue (an initial event behind its WATCH reply), or with after NULL
+ * behind everything queued; session_event_up ahead of every reply still
+ * owed, where upstream's stream places it (watch.c).
+ */
 void		 session_event_after(struct session *, struct rreq *after,
-		    const char *path, size_t plen, const char *token);
+		    const uint8_t *msg, size_t len);
+void		 session_event_up(struct session *, const uint8_t *msg,
+		    size_t len);
 size_t		 session_queued(struct session *);
 /* Write staged output now if nothing is ahead of it, else queue it. */
 void		 session_push(struct session *);
+/* Hold the replies queued behind request number seq (SE_GATED), or
+ * with on false release and write them. */
+void		 session_gate(struct session *, bool on, uint64_t seq);
 /* Free a closed session; the router calls it from its reaper. */
 void		 session_free(struct session *);
 

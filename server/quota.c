@@ -22,8 +22,8 @@
  *
  * Queued bytes are a session's staged output, its bufferevent's output and
  * the replies it holds (session_queued).  Evbuffer callbacks on the first
- * two keep the count exact as the socket drains; growth is also counted,
- * and judged, from session_check (quota_output).
+ * two keep the count exact as the socket drains; growth is counted, and
+ * judged, from session_check (quota_output), which follows every addition.
  *
  * Descriptors: the listeners stop accepting while fewer than
  * lim_fd_reserve descriptors would stay free (RLIMIT_NOFILE, read again
@@ -384,13 +384,18 @@ quota_set_queued(struct session *s, size_t n)
 		quota_trim_soon(q);
 }
 
+/*
+ * Bytes left s's stage or output (written, or moved from one to the
+ * other).  Growth is counted where it is judged, in quota_output, which
+ * session_check calls after every addition.
+ */
 static void
 quota_outcb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
     void *arg)
 {
 	struct session	*s = arg;
 
-	if (!(s->se_flags & SE_DEAD))
+	if (info->n_deleted > 0 && !(s->se_flags & SE_DEAD))
 		quota_set_queued(s, session_queued(s));
 }
 

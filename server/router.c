@@ -16,11 +16,25 @@
  * is looked up, found to belong to nobody, and dropped; 17 stays taken
  * until then.
  *
+ * Where watch events go among those replies, so that each client sees
+ * the interleaving a direct connection gives, is watch.c's ordering model;
+ * the router's part is to hold upstream's events until the reply to the
+ * request that fired them (router_may_fire) and to tell watch.c where a
+ * client's stream has got (session_enqueue numbers the requests).
+ *
  * Transactions: upstream's tx ids never reach clients.  Each client sees
  * ids the router allocates; a request naming an id the client does not
- * own is answered ENOENT here, as xenstored answers an unknown one.  When
- * upstream is lost every open transaction is marked lost (tx_up 0): its
- * requests get EAGAIN and its commit ends in EAGAIN.
+ * own is answered ENOENT here, as xenstored answers an unknown one.  A
+ * struct ptx lives from its START to the reply to its END, in one of four
+ * states (starting, open, ending, lost); router_tx_set is the one place a
+ * state and the session's count change.  When upstream is lost every open
+ * transaction is lost: its requests get EAGAIN and its commit ends in
+ * EAGAIN.
+ *
+ * Example: A's START goes up with ptx 5 starting; upstream answers 31; A
+ * gets 5, and ptx 5 is open with tx_up 31.  A's END for 5 makes it ending
+ * (a request naming 5 now gets ENOENT, as from xenstored after the END,
+ * and it no longer counts against A's bound); the END's reply frees it.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -39,6 +53,7 @@ struct router {
 	bool		 r_up_ok;	/* upstream connected */
 	struct idmap	 r_sessions;	/* sessions by se_id; not owned */
 	struct idmap	 r_reqs;	/* rreqs awaiting upstream, owned */
+	struct rreq_q	 r_upq;		/* the same, in the order sent */
 	struct watch_table *r_watches;	/* owned */
 	struct session_q r_all;		/* live sessions, not owned */
 	struct session_q r_grave;	/* closed sessions, owned */
@@ -54,11 +69,17 @@ struct router {
 	struct gate_req	 r_cur;		/* the request being routed ... */
 	bool		 r_cur_valid;	/* ... while router_request runs */
 	struct px_stats	 r_stats;	/* counters; owns its rule names */
+	enum px_flavour	 r_flavour;	/* upstream's, PX_FLAVOUR_C until told */
+	bool		 r_probe_due;	/* up before r_up was set: ask then */
+	struct session_q r_gated;	/* sessions SE_GATED, not owned */
 };
 
 static void	router_reap(evutil_socket_t, short, void *);
 static void	router_flushcb(evutil_socket_t, short, void *);
+static void	router_wake(void *);
 static void	router_internal_tx(struct router *, uint32_t uptx);
+static void	router_unmap(struct router *, struct rreq *);
+static void	router_probe_flavour(struct router *);
 
 struct router *
 router_new(struct event_base *base, const struct px_limits *lim)
@@ -71,13 +92,17 @@ router_new(struct event_base *base, const struct px_limits *lim)
 	r->r_lim = *lim;
 	idmap_init(&r->r_sessions);
 	idmap_init(&r->r_reqs);
+	TAILQ_INIT(&r->r_upq);
 	TAILQ_INIT(&r->r_all);
 	TAILQ_INIT(&r->r_grave);
 	TAILQ_INIT(&r->r_dirty);
+	TAILQ_INIT(&r->r_gated);
 	r->r_reaper = event_new(base, -1, 0, router_reap, r);
 	r->r_flush = event_new(base, -1, 0, router_flushcb, r);
 	r->r_watches = watch_table_new(r);
 	r->r_gate = r->r_owngate = gate_new(lim);
+	if (r->r_gate != NULL)
+		gate_set_wake(r->r_gate, router_wake, r);
 	r->r_quota = quota_new(base, lim);
 	if (r->r_reaper == NULL || r->r_flush == NULL ||
 	    r->r_watches == NULL || r->r_gate == NULL || r->r_quota == NULL) {
@@ -91,16 +116,14 @@ router_new(struct event_base *base, const struct px_limits *lim)
 void
 router_free(struct router *r)
 {
-	struct idm_node	*n;
 	struct rreq	*rq;
 
 	if (r == NULL)
 		return;
 	router_close_all(r);
 	router_reap(-1, 0, r);
-	while ((n = idmap_any(&r->r_reqs)) != NULL) {
-		rq = IDM_ENTRY(n, struct rreq, rq_node);
-		idmap_remove(&r->r_reqs, n);
+	while ((rq = TAILQ_FIRST(&r->r_upq)) != NULL) {
+		router_unmap(r, rq);
 		rreq_free(rq);
 	}
 	idmap_clear(&r->r_reqs);
@@ -120,6 +143,7 @@ void
 router_set_gate(struct router *r, struct gate *g)
 {
 	r->r_gate = g;
+	gate_set_wake(g, router_wake, r);
 }
 
 struct gate *
@@ -141,6 +165,7 @@ rreq_free(struct rreq *rq)
 		return;
 	free(rq->rq_reply);
 	free(rq->rq_path);
+	free(rq->rq_probe);
 	free(rq->rq_rule);
 	free(rq->rq_gone);
 	free(rq);
@@ -162,6 +187,8 @@ void
 router_set_upstream(struct router *r, struct upstream *up)
 {
 	r->r_up = up;
+	if (up != NULL && r->r_up_ok && r->r_probe_due)
+		router_probe_flavour(r);
 }
 
 bool
@@ -180,6 +207,12 @@ unsigned
 router_nsessions(struct router *r)
 {
 	return (unsigned)r->r_sessions.im_count;
+}
+
+enum px_flavour
+router_flavour(struct router *r)
+{
+	return r->r_flavour;
 }
 
 struct px_stats *
@@ -256,6 +289,12 @@ router_close_all(struct router *r)
  * armed.
  */
 void
+router_kick(struct router *r)
+{
+	event_active(r->r_flush, EV_TIMEOUT, 0);
+}
+
+void
 router_mark_dirty(struct router *r, struct session *s)
 {
 	s->se_flags |= SE_DIRTY;
@@ -263,15 +302,77 @@ router_mark_dirty(struct router *r, struct session *s)
 	event_active(r->r_flush, EV_TIMEOUT, 0);
 }
 
+/*
+ * Could events held now still be followed by the reply they belong to?
+ * Only if upstream is on a request of ours that may fire watches: the
+ * oldest in flight (upstream answers in order).  Otherwise they came
+ * from another connection's change and go out at the end of the turn.
+ */
+static bool
+router_rq_fires(const struct rreq *rq)
+{
+	const struct xsp_op	*op = xsp_op(rq->rq_type);
+
+	if (rq->rq_type == XSP_TRANSACTION_END)
+		return rq->rq_commit;
+	return rq->rq_type == XSP_CONTROL ||
+	    (op != NULL && (op->flags & XSP_OPF_MODIFY));
+}
+
+static bool
+router_may_fire(struct router *r)
+{
+	struct rreq	*rq = TAILQ_FIRST(&r->r_upq);
+
+	if (rq == NULL)
+		return false;
+	/* oxenstored: a request's events follow its reply, so until the
+	 * next reply any request in flight may be followed by some. */
+	return r->r_flavour == PX_FLAVOUR_OCAML || router_rq_fires(rq);
+}
+
+/* The events held so far are complete: they go out, and the replies
+ * gated behind them follow. */
+static void
+router_events_done(struct router *r)
+{
+	struct session	*s;
+
+	watch_flush_events(r->r_watches);
+	while ((s = TAILQ_FIRST(&r->r_gated)) != NULL) {
+		TAILQ_REMOVE(&r->r_gated, s, se_gent);
+		session_gate(s, false, 0);
+	}
+}
+
+/* A record went into the audit log's empty buffer: flush this turn. */
+static void
+router_wake(void *arg)
+{
+	struct router	*r = arg;
+
+	event_active(r->r_flush, EV_TIMEOUT, 0);
+}
+
+/*
+ * The end of a loop turn: the turn's audit records first, then its
+ * output, so that no client holds a reply whose record is not in the
+ * kernel (audit.c).
+ */
 static void
 router_flushcb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct router	*r = arg;
 	struct session	*s;
 
+	if (!router_may_fire(r))
+		router_events_done(r);
+	gate_flush(r->r_gate);
 	while ((s = TAILQ_FIRST(&r->r_dirty)) != NULL) {
 		TAILQ_REMOVE(&r->r_dirty, s, se_dirty);
 		s->se_flags &= ~SE_DIRTY;
+		if (s->se_lingering > 0)
+			watch_reap(r->r_watches, s);
 		session_push(s);
 	}
 	if (r->r_up != NULL)
@@ -289,6 +390,8 @@ router_reap(evutil_socket_t fd, short ev, void *arg)
 		TAILQ_REMOVE(&r->r_grave, s, se_grave);
 		if (s->se_flags & SE_DIRTY)
 			TAILQ_REMOVE(&r->r_dirty, s, se_dirty);
+		if (s->se_flags & SE_GATED)
+			TAILQ_REMOVE(&r->r_gated, s, se_gent);
 		router_session_gone(r, s);
 		session_free(s);
 	}
@@ -299,22 +402,19 @@ router_reap(evutil_socket_t fd, short ev, void *arg)
  * watches, and orphan its requests still awaiting upstream (their replies
  * will be dropped).
  */
+static void
+router_orphan(struct session *s, struct rreq *rq)
+{
+	gate_orphan(router_gate(s->se_router), s, rq);	/* audited later */
+}
+
 void
 router_session_gone(struct router *r, struct session *s)
 {
-	struct rreq	*rq;
-
+	watch_flush_events(r->r_watches);
 	watch_session_gone(r->r_watches, s);
 	router_abort_txs(r, s, "abandoned");
-	while ((rq = TAILQ_FIRST(&s->se_queue)) != NULL) {
-		TAILQ_REMOVE(&s->se_queue, rq, rq_entry);
-		rq->rq_flags &= ~RQ_QUEUED;
-		if (rq->rq_flags & RQ_INMAP)
-			gate_orphan(r->r_gate, s, rq);	/* audited later */
-		else
-			rreq_free(rq);
-	}
-	s->se_inflight = 0;
+	session_drain(s, router_orphan);
 	idmap_remove(&r->r_sessions, &s->se_node);
 }
 
@@ -335,15 +435,63 @@ router_event_visible(struct router *r, struct session *s, const char *path,
 	return gate_event_visible(r->r_gate, s, path, token);
 }
 
+/* The transaction a client's request may name: open or lost. */
 static struct ptx *
 router_tx_find(struct session *s, uint32_t id)
 {
 	struct ptx	*tx;
 
 	LIST_FOREACH(tx, &s->se_txs, tx_entry)
-		if (tx->tx_id == id)
+		if (tx->tx_id == id && (tx->tx_state == PTX_OPEN ||
+		    tx->tx_state == PTX_LOST))
 			return tx;
 	return NULL;
+}
+
+/* The ptx a START or END request is for, in any state, or NULL. */
+static struct ptx *
+router_tx_of(struct router *r, const struct rreq *rq)
+{
+	struct session	*s = router_session(r, rq->rq_sid);
+	struct ptx	*tx;
+
+	if (s == NULL || rq->rq_ptx == 0)
+		return NULL;
+	LIST_FOREACH(tx, &s->se_txs, tx_entry)
+		if (tx->tx_id == rq->rq_ptx)
+			return tx;
+	return NULL;
+}
+
+static bool
+router_tx_counted(int state)
+{
+	return state != PTX_ENDING;
+}
+
+/* The one place a transaction's state, and the counts (the session's and
+ * its uid's, quota.c), change. */
+static void
+router_tx_set(struct session *s, struct ptx *tx, int state)
+{
+	if (router_tx_counted(tx->tx_state) && !router_tx_counted(state))
+		quota_tx_end(s);
+	else if (!router_tx_counted(tx->tx_state) && router_tx_counted(state))
+		quota_tx_begin(s);
+	tx->tx_state = state;
+	if (state != PTX_OPEN)
+		tx->tx_up = 0;
+}
+
+static void
+router_tx_free(struct session *s, struct ptx *tx)
+{
+	if (tx == NULL)
+		return;
+	LIST_REMOVE(tx, tx_entry);
+	if (router_tx_counted(tx->tx_state))
+		quota_tx_end(s);
+	free(tx);
 }
 
 /*
@@ -375,15 +523,36 @@ router_releases(struct router *r, struct session *s, const struct xsp_msg *m)
 static uint32_t
 router_tx_alloc(struct router *r, struct session *s)
 {
+	struct ptx	*tx;
+
+again:
 	do {
 		r->r_next_tx++;
-	} while (r->r_next_tx == 0 || router_tx_find(s, r->r_next_tx) != NULL);
+	} while (r->r_next_tx == 0);
+	LIST_FOREACH(tx, &s->se_txs, tx_entry)
+		if (tx->tx_id == r->r_next_tx)
+			goto again;
 	return r->r_next_tx;
 }
 
+static struct ptx *
+router_tx_new(struct router *r, struct session *s)
+{
+	struct ptx	*tx;
+
+	if ((tx = calloc(1, sizeof(*tx))) == NULL)
+		return NULL;
+	tx->tx_id = router_tx_alloc(r, s);
+	tx->tx_state = PTX_STARTING;
+	LIST_INSERT_HEAD(&s->se_txs, tx, tx_entry);
+	quota_tx_begin(s);
+	return tx;
+}
+
 /*
- * End every transaction of s upstream with F, and forget them; the audit
- * log records each end (outcome: "abandoned" or "reset").
+ * End every transaction of s: an open one upstream with F; the audit log
+ * records each the client knew of (outcome: "abandoned" or "reset").  A
+ * START or END still in flight finds its ptx gone when its reply comes.
  */
 void
 router_abort_txs(struct router *r, struct session *s, const char *outcome)
@@ -392,12 +561,12 @@ router_abort_txs(struct router *r, struct session *s, const char *outcome)
 	bool		 up;
 
 	while ((tx = LIST_FIRST(&s->se_txs)) != NULL) {
-		LIST_REMOVE(tx, tx_entry);
-		quota_tx_end(s);
-		if ((up = tx->tx_up != 0 && r->r_up_ok))
+		up = tx->tx_state == PTX_OPEN && r->r_up_ok;
+		if (up)
 			router_internal_tx(r, tx->tx_up);
-		gate_tx_gone(r->r_gate, s, tx->tx_id, outcome, up);
-		free(tx);
+		if (tx->tx_state == PTX_OPEN || tx->tx_state == PTX_LOST)
+			gate_tx_gone(r->r_gate, s, tx->tx_id, outcome, up);
+		router_tx_free(s, tx);
 	}
 }
 
@@ -429,13 +598,10 @@ router_queue_req(struct session *s, const struct xsp_msg *m)
 
 	if ((rq = calloc(1, sizeof(*rq))) == NULL)
 		return NULL;
-	rq->rq_sid = s->se_id;
 	rq->rq_type = m->hdr.type;
 	rq->rq_req_id = m->hdr.req_id;
 	rq->rq_tx_id = m->hdr.tx_id;
-	rq->rq_flags = RQ_QUEUED;
-	TAILQ_INSERT_TAIL(&s->se_queue, rq, rq_entry);
-	s->se_inflight++;
+	session_enqueue(s, rq);
 	router_note_audit(s->se_router, rq);
 	if (router_stats(s->se_router)->ps_timing)
 		rq->rq_t0_us = stats_now_us();
@@ -476,14 +642,22 @@ router_send_up(struct router *r, struct rreq *rq, uint32_t type, uint32_t tx,
 		return -EIO;
 	}
 	event_active(r->r_flush, EV_TIMEOUT, 0);	/* upstream_flush */
+	TAILQ_INSERT_TAIL(&r->r_upq, rq, rq_upent);
 	rq->rq_flags |= RQ_INMAP;
 	rq->rq_up_id = h.req_id;
 	return 0;
 }
 
-/* A request of the router's own (no client); NULL if it could not go. */
+static void
+router_unmap(struct router *r, struct rreq *rq)
+{
+	idmap_remove(&r->r_reqs, &rq->rq_node);
+	TAILQ_REMOVE(&r->r_upq, rq, rq_upent);
+	rq->rq_flags &= ~RQ_INMAP;
+}
+
 struct rreq *
-router_internal(struct router *r, uint32_t type, uint32_t aux,
+router_internal(struct router *r, uint32_t type, uint32_t uw,
     const void *body, size_t len)
 {
 	struct rreq	*rq;
@@ -491,7 +665,7 @@ router_internal(struct router *r, uint32_t type, uint32_t aux,
 	if ((rq = calloc(1, sizeof(*rq))) == NULL)
 		return NULL;
 	rq->rq_type = type;
-	rq->rq_aux = aux;
+	rq->rq_uw = uw;
 	if (router_send_up(r, rq, type, 0, body, len) != 0) {
 		rreq_free(rq);
 		return NULL;
@@ -562,55 +736,80 @@ void
 router_error_local(struct router *r, struct session *s,
     const struct xsp_msg *m, int err)
 {
-	const char	*name = xsp_err_name(err);
-
-	router_reply_local(r, s, m, XSP_ERROR, name, strlen(name) + 1);
-}
-
-/* Send a client's request upstream with upstream tx id uptx. */
-static void
-router_forward(struct router *r, struct session *s, const struct xsp_msg *m,
-    uint32_t uptx, uint32_t aux)
-{
 	struct rreq	*rq;
-	bool		 counted = m->hdr.type == XSP_TRANSACTION_START && aux;
 
-	if (!r->r_up_ok) {
-		if (counted)
-			quota_tx_end(s);
-		router_error_local(r, s, m, m->hdr.tx_id != 0 ? EAGAIN : EIO);
-		return;
-	}
 	if ((rq = router_queue_req(s, m)) == NULL) {
 		session_close(s, "out of memory");
 		return;
 	}
-	rq->rq_aux = aux;
+	router_complete_err(r, rq, err);
+}
+
+/* A START or END that did not reach upstream: its ptx goes. */
+static void
+router_tx_unsent(struct router *r, struct rreq *rq)
+{
+	struct ptx	*tx = router_tx_of(r, rq);
+
+	if (tx != NULL && (rq->rq_type == XSP_TRANSACTION_START ||
+	    tx->tx_state == PTX_ENDING))
+		router_tx_free(router_session(r, rq->rq_sid), tx);
+}
+
+/* Send a client's request upstream with upstream tx id uptx; ptx and
+ * commit for a START or END (rq_ptx, rq_commit). */
+static void
+router_forward(struct router *r, struct session *s, const struct xsp_msg *m,
+    uint32_t uptx, uint32_t ptx, bool commit)
+{
+	struct rreq	*rq;
+
+	if ((rq = router_queue_req(s, m)) == NULL) {
+		session_close(s, "out of memory");
+		return;
+	}
+	rq->rq_ptx = ptx;
+	rq->rq_commit = commit;
+	if (!r->r_up_ok) {
+		router_tx_unsent(r, rq);
+		router_complete_err(r, rq, m->hdr.tx_id != 0 ? EAGAIN : EIO);
+		return;
+	}
 	if (router_send_up(r, rq, m->hdr.type, uptx, m->body,
 	    m->hdr.len) != 0) {
-		if (counted)
-			quota_tx_end(s);
+		router_tx_unsent(r, rq);
 		router_complete_err(r, rq, EIO);
 	}
 }
 
+/* TRANSACTION_START; one inside a transaction goes up as it is (4.17
+ * answers EBUSY). */
 static void
 router_tx_start(struct router *r, struct session *s, const struct xsp_msg *m,
     uint32_t uptx)
 {
-	if (uptx == 0 && (s->se_ntx >= s->se_lim.lim_transactions ||
-	    quota_tx_admit(s) != 0)) {
+	struct ptx	*tx;
+
+	if (uptx != 0) {
+		router_forward(r, s, m, uptx, 0, false);
+		return;
+	}
+	if (s->se_ntx >= s->se_lim.lim_transactions ||
+	    quota_tx_admit(s) != 0) {
 		router_error_local(r, s, m, ENOSPC);
 		return;
 	}
-	if (uptx == 0)
-		quota_tx_begin(s);	/* given back if the start fails */
-	router_forward(r, s, m, uptx, uptx == 0);
+	if ((tx = router_tx_new(r, s)) == NULL) {
+		router_error_local(r, s, m, ENOMEM);
+		return;
+	}
+	router_forward(r, s, m, 0, tx->tx_id, false);
 }
 
 /*
  * TRANSACTION_END, answered as xenstored does: a body other than "T" or
- * "F" is EINVAL (the transaction stays), tx_id 0 is ENOENT.
+ * "F" is EINVAL (the transaction stays), tx_id 0 is ENOENT.  A lost one
+ * ends here: EAGAIN for a commit.
  */
 static void
 router_tx_end(struct router *r, struct session *s, const struct xsp_msg *m,
@@ -627,27 +826,32 @@ router_tx_end(struct router *r, struct session *s, const struct xsp_msg *m,
 		router_error_local(r, s, m, ENOENT);
 		return;
 	}
-	LIST_REMOVE(tx, tx_entry);
-	quota_tx_end(s);
-	uptx = tx->tx_up;
-	free(tx);
-	if (uptx == 0) {
+	if (tx->tx_state == PTX_LOST) {
+		router_tx_free(s, tx);
 		if (commit)
 			router_error_local(r, s, m, EAGAIN);
 		else
 			router_reply_local(r, s, m, XSP_TRANSACTION_END, "OK", 3);
 		return;
 	}
-	router_forward(r, s, m, uptx, commit);
+	uptx = tx->tx_up;
+	router_tx_set(s, tx, PTX_ENDING);
+	router_forward(r, s, m, uptx, tx->tx_id, commit);
 }
 
 /* RESET_WATCHES: this client's watches and transactions only. */
 static void
 router_reset(struct router *r, struct session *s, const struct xsp_msg *m)
 {
-	watch_reset(r->r_watches, s);
+	struct rreq	*rq;
+
+	if ((rq = router_queue_req(s, m)) == NULL) {
+		session_close(s, "out of memory");
+		return;
+	}
+	watch_reset(r->r_watches, s, rq);
 	router_abort_txs(r, s, "reset");
-	router_reply_local(r, s, m, XSP_RESET_WATCHES, "OK", 3);
+	router_complete(r, rq, XSP_RESET_WATCHES, "OK", 3);
 }
 
 static void
@@ -673,7 +877,7 @@ router_dispatch(struct router *r, struct session *s, const struct xsp_msg *m,
 		router_tx_end(r, s, m, tx);
 		break;
 	default:
-		router_forward(r, s, m, uptx, 0);
+		router_forward(r, s, m, uptx, 0, false);
 		break;
 	}
 }
@@ -719,8 +923,8 @@ router_request(struct router *r, struct session *s, const struct xsp_msg *m)
 	r->r_cur_valid = true;
 	if (err == 0 && !(op->flags & XSP_OPF_NOTX) && m->hdr.tx_id != 0) {
 		if ((tx = router_tx_find(s, m->hdr.tx_id)) == NULL)
-			err = ENOENT;
-		else if (tx->tx_up == 0 &&
+			err = r->r_flavour == PX_FLAVOUR_OCAML ? EIO : ENOENT;
+		else if (tx->tx_state == PTX_LOST &&
 		    m->hdr.type != XSP_TRANSACTION_END)
 			err = EAGAIN;
 	}
@@ -733,40 +937,108 @@ router_request(struct router *r, struct session *s, const struct xsp_msg *m)
 	r->r_cur_valid = false;
 }
 
+/* Upstream's transaction id in a START reply, or 0. */
+static uint32_t
+router_start_id(const struct xsp_msg *m)
+{
+	unsigned long	 id;
+	char		*end;
+
+	if (m->hdr.type != XSP_TRANSACTION_START || m->hdr.len < 2 ||
+	    m->body[m->hdr.len - 1] != '\0')
+		return 0;
+	id = strtoul((const char *)m->body, &end, 10);
+	if (*end != '\0' || id == 0 || id > UINT32_MAX)
+		return 0;
+	return (uint32_t)id;
+}
+
 /*
- * TRANSACTION_START's reply: upstream's id is kept here and the client
- * gets an id of ours.  If the client has gone, the transaction is ended.
+ * TRANSACTION_START's reply: upstream's id is kept in the ptx and the
+ * client gets ours.  If the ptx is gone (the client left, or reset it),
+ * the transaction is ended upstream; a client still here gets the id all
+ * the same, as from xenstored before its RESET_WATCHES.
  */
 static void
 router_start_reply(struct router *r, struct rreq *rq, const struct xsp_msg *m)
 {
-	struct session	*s = router_session(r, rq->rq_sid);
-	struct ptx	*tx;
-	unsigned long	 uptx;
-	char		 idbuf[16], *end;
+	struct ptx	*tx = router_tx_of(r, rq);
+	uint32_t	 uptx = router_start_id(m);
+	char		 idbuf[16];
 	int		 n;
 
-	if (m->hdr.type != XSP_TRANSACTION_START || m->hdr.len == 0 ||
-	    m->body[m->hdr.len - 1] != '\0') {
-		if (s != NULL && rq->rq_aux)
-			quota_tx_end(s);
+	if (uptx == 0) {
+		router_tx_free(router_session(r, rq->rq_sid), tx);
 		router_complete(r, rq, m->hdr.type, m->body, m->hdr.len);
 		return;
 	}
-	uptx = strtoul((const char *)m->body, &end, 10);
-	if (s == NULL || (s->se_flags & SE_DEAD) || !rq->rq_aux ||
-	    (tx = calloc(1, sizeof(*tx))) == NULL) {
-		router_internal_tx(r, (uint32_t)uptx);
-		if (s != NULL && !(s->se_flags & SE_DEAD) && rq->rq_aux)
-			quota_tx_end(s);
-		router_complete_err(r, rq, ENOMEM);
-		return;
+	if (tx == NULL || tx->tx_state != PTX_STARTING) {
+		router_internal_tx(r, uptx);
+		if (rq->rq_ptx == 0) {
+			router_complete_err(r, rq, ENOMEM);
+			return;
+		}
+	} else {
+		router_tx_set(router_session(r, rq->rq_sid), tx, PTX_OPEN);
+		tx->tx_up = uptx;
 	}
-	tx->tx_up = (uint32_t)uptx;
-	tx->tx_id = router_tx_alloc(r, s);
-	LIST_INSERT_HEAD(&s->se_txs, tx, tx_entry);
-	n = snprintf(idbuf, sizeof(idbuf), "%" PRIu32, tx->tx_id);
+	n = snprintf(idbuf, sizeof(idbuf), "%" PRIu32, rq->rq_ptx);
 	router_complete(r, rq, XSP_TRANSACTION_START, idbuf, (size_t)n + 1);
+}
+
+/* TRANSACTION_END's reply: the transaction is over whatever it says. */
+static void
+router_end_reply(struct router *r, struct rreq *rq, const struct xsp_msg *m)
+{
+	router_tx_unsent(r, rq);
+	router_complete(r, rq, m->hdr.type, m->body, m->hdr.len);
+}
+
+/*
+ * oxenstored sends a request's events after its reply: the replies the
+ * client has queued behind this one wait for them, and, if nothing else
+ * of ours is in flight to mark their end with its reply, a request that
+ * fires nothing goes up to do so.
+ */
+static void
+router_gate_events(struct router *r, const struct rreq *answered)
+{
+	static const char	 zero[] = "0";
+	struct session		*s = router_session(r, answered->rq_sid);
+	struct rreq		*rq;
+
+	if (s == NULL || (s->se_flags & (SE_DEAD | SE_GATED)))
+		return;
+	session_gate(s, true, answered->rq_seq);
+	TAILQ_INSERT_TAIL(&r->r_gated, s, se_gent);
+	if (TAILQ_EMPTY(&r->r_upq) && (rq = router_internal(r,
+	    XSP_GET_DOMAIN_PATH, 0, zero, sizeof(zero))) == NULL)
+		router_events_done(r);
+}
+
+/* Which upstream this is (router_flavour): READ under an unknown
+ * transaction is ENOENT from xenstored 4.17, EIO from oxenstored. */
+static void
+router_probe_flavour(struct router *r)
+{
+	struct rreq	*rq;
+
+	r->r_probe_due = false;
+	if ((rq = calloc(1, sizeof(*rq))) == NULL)
+		return;
+	rq->rq_type = XSP_READ;
+	rq->rq_flags = RQ_FLAVOUR;
+	if (router_send_up(r, rq, XSP_READ, UINT32_MAX - 1, "/", 2) != 0)
+		rreq_free(rq);
+}
+
+static void
+router_flavour_reply(struct router *r, const struct xsp_msg *m)
+{
+	r->r_flavour = m->hdr.type == XSP_ERROR && m->hdr.len == 4 &&
+	    memcmp(m->body, "EIO", 4) == 0 ? PX_FLAVOUR_OCAML : PX_FLAVOUR_C;
+	log_info("%s: upstream orders events as %s", __func__,
+	    r->r_flavour == PX_FLAVOUR_OCAML ? "oxenstored" : "xenstored");
 }
 
 /* A reply to one of the router's own requests.  Frees rq. */
@@ -774,7 +1046,9 @@ static void
 router_internal_reply(struct router *r, struct rreq *rq,
     const struct xsp_msg *m)
 {
-	if (rq->rq_type == XSP_WATCH)
+	if (rq->rq_flags & RQ_FLAVOUR)
+		router_flavour_reply(r, m);
+	else if (rq->rq_type == XSP_WATCH)
 		watch_upstream_reply(r->r_watches, rq, m);
 	else if (m->hdr.type == XSP_ERROR)
 		log_debug("%s: %s: %.*s", __func__, xsp_type_name(rq->rq_type),
@@ -794,18 +1068,25 @@ router_upstream_msg(struct router *r, const struct xsp_msg *m)
 		watch_upstream_event(r->r_watches, m);
 		return;
 	}
+	router_events_done(r);		/* they came before it */
 	if ((n = idmap_find(&r->r_reqs, m->hdr.req_id)) == NULL) {
 		log_debug("%s: reply %" PRIu32 " matches no request", __func__,
 		    m->hdr.req_id);
 		return;
 	}
 	rq = IDM_ENTRY(n, struct rreq, rq_node);
-	idmap_remove(&r->r_reqs, n);
-	rq->rq_flags &= ~RQ_INMAP;
+	router_unmap(r, rq);
+	if (r->r_flavour == PX_FLAVOUR_OCAML && rq->rq_sid != 0 &&
+	    router_rq_fires(rq))
+		router_gate_events(r, rq);	/* before it is answered */
 	if (rq->rq_sid == 0)
 		router_internal_reply(r, rq, m);
+	else if (rq->rq_flags & RQ_PROBE)
+		watch_probe_reply(r->r_watches, rq, m);
 	else if (rq->rq_type == XSP_TRANSACTION_START)
 		router_start_reply(r, rq, m);
+	else if (rq->rq_type == XSP_TRANSACTION_END && rq->rq_ptx != 0)
+		router_end_reply(r, rq, m);
 	else
 		router_complete(r, rq, m->hdr.type, m->body, m->hdr.len);
 }
@@ -814,16 +1095,24 @@ router_upstream_msg(struct router *r, const struct xsp_msg *m)
 static void
 router_fail_lost(struct router *r, struct rreq *rq)
 {
-	struct session	*s = router_session(r, rq->rq_sid);
-
-	if (rq->rq_type == XSP_TRANSACTION_START && s != NULL && rq->rq_aux)
-		quota_tx_end(s);
-	if (rq->rq_type == XSP_TRANSACTION_END && !rq->rq_aux)
+	router_tx_unsent(r, rq);
+	if (rq->rq_type == XSP_TRANSACTION_END && !rq->rq_commit)
 		router_complete(r, rq, XSP_TRANSACTION_END, "OK", 3);
 	else if (rq->rq_type == XSP_TRANSACTION_END || rq->rq_tx_id != 0)
 		router_complete_err(r, rq, EAGAIN);
 	else
 		router_complete_err(r, rq, EIO);
+}
+
+/* Every open transaction of s is lost with upstream. */
+static void
+router_lose_txs(struct session *s)
+{
+	struct ptx	*tx;
+
+	LIST_FOREACH(tx, &s->se_txs, tx_entry)
+		if (tx->tx_state == PTX_OPEN)
+			router_tx_set(s, tx, PTX_LOST);
 }
 
 /*
@@ -833,31 +1122,26 @@ router_fail_lost(struct router *r, struct rreq *rq)
 void
 router_upstream_down(struct router *r)
 {
-	struct idm_node	*n;
 	struct rreq	*rq;
 	struct session	*s;
-	struct ptx	*tx;
 
 	if (!r->r_up_ok)
 		return;
 	r->r_up_ok = false;
 	log_warnx("%s: upstream lost; %zu requests in flight fail", __func__,
 	    r->r_reqs.im_count);
-	while ((n = idmap_any(&r->r_reqs)) != NULL) {
-		rq = IDM_ENTRY(n, struct rreq, rq_node);
-		idmap_remove(&r->r_reqs, n);
-		rq->rq_flags &= ~RQ_INMAP;
+	router_events_done(r);
+	while ((rq = TAILQ_FIRST(&r->r_upq)) != NULL) {
+		router_unmap(r, rq);
 		if (rq->rq_sid == 0)
 			rreq_free(rq);
 		else
 			router_fail_lost(r, rq);
 	}
 	TAILQ_FOREACH(s, &r->r_all, se_entry)
-		LIST_FOREACH(tx, &s->se_txs, tx_entry)
-			tx->tx_up = 0;
+		router_lose_txs(s);
 	TAILQ_FOREACH(s, &r->r_grave, se_grave)
-		LIST_FOREACH(tx, &s->se_txs, tx_entry)
-			tx->tx_up = 0;
+		router_lose_txs(s);
 	watch_upstream_down(r->r_watches);
 }
 
@@ -866,5 +1150,9 @@ router_upstream_up(struct router *r)
 {
 	r->r_up_ok = true;
 	log_info("%s: upstream connected", __func__);
+	if (r->r_up != NULL)
+		router_probe_flavour(r);
+	else
+		r->r_probe_due = true;	/* router_set_upstream sends it */
 	watch_upstream_up(r->r_watches);
 }

@@ -8,7 +8,7 @@
  * message left half-received for lim_partial_ms closes the session.
  *
  * Output: replies leave in request order through se_queue (see router.c);
- * watch events join the queue's tail when it is not empty.  A loop
+ * watch events take the place watch.c's ordering model gives them.  A loop
  * turn's output is staged in se_stage and written once, at the end of
  * the turn (session_push, from the router's flush event).  Past
  * PX_OUT_HIGH bytes of unsent output reading stops until the client has
@@ -165,6 +165,7 @@ session_free(struct session *s)
 	event_free(s->se_ratewait);
 	evbuffer_free(s->se_stage);
 	free(s->se_groups);
+	free(s->se_acache);
 	bufferevent_free(s->se_bev);
 	free(s);
 }
@@ -270,16 +271,58 @@ session_check(struct session *s)
 		session_pause(s, SE_PAUSE_OUT);
 }
 
+/*
+ * The reply queue.  A request's place in it is its rq_seq; se_out_seq is
+ * the last one whose reply has been written, the point the client's
+ * stream has reached (watch.c decides by it which watches see an event).
+ */
+void
+session_enqueue(struct session *s, struct rreq *rq)
+{
+	rq->rq_sid = s->se_id;
+	rq->rq_seq = ++s->se_next_seq;
+	rq->rq_flags |= RQ_QUEUED;
+	TAILQ_INSERT_TAIL(&s->se_queue, rq, rq_entry);
+	s->se_inflight++;
+}
+
 static void
 session_dequeue(struct session *s, struct rreq *rq)
 {
 	TAILQ_REMOVE(&s->se_queue, rq, rq_entry);
-	if (!(rq->rq_flags & RQ_EVENT))
+	if (!(rq->rq_flags & RQ_EVENT)) {
 		s->se_inflight--;
+		s->se_out_seq = rq->rq_seq;
+	}
 	s->se_held -= rq->rq_rlen;
 	rreq_free(rq);
 	if (s->se_inflight < s->se_lim.lim_inflight)
 		session_resume(s, SE_PAUSE_INFL);
+}
+
+void
+session_drain(struct session *s, void (*in_map)(struct session *,
+    struct rreq *))
+{
+	struct rreq	*rq;
+
+	while ((rq = TAILQ_FIRST(&s->se_queue)) != NULL) {
+		TAILQ_REMOVE(&s->se_queue, rq, rq_entry);
+		rq->rq_flags &= ~RQ_QUEUED;
+		if (rq->rq_flags & RQ_INMAP)
+			in_map(s, rq);
+		else
+			rreq_free(rq);
+	}
+	s->se_inflight = 0;
+	s->se_held = 0;
+}
+
+/* Must rq wait for the events of the request the session is gated on? */
+static bool
+session_gated(const struct session *s, const struct rreq *rq)
+{
+	return (s->se_flags & SE_GATED) && rq->rq_seq > s->se_gate_seq;
 }
 
 /* Write every reply at the head of the queue that is ready. */
@@ -290,7 +333,7 @@ session_flush(struct session *s)
 	struct rreq	*rq;
 
 	while ((rq = TAILQ_FIRST(&s->se_queue)) != NULL &&
-	    (rq->rq_flags & RQ_DONE)) {
+	    (rq->rq_flags & RQ_DONE) && !session_gated(s, rq)) {
 		if (evbuffer_add(out, rq->rq_reply, rq->rq_rlen) != 0) {
 			session_close(s, "out of memory");
 			return;
@@ -301,17 +344,13 @@ session_flush(struct session *s)
 
 /* Hold a whole message in rq until the replies before it are out. */
 static int
-session_hold(struct session *s, struct rreq *rq, uint32_t type,
-    uint32_t req_id, uint32_t tx_id, const void *body, size_t len)
+session_hold(struct session *s, struct rreq *rq, const uint8_t *msg,
+    size_t len)
 {
-	struct xsp_hdr	h = { type, req_id, tx_id, (uint32_t)len };
-
-	if ((rq->rq_reply = malloc(XSP_HDR_LEN + len)) == NULL)
+	if ((rq->rq_reply = malloc(len)) == NULL)
 		return -ENOMEM;
-	xsp_put_hdr(rq->rq_reply, &h);
-	if (len > 0)
-		memcpy(rq->rq_reply + XSP_HDR_LEN, body, len);
-	rq->rq_rlen = XSP_HDR_LEN + len;
+	memcpy(rq->rq_reply, msg, len);
+	rq->rq_rlen = len;
 	rq->rq_flags |= RQ_DONE;
 	s->se_held += rq->rq_rlen;
 	return 0;
@@ -325,71 +364,104 @@ void
 session_reply(struct session *s, struct rreq *rq, uint32_t type,
     const void *body, size_t len)
 {
+	uint8_t	msg[XSP_HDR_LEN + XSP_PAYLOAD_MAX];
+	ssize_t	n;
+
 	if (s->se_flags & SE_DEAD)
 		return;		/* rq goes with the session */
-	if (TAILQ_FIRST(&s->se_queue) == rq) {
-		if (wire_send(session_out(s), type, rq->rq_req_id,
-		    rq->rq_tx_id, body, len) != 0) {
+	n = xsp_build(msg, sizeof(msg), type, rq->rq_req_id, rq->rq_tx_id,
+	    body, len);
+	if (n < 0)		/* longer than upstream may send */
+		n = xsp_build_error(msg, sizeof(msg), rq->rq_req_id,
+		    rq->rq_tx_id, E2BIG);
+	if (TAILQ_FIRST(&s->se_queue) == rq && !session_gated(s, rq)) {
+		if (evbuffer_add(session_out(s), msg, (size_t)n) != 0) {
 			session_close(s, "out of memory");
 			return;
 		}
 		session_dequeue(s, rq);
 		session_flush(s);
-	} else if (session_hold(s, rq, type, rq->rq_req_id, rq->rq_tx_id,
-	    body, len) != 0) {
+	} else if (session_hold(s, rq, msg, (size_t)n) != 0) {
 		session_close(s, "out of memory");
 		return;
 	}
 	if (!(s->se_flags & SE_DEAD))
 		session_check(s);
+}
+
+void
+session_gate(struct session *s, bool on, uint64_t seq)
+{
+	if (on) {
+		s->se_flags |= SE_GATED;
+		s->se_gate_seq = seq;
+		return;
+	}
+	s->se_flags &= ~SE_GATED;
+	if (!(s->se_flags & SE_DEAD))
+		session_flush(s);
+}
+
+/* A held event in the queue, behind `after` or at the tail. */
+static void
+session_event_hold(struct session *s, struct rreq *after, const uint8_t *msg,
+    size_t len)
+{
+	struct rreq	*rq;
+
+	if ((rq = calloc(1, sizeof(*rq))) == NULL ||
+	    session_hold(s, rq, msg, len) != 0) {
+		rreq_free(rq);
+		session_close(s, "out of memory");
+		return;
+	}
+	rq->rq_sid = s->se_id;
+	rq->rq_flags |= RQ_QUEUED | RQ_EVENT;
+	if (after != NULL)
+		TAILQ_INSERT_AFTER(&s->se_queue, after, rq, rq_entry);
+	else
+		TAILQ_INSERT_TAIL(&s->se_queue, rq, rq_entry);
+}
+
+/* An event written at once. */
+static void
+session_event_write(struct session *s, const uint8_t *msg, size_t len)
+{
+	if (evbuffer_add(session_out(s), msg, len) != 0)
+		session_close(s, "out of memory");
 }
 
 /*
- * A watch event for this client: written now, or queued behind replies
- * still owed so it never overtakes the WATCH reply it follows; with
- * `after`, a request still in the queue, right behind that one instead.
- * Events longer than the payload limit are dropped, as xenstored drops
- * them.
+ * Watch events.  The queue's head is always a request still owed (every
+ * answered one at the head is written at once), so an upstream event,
+ * which belongs ahead of every reply upstream still owes this client, is
+ * written now; an event of the router's own follows the request being
+ * answered (`after`) or everything queued.
  */
 void
-session_event_after(struct session *s, struct rreq *after, const char *path,
-    size_t plen, const char *token)
+session_event_after(struct session *s, struct rreq *after,
+    const uint8_t *msg, size_t len)
 {
-	uint8_t		 body[XSP_PAYLOAD_MAX];
-	size_t		 tlen = strlen(token), len = plen + tlen + 2;
-	struct rreq	*rq;
-
-	if ((s->se_flags & SE_DEAD) || len > XSP_PAYLOAD_MAX)
+	if (s->se_flags & SE_DEAD)
 		return;
 	router_stats(s->se_router)->ps_events++;
-	memcpy(body, path, plen);
-	body[plen] = '\0';
-	memcpy(body + plen + 1, token, tlen + 1);
-	if (after == NULL && TAILQ_EMPTY(&s->se_queue)) {
-		if (wire_send(session_out(s), XSP_WATCH_EVENT, 0, 0, body,
-		    len) != 0)
-			session_close(s, "out of memory");
-	} else if ((rq = calloc(1, sizeof(*rq))) == NULL ||
-	    session_hold(s, rq, XSP_WATCH_EVENT, 0, 0, body, len) != 0) {
-		rreq_free(rq);
-		session_close(s, "out of memory");
-	} else {
-		rq->rq_sid = s->se_id;
-		rq->rq_flags |= RQ_QUEUED | RQ_EVENT;
-		if (after != NULL)
-			TAILQ_INSERT_AFTER(&s->se_queue, after, rq, rq_entry);
-		else
-			TAILQ_INSERT_TAIL(&s->se_queue, rq, rq_entry);
-	}
+	if (after == NULL && TAILQ_EMPTY(&s->se_queue))
+		session_event_write(s, msg, len);
+	else
+		session_event_hold(s, after, msg, len);
 	if (!(s->se_flags & SE_DEAD))
 		session_check(s);
 }
 
 void
-session_event(struct session *s, const char *path, size_t plen,
-    const char *token)
+session_event_up(struct session *s, const uint8_t *msg, size_t len)
 {
-	session_event_after(s, NULL, path, plen, token);
+	if (s->se_flags & SE_DEAD)
+		return;
+	router_stats(s->se_router)->ps_events++;
+	session_event_write(s, msg, len);
+	if (!(s->se_flags & SE_DEAD))
+		session_check(s);
 }
 
 /* Arm the partial-message timer while a message is half received. */

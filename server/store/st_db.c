@@ -108,7 +108,8 @@ st_db_write(struct store_conn *c, struct st_node *n, bool noquota)
 	int		 r;
 
 	n->n_gen = s->s_gen++;
-	if (c->c_tx != NULL && (r = st_tx_access(c, st_node_name(n), n, &a)) != 0) {
+	if (c->c_tx != NULL &&
+	    (r = st_tx_access(c, st_node_name(n), n, &a)) != 0) {
 		st_node_free(n);
 		return r;
 	}

@@ -282,7 +282,8 @@ st_owned(struct store *s, const char *name, uint32_t domid,
 	}
 	for (off = 0; off < n->n_childlen;
 	    off += strlen(st_node_children(n) + off) + 1) {
-		if ((child = st_child_name(name, st_node_children(n) + off)) == NULL)
+		child = st_child_name(name, st_node_children(n) + off);
+		if (child == NULL)
 			return;
 		st_owned(s, child, domid, nm);
 		free(child);

@@ -6,6 +6,10 @@
  * children's names in creation order, as xenstored's records do.  A
  * transaction never copies the tree: it keeps a second table of the nodes
  * it touched (st_acc), each with its own copy of the record.  See st_tx.c.
+ *
+ * Errors: handlers and their helpers return 0 or a positive errno, as
+ * xenstored's do (store_conn_request turns it into the ERROR reply); the
+ * proxy and the client library return negative errnos.
  */
 #ifndef XSMUX_ST_INT_H
 #define XSMUX_ST_INT_H
@@ -175,6 +179,8 @@ struct store_conn {
 	uint32_t	 c_id;		/* domid */
 	struct st_domain *c_dom;	/* not owned: c_id's struct (domain
 					   structs live as long as the store) */
+	char		 c_home[32];	/* "/local/domain/<c_id>" */
+	size_t		 c_homelen;
 	uint64_t	 c_seq;		/* creation order */
 	store_out_fn	*c_out;
 	void		*c_arg;

@@ -34,26 +34,6 @@ st_valid_name(const struct store *s, const char *name, size_t len)
 	    len <= xsp_local_prefix(name, len) + max;
 }
 
-/* "/local/domain/<domid>/" + rel (rlen bytes and its NUL) into buf. */
-static size_t
-st_home_path(char *buf, uint32_t domid, const char *rel, size_t rlen)
-{
-	static const char	 pre[] = "/local/domain/";
-	char			 digits[10], *q = buf + sizeof(pre) - 1;
-	size_t			 nd = 0;
-
-	do {
-		digits[nd++] = (char)('0' + domid % 10);
-		domid /= 10;
-	} while (domid != 0);
-	memcpy(buf, pre, sizeof(pre) - 1);
-	while (nd > 0)
-		*q++ = digits[--nd];
-	*q++ = '/';
-	memcpy(q, rel, rlen + 1);
-	return (size_t)(q - buf) + rlen;
-}
-
 /*
  * Resolve `in` against the connection's domain path and check it,
  * without allocating: *out is `in` itself if absolute, else buf.
@@ -68,10 +48,11 @@ st_canon_buf(struct store_conn *c, const char *in, char buf[ST_NAME_BUF],
 	if (in == NULL)
 		return EINVAL;
 	len = strlen(in);
-	if (len > XSP_PAYLOAD_MAX)
-		return EINVAL;
 	if (in[0] != '/' && in[0] != '@') {
-		len = st_home_path(buf, c->c_id, in, len);
+		if (xsp_path_join(c->c_home, c->c_homelen, in, len, buf,
+		    ST_NAME_BUF) < 0)
+			return EINVAL;
+		len += c->c_homelen + 1;
 		in = buf;
 	}
 	if (!st_valid_name(c->c_store, in, len))

@@ -382,8 +382,7 @@ st_watch_add(struct store_conn *c, char *node, const char *token,
 	w->w_depth = depth;
 	w->w_seq = s->s_watch_seq++;
 	if (relative)
-		w->w_prefix = (size_t)snprintf(NULL, 0, "/local/domain/%u/",
-		    c->c_id);
+		w->w_prefix = c->c_homelen + 1;
 	if (st_wb_insert(s, w) != 0) {
 		free(w->w_token);
 		free(w);
@@ -444,19 +443,16 @@ st_op_unwatch(struct store_conn *c, const struct xsp_msg *m)
 {
 	struct st_watch	*w;
 	const char	*v[2];
-	char		*node;
+	char		 node[ST_NAME_BUF];
 
 	if (xsp_count_strings(m->body, m->hdr.len) != 2)
 		return EINVAL;
 	st_strings(m, v, 2);
-	if (v[0][0] == '/' || v[0][0] == '@')
-		node = strdup(v[0]);
-	else if (asprintf(&node, "/local/domain/%u/%s", c->c_id, v[0]) == -1)
-		node = NULL;
-	if (node == NULL)
-		return ENOMEM;
+	/* As 4.17: joined, not checked (an invalid path is not watched). */
+	if (xsp_path_join(c->c_home, c->c_homelen, v[0], strlen(v[0]), node,
+	    sizeof(node)) < 0)
+		return ENOENT;
 	w = st_watch_find(c, node, v[1]);
-	free(node);
 	if (w == NULL)
 		return ENOENT;
 	st_watch_del(c, w);

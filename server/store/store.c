@@ -210,6 +210,8 @@ store_conn_new(struct store *s, uint32_t domid, store_out_fn *out, void *arg)
 	c->c_store = s;
 	c->c_id = domid;
 	c->c_dom = d;
+	c->c_homelen = (size_t)snprintf(c->c_home, sizeof(c->c_home),
+	    "/local/domain/%u", domid);
 	c->c_seq = s->s_conn_seq++;
 	c->c_out = out;
 	c->c_arg = arg;

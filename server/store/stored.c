@@ -111,7 +111,7 @@ struct sd_client {
 	size_t			 cl_outlen;	/* bytes in cl_outq */
 	uint64_t		 cl_id;
 	bool			 cl_guest;	/* domid != 0: quotas apply */
-	bool			 cl_paused;	/* dom0: output over SD_OUT_HIGH */
+	bool			 cl_paused;	/* dom0: output past SD_OUT_HIGH */
 	bool			 cl_stalled;	/* guest: engine says wait */
 	bool			 cl_doomed;	/* close from the loop */
 };
@@ -125,7 +125,7 @@ struct sd {
 	struct sd_client	*sd_clients;	/* owned: every client */
 	uint64_t		 sd_next_id;
 	struct event		*sd_reaper;	/* owned: closes doomed clients */
-	struct event		*sd_unstaller;	/* owned: retries stalled guests */
+	struct event		*sd_unstaller;	/* owned: retries stalled ones */
 	unsigned		 sd_nstalled;	/* clients with cl_stalled */
 	unsigned		 sd_domain_conns; /* per domain socket */
 	unsigned		 sd_event_timeout; /* ms, 0 = never */
@@ -477,6 +477,15 @@ sd_may_read(struct sd_client *cl)
 	return false;
 }
 
+/* An oversized header: that client is closed (as xenstored does). */
+static void
+sd_bad_message(struct sd_client *cl, int r)
+{
+	log_warnx("client %llu sent a bad message (%s): disconnected",
+	    (unsigned long long)cl->cl_id, xsp_status_str(r));
+	sd_client_close(cl);
+}
+
 /*
  * Hand the whole requests in the input's first chunk to the engine,
  * decoded in place, and drain them at once.  Returns the bytes used, or
@@ -504,9 +513,7 @@ sd_read_chunk(struct sd_client *cl, struct evbuffer *in)
 		}
 	}
 	if (r < 0 && r != XSP_PARTIAL) {
-		log_warnx("%s: client %llu: %s, closing", __func__,
-		    (unsigned long long)cl->cl_id, xsp_status_str((int)r));
-		sd_client_close(cl);
+		sd_bad_message(cl, (int)r);
 		return -1;
 	}
 	evbuffer_drain(in, off);
@@ -532,10 +539,7 @@ sd_read(struct bufferevent *bev, void *arg)
 		if ((r = wire_peek(in, &m)) == 0)
 			break;
 		if (r < 0) {
-			log_warnx("client %llu sent a bad message (%s): "
-			    "disconnected", (unsigned long long)cl->cl_id,
-			    xsp_status_str(r));
-			sd_client_close(cl);
+			sd_bad_message(cl, r);
 			return;
 		}
 		store_conn_request(cl->cl_conn, &m);

@@ -28,6 +28,7 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 
+#include "diffutil.h"
 #include "harness.h"
 #include "xsp.h"
 
@@ -44,29 +45,11 @@ struct side {
 
 static struct side	sides[2] = { { .name = "xenstored" },
 				     { .name = "xsmux-stored" } };
-static uint64_t		rng;
 static uint64_t		seed;		/* printed in every failure */
 static uint32_t		txs[DIFF_CONNS][DIFF_TX_MAX];	/* 0: free */
 static unsigned long	op_no;
 static bool		trace;		/* XSMUX_DIFF_TRACE: print each op */
 static char		op_desc[256];
-
-static uint64_t
-rnd(void)
-{
-	/* splitmix64 */
-	uint64_t z = (rng += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static unsigned
-pick(unsigned n)
-{
-	return (unsigned)(rnd() % n);
-}
 
 static void
 fini(void)
@@ -112,15 +95,15 @@ rnd_path(char *out, size_t cap)
 	unsigned depth, i;
 	size_t	 n;
 
-	if (pick(40) == 0) {
-		snprintf(out, cap, "%s", odd[pick(sizeof(odd) / sizeof(*odd))]);
+	if (diff_pick(40) == 0) {
+		snprintf(out, cap, "%s", odd[diff_pick(sizeof(odd) / sizeof(*odd))]);
 		return;
 	}
 	n = (size_t)snprintf(out, cap, "/d");
-	depth = pick(4);
+	depth = diff_pick(4);
 	for (i = 0; i < depth; i++)
 		n += (size_t)snprintf(out + n, cap - n, "/%s",
-		    names[pick(3)]);
+		    names[diff_pick(3)]);
 }
 
 static void
@@ -128,10 +111,10 @@ rnd_value(char *out, size_t *len)
 {
 	size_t	i;
 
-	*len = pick(4) == 0 ? 0 : pick(12);
+	*len = diff_pick(4) == 0 ? 0 : diff_pick(12);
 	for (i = 0; i < *len; i++)
-		out[i] = pick(10) == 0 ? (char)pick(256) :
-		    (char)('a' + pick(26));
+		out[i] = diff_pick(10) == 0 ? (char)diff_pick(256) :
+		    (char)('a' + diff_pick(26));
 }
 
 static void
@@ -141,12 +124,12 @@ rnd_perms(const char **strs, unsigned *n, char buf[][8])
 	static const unsigned doms[] = { 0, 1, 2, 5 };
 	unsigned i;
 
-	*n = 1 + pick(3);
+	*n = 1 + diff_pick(3);
 	for (i = 0; i < *n; i++) {
-		snprintf(buf[i], 8, "%c%u", modes[pick(4)], doms[pick(4)]);
+		snprintf(buf[i], 8, "%c%u", modes[diff_pick(4)], doms[diff_pick(4)]);
 		strs[i + 1] = buf[i];
 	}
-	if (pick(30) == 0)
+	if (diff_pick(30) == 0)
 		strs[1] = "x9";		/* invalid */
 }
 
@@ -154,11 +137,11 @@ rnd_perms(const char **strs, unsigned *n, char buf[][8])
 static uint32_t
 rnd_tx(unsigned i)
 {
-	unsigned k = pick(DIFF_TX_MAX);
+	unsigned k = diff_pick(DIFF_TX_MAX);
 
-	if (pick(50) == 0)
-		return 1000 + pick(5);	/* not ours */
-	return pick(3) != 0 ? txs[i][k] : 0;
+	if (diff_pick(50) == 0)
+		return 1000 + diff_pick(5);	/* not ours */
+	return diff_pick(3) != 0 ? txs[i][k] : 0;
 }
 
 /* Send the same request on connection i of both sides. */
@@ -174,26 +157,6 @@ send_both(unsigned i, uint32_t type, uint32_t tx, const char *const strs[],
 		    sides[s].name);
 }
 
-/* A payload made printable: NUL as '|', other odd bytes as \xNN. */
-static const char *
-show(const struct xh_msg *m, char *buf, size_t cap)
-{
-	size_t	i, n = 0;
-	uint8_t	c;
-
-	for (i = 0; i < m->hdr.len && n + 5 < cap; i++) {
-		c = (uint8_t)m->body[i];
-		if (c == 0)
-			buf[n++] = '|';
-		else if (c < 0x20 || c >= 0x7f)
-			n += (size_t)snprintf(buf + n, cap - n, "\\x%02x", c);
-		else
-			buf[n++] = (char)c;
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
 static void
 same_msg(const struct xh_msg *a, const struct xh_msg *b, const char *what)
 {
@@ -206,8 +169,8 @@ same_msg(const struct xh_msg *a, const struct xh_msg *b, const char *what)
 	    "  xenstored:    %s req %u tx %u \"%s\"\n"
 	    "  xsmux-stored: %s req %u tx %u \"%s\"", op_no, op_desc, seed,
 	    what, xsp_type_name(a->hdr.type), a->hdr.req_id, a->hdr.tx_id,
-	    show(a, sa, sizeof(sa)), xsp_type_name(b->hdr.type),
-	    b->hdr.req_id, b->hdr.tx_id, show(b, sb, sizeof(sb)));
+	    diff_show(a->body, a->hdr.len, sa, sizeof(sa)), xsp_type_name(b->hdr.type),
+	    b->hdr.req_id, b->hdr.tx_id, diff_show(b->body, b->hdr.len, sb, sizeof(sb)));
 }
 
 /* Read the reply on connection i of both sides and compare. */
@@ -248,7 +211,7 @@ events_both(void)
 			same_msg(&ea, &eb, "watch events");
 			if (trace)
 				fprintf(stderr, "  conn %u event \"%s\"\n", i,
-				    show(&ea, sa, sizeof(sa)));
+				    diff_show(ea.body, ea.hdr.len, sa, sizeof(sa)));
 		}
 	}
 }
@@ -295,7 +258,7 @@ one_op(void)
 	const char	*strs[4];
 	char		 path[64], value[16], perms[3][8];
 	size_t		 vlen = 0;
-	unsigned	 i = pick(DIFF_CONNS), n = 1, w = pick(100);
+	unsigned	 i = diff_pick(DIFF_CONNS), n = 1, w = diff_pick(100);
 	uint32_t	 type, tx = rnd_tx(i);
 	bool		 val = false;
 
@@ -315,7 +278,7 @@ one_op(void)
 		type = XSP_DIRECTORY;
 	else if (w < 56) {
 		type = XSP_DIRECTORY_PART;
-		strs[1] = pick(2) ? "0" : "2";
+		strs[1] = diff_pick(2) ? "0" : "2";
 		n = 2;
 	} else if (w < 61)
 		type = XSP_GET_PERMS;
@@ -325,42 +288,42 @@ one_op(void)
 		n++;
 	} else if (w < 76) {
 		type = w < 73 ? XSP_WATCH : XSP_UNWATCH;
-		if (pick(8) == 0)
-			strs[0] = specials[pick(3)];
-		strs[1] = tokens[pick(3)];
+		if (diff_pick(8) == 0)
+			strs[0] = specials[diff_pick(3)];
+		strs[1] = tokens[diff_pick(3)];
 		n = 2;
 	} else if (w < 84) {
 		type = XSP_TRANSACTION_START;
 		strs[0] = "";
-		tx = pick(20) == 0 ? tx : 0;
+		tx = diff_pick(20) == 0 ? tx : 0;
 		if (open_txs(i) == DIFF_TX_MAX) {
 			type = XSP_TRANSACTION_END;
-			tx = txs[i][pick(DIFF_TX_MAX)];
+			tx = txs[i][diff_pick(DIFF_TX_MAX)];
 		}
 	} else if (w < 92) {
 		type = XSP_TRANSACTION_END;
-		strs[0] = pick(4) == 0 ? "F" : "T";
-		if (pick(30) == 0)
+		strs[0] = diff_pick(4) == 0 ? "F" : "T";
+		if (diff_pick(30) == 0)
 			strs[0] = "X";
-		tx = txs[i][pick(DIFF_TX_MAX)];
-		if (pick(30) == 0)
+		tx = txs[i][diff_pick(DIFF_TX_MAX)];
+		if (diff_pick(30) == 0)
 			tx = 0;
 	} else if (w < 94) {
 		type = XSP_GET_DOMAIN_PATH;
-		strs[0] = pick(2) ? "0" : "7";
+		strs[0] = diff_pick(2) ? "0" : "7";
 	} else if (w < 95) {
 		type = XSP_RESET_WATCHES;
 		strs[0] = "";
 	} else if (w < 97) {
 		type = XSP_IS_DOMAIN_INTRODUCED;
-		strs[0] = pick(2) ? "0" : "3";
+		strs[0] = diff_pick(2) ? "0" : "3";
 	} else {
 		/*
 		 * Malformed argument lists.  Not for single-path requests:
 		 * xenstored 4.17 answers those with a stale errno, and aborts
 		 * if the connection has a watch (tests/oracle/NOTES.md).
 		 */
-		type = pick(2) ? XSP_WATCH : XSP_UNWATCH;
+		type = diff_pick(2) ? XSP_WATCH : XSP_UNWATCH;
 		n = 1;
 	}
 	if (type == XSP_TRANSACTION_END && strs[0] == path)
@@ -375,37 +338,10 @@ one_op(void)
 		static char sm[4 * XSP_PAYLOAD_MAX + 8];
 
 		fprintf(stderr, "  -> %s \"%.120s\"\n",
-		    xsp_type_name(m.hdr.type), show(&m, sm, sizeof(sm)));
+		    xsp_type_name(m.hdr.type), diff_show(m.body, m.hdr.len, sm, sizeof(sm)));
 	}
 	note_tx(i, type, tx, &m);
 	events_both();
-}
-
-/* Dump the whole tree of one side into buf: path, perms, value. */
-static size_t
-dump(struct xh_conn *c, const char *path, char *buf, size_t cap, size_t off)
-{
-	static struct xh_msg m;
-	char	 child[XSP_ABS_PATH_MAX + 1], names[XSP_PAYLOAD_MAX + 1];
-	size_t	 nlen, p;
-
-	cr_assert_eq(xh_req(c, XSP_GET_PERMS, 0, &m, path, NULL), 0);
-	off += (size_t)snprintf(buf + off, cap - off, "%s [%u]", path,
-	    m.hdr.len);
-	cr_assert_eq(xh_req(c, XSP_READ, 0, &m, path, NULL), 0);
-	cr_assert_lt(off + m.hdr.len + 2, cap);
-	memcpy(buf + off, m.body, m.hdr.len);
-	off += m.hdr.len;
-	buf[off++] = '\n';
-	cr_assert_eq(xh_req(c, XSP_DIRECTORY, 0, &m, path, NULL), 0);
-	nlen = m.hdr.len;
-	memcpy(names, m.body, nlen);
-	for (p = 0; p < nlen; p += strlen(names + p) + 1) {
-		snprintf(child, sizeof(child), "%s/%s",
-		    strcmp(path, "/") == 0 ? "" : path, names + p);
-		off = dump(c, child, buf, cap, off);
-	}
-	return off;
 }
 
 static void
@@ -414,8 +350,8 @@ compare_trees(void)
 	static char a[1 << 20], b[1 << 20];
 	size_t	na, nb;
 
-	na = dump(&sides[0].c[0], "/", a, sizeof(a), 0);
-	nb = dump(&sides[1].c[0], "/", b, sizeof(b), 0);
+	na = diff_dump(&sides[0].c[0], "/", a, sizeof(a), 0);
+	nb = diff_dump(&sides[1].c[0], "/", b, sizeof(b), 0);
 	a[na] = b[nb] = '\0';
 	cr_assert(na == nb && memcmp(a, b, na) == 0,
 	    "final trees differ:\n--- xenstored\n%s--- xsmux-stored\n%s", a,
@@ -436,7 +372,7 @@ run(uint64_t s, unsigned long ops)
 	seed = s;
 	fprintf(stderr, "diff: seed %" PRIu64 " (XSMUX_DIFF_SEED=%" PRIu64
 	    " replays), %lu operations\n", seed, seed, ops);
-	rng = seed;
+	diff_seed(seed);
 	trace = getenv("XSMUX_DIFF_TRACE") != NULL;
 	start();
 	for (op_no = 0; op_no < ops; op_no++)

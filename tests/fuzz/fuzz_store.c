@@ -106,64 +106,97 @@ fs_release(struct fs_conn *f)
 	f->fc_nheld = 0;
 }
 
-/* Domain memory recounted from scratch, for domid. */
+/*
+ * Every domain's memory and transactions recounted from scratch, in one
+ * walk of the tree: fc_mem[i] and fc_ntx[i] for the i-th domain struct.
+ */
+#define FS_DOMS		64
 struct fs_count {
-	uint32_t	 id;
-	long		 mem;
+	const struct store	*fc_s;
+	unsigned		 fc_n;
+	uint32_t		 fc_id[FS_DOMS];
+	long			 fc_mem[FS_DOMS];
+	unsigned		 fc_ntx[FS_DOMS];
 };
+
+static long *
+fs_slot(struct fs_count *fc, uint32_t domid)
+{
+	unsigned	i;
+
+	for (i = 0; i < fc->fc_n; i++)
+		if (fc->fc_id[i] == domid)
+			return &fc->fc_mem[i];
+	return NULL;		/* no struct: not counted (see st_mem_add) */
+}
 
 static void
 fs_count_node(struct st_hent *he, void *arg)
 {
 	const struct st_node	*n = (const struct st_node *)he;
-	struct fs_count		*fc = arg;
+	long			*m = fs_slot(arg, n->n_nperms > 0 ?
+				    n->n_perm[0].p_id : 0);
 
-	if ((n->n_nperms > 0 ? n->n_perm[0].p_id : 0) == fc->id)
-		fc->mem += (long)(st_node_size(n) + strlen(st_node_name(n)));
+	if (m != NULL)
+		*m += (long)(st_node_size(n) + strlen(st_node_name(n)));
 }
 
+/* A transaction's copies, charged to its domain. */
 static long
-fs_recount(struct store *s, uint32_t domid)
+fs_recount_tx(const struct st_tx *t)
 {
-	struct fs_count		 fc = { domid, 0 };
-	const struct store_conn	*c;
+	const struct st_acc	*a;
+	long			 mem = 0;
+
+	TAILQ_FOREACH(a, &t->t_accq, a_entry)
+		if (a->a_node != NULL)
+			mem += (long)(st_node_size(a->a_node) +
+			    strlen(a->a_name) + t->t_keypfx);
+	return mem;
+}
+
+/* What c adds to its domain: copies, watches, queued output. */
+static long
+fs_recount_conn(const struct store_conn *c)
+{
 	const struct st_watch	*w;
 	const struct st_tx	*t;
-	const struct st_acc	*a;
+	long			 mem = c->c_id != 0 ? (long)c->c_outq : 0;
 
-	st_htab_walk(&s->s_nodes, fs_count_node, &fc);
-	TAILQ_FOREACH(c, &s->s_conns, c_entry) {
-		if (c->c_id != domid)
-			continue;
-		TAILQ_FOREACH(t, &c->c_txs, t_entry)
-			TAILQ_FOREACH(a, &t->t_accq, a_entry)
-				if (a->a_node != NULL)
-					fc.mem += (long)(st_node_size(a->a_node) +
-					    strlen(a->a_name) + t->t_keypfx);
-		TAILQ_FOREACH(w, &c->c_watches, w_centry)
-			fc.mem += (long)(strlen(w->w_node) + strlen(w->w_token));
-		if (domid != 0)
-			fc.mem += (long)c->c_outq;
-	}
-	return fc.mem;
+	TAILQ_FOREACH(t, &c->c_txs, t_entry)
+		mem += fs_recount_tx(t);
+	TAILQ_FOREACH(w, &c->c_watches, w_centry)
+		mem += (long)(strlen(w->w_node) + strlen(w->w_token));
+	return mem;
 }
 
 static void
 fs_check_accounting(struct store *s)
 {
+	static struct fs_count	 fc;
 	const struct st_domain	*d;
 	const struct store_conn	*c;
-	unsigned		 ntx;
+	unsigned		 i;
+	long			*m;
 
+	memset(&fc, 0, sizeof(fc));
 	TAILQ_FOREACH(d, &s->s_domains, d_entry) {
-		if (d->d_mem != fs_recount(s, d->d_id))
+		if (fc.fc_n == FS_DOMS)
+			return;		/* too many to follow: skip */
+		fc.fc_id[fc.fc_n++] = d->d_id;
+	}
+	st_htab_walk(&s->s_nodes, fs_count_node, &fc);
+	TAILQ_FOREACH(c, &s->s_conns, c_entry) {
+		if ((m = fs_slot(&fc, c->c_id)) == NULL)
+			abort();	/* a connection's domain has a struct */
+		*m += fs_recount_conn(c);
+		fc.fc_ntx[m - fc.fc_mem] += c->c_ntx;
+	}
+	i = 0;
+	TAILQ_FOREACH(d, &s->s_domains, d_entry) {
+		if (d->d_mem != fc.fc_mem[i] || d->d_ntx != fc.fc_ntx[i])
 			abort();
-		ntx = 0;
-		TAILQ_FOREACH(c, &s->s_conns, c_entry)
-			if (c->c_id == d->d_id)
-				ntx += c->c_ntx;
-		if (ntx != d->d_ntx)
-			abort();
+		i++;
 	}
 }
 
@@ -196,7 +229,8 @@ fs_request(struct fs_conn *f, uint32_t type, uint32_t tx,
 	struct xsp_msg		 m = { { type, ++f->fc_reqid, tx,
 				    (uint32_t)len }, body };
 	long			 mem = c->c_dom->d_mem;
-	unsigned		 ntx = c->c_dom->d_ntx, nw = c->c_dom->d_watches;
+	unsigned		 ntx = c->c_dom->d_ntx;
+	unsigned		 nw = c->c_dom->d_watches;
 
 	if (!store_conn_can_read(c))
 		return;			/* xsmux-stored would wait */

@@ -22,11 +22,19 @@ HDR = struct.Struct("<IIII")
 
 
 class Tap:
-    """Collects ok/not ok lines; prints the plan at the end."""
+    """Collects ok/not ok lines; prints the plan at the end.  An uncaught
+    exception is reported as a failed test with its traceback."""
 
     def __init__(self):
         self.n = 0
         self.failed = 0
+        sys.excepthook = self._excepthook
+
+    def _excepthook(self, typ, value, tb):
+        import traceback
+        self.check(False, "no exception", "".join(
+            traceback.format_exception(typ, value, tb)))
+        self.done()
 
     def check(self, cond, name, detail=""):
         self.n += 1
@@ -56,9 +64,14 @@ class Workdir:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, typ, value, tb):
         for p in self.procs:
             stop(p)
+        log = self.join("stderr.log")
+        if typ is not None and os.path.exists(log):
+            print("# the daemons' standard error:")
+            for line in open(log, errors="replace").read().splitlines():
+                print("#   " + line)
         shutil.rmtree(self.path, ignore_errors=True)
 
     def join(self, name):

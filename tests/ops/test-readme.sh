@@ -20,18 +20,7 @@ cleanup() {
 	rm -rf "$tmp" /tmp/xs /tmp/xsmux-example
 }
 trap cleanup EXIT INT TERM
-n=0
-failed=0
-check() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $2"
-		sed 's/^/# /' "$tmp/out"
-	fi
-}
+. "$(dirname "$0")/tap.sh"
 
 meson install -C "$build" --no-rebuild --destdir "$tmp/root" --quiet \
 	>"$tmp/out" 2>&1
@@ -83,5 +72,4 @@ for b in "$tmp"/block-*.sh; do
 	check $? "README block: $first"
 done
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

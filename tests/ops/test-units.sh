@@ -14,19 +14,7 @@ build=$1
 max=${XSMUX_MAX_EXPOSURE:-2.5}
 tmp=$(mktemp -d /tmp/xsmux-units-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT INT TERM
-n=0
-failed=0
-check() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $2"
-		[ -s "$tmp/out" ] && sed 's/^/# /' "$tmp/out"
-	fi
-	: >"$tmp/out"
-}
+. "$(dirname "$0")/tap.sh"
 
 meson install -C "$build" --no-rebuild --destdir "$tmp/root" --quiet \
 	>"$tmp/out" 2>&1
@@ -76,5 +64,4 @@ systemd-sysusers --root="$tmp/sysroot" >>"$tmp/out" 2>&1 &&
 	grep -q '^xsmux:' "$tmp/sysroot/etc/group" 2>>"$tmp/out"
 check $? "systemd-sysusers creates the xsmux group"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

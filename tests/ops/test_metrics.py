@@ -64,8 +64,10 @@ with Workdir() as wd:
     typ, body = request(c, XS_WATCH, b"/m\0tok\0", req_id=9)
     first = recv_msg(c)         # the watch's initial event
     typ_tx, body_tx = request(c, XS_TRANSACTION_START, b"\0", req_id=10)
-    xs_write(c, "/m/0", "w")    # fires the watch
-    ev = recv_msg(c)
+    # The WRITE fires the watch: its event comes first, then the reply,
+    # as from xenstored.
+    ev = request(c, XS_WRITE, b"/m/0\0w")
+    recv_msg(c)
     status, _, fams = scrape(mpath)
     t.check(value(fams, "xsmux_requests", "xsmux_requests_total",
                   op="WRITE", result="OK") == 6, "6 WRITEs OK")

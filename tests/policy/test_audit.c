@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <criterion/criterion.h>
 #include <jansson.h>
 
@@ -48,10 +50,11 @@ static size_t
 read_lines(const char *path, json_t **out, size_t max)
 {
 	FILE		*f = fopen(path, "r");
-	char		 line[4096];
+	static char	 line[65536];
 	json_error_t	 e;
 	size_t		 n = 0;
 
+	audit_flush(au);	/* the records of this "turn" */
 	cr_assert_not_null(f, "%s", path);
 	while (fgets(line, sizeof(line), f) != NULL) {
 		cr_assert_lt(n, max);
@@ -322,4 +325,77 @@ Test(audit, rule_reason_and_transaction_ends)
 	json_decref(l[1]);
 	json_decref(l[2]);
 	json_decref(l[3]);
+}
+
+static unsigned	wakes;
+
+static void
+count_wake(void *arg)
+{
+	(*(unsigned *)arg)++;
+}
+
+/* Records wait for audit_flush; the first of a turn asks for it. */
+Test(audit, buffered_until_flushed)
+{
+	struct audit_req	r = { .ar_type = XSP_WRITE, .ar_path = "/a",
+				    .ar_value_len = 1, .ar_result = "OK",
+				    .ar_decision = "allow" };
+	struct stat		st;
+	json_t			*l[4];
+
+	cr_assert_eq(audit_open(file, AUDIT_DEFAULT, &au), 0);
+	audit_set_wake(au, count_wake, &wakes);
+	audit_request(au, &client, &r);
+	audit_request(au, &client, &r);
+	cr_assert_eq(wakes, 1, "one flush asked for per turn");
+	cr_assert_eq(stat(file, &st), 0);
+	cr_assert_eq(st.st_size, 0, "nothing written before the flush");
+	cr_assert_eq(read_lines(file, l, 4), 2);
+	json_decref(l[0]);
+	json_decref(l[1]);
+	audit_request(au, &client, &r);
+	cr_assert_eq(wakes, 2, "the next turn asks again");
+}
+
+/* Every field of records made of awkward strings parses back as given. */
+Test(audit, awkward_strings_parse_back)
+{
+	static char		 longp[3100];
+	static const char *const paths[] = {
+		"/a\"b\\c", "/tab\there\nnl\r\x01\x1f\x7f", "/caf\xc3\xa9/\xf0\x9f\x98\x80",
+		longp,
+	};
+	struct audit_client	 c = client;
+	char			*cache = NULL;
+	json_t			*l[8];
+	size_t			 i;
+
+	memset(longp, 'p', sizeof(longp) - 1);
+	longp[0] = '/';
+	c.ac_comm = "a\"b\\c\x01";
+	c.ac_cache = &cache;
+	cr_assert_eq(audit_open(file, AUDIT_DEFAULT | AUDIT_BIT(AUDIT_READ),
+	    &au), 0);
+	for (i = 0; i < 4; i++) {
+		struct audit_req r = { .ar_type = XSP_READ, .ar_path = paths[i],
+		    .ar_value_len = -1, .ar_result = "OK",
+		    .ar_decision = "allow" };
+
+		audit_request(au, &c, &r);
+	}
+	cr_assert_not_null(cache, "the client's fields are kept");
+	cr_assert_eq(read_lines(file, l, 8), 4);
+	for (i = 0; i < 4; i++) {
+		cr_expect_str_eq(json_string_value(json_object_get(l[i],
+		    "path")), paths[i], "record %zu", i);
+		cr_expect_str_eq(json_string_value(json_object_get(l[i],
+		    "comm")), c.ac_comm);
+		cr_expect_str_eq(json_string_value(json_object_get(l[i],
+		    "exe")), c.ac_exe);
+		cr_expect_eq(json_integer_value(json_object_get(l[i], "pid")),
+		    c.ac_pid);
+		json_decref(l[i]);
+	}
+	free(cache);
 }

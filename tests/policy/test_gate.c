@@ -7,6 +7,7 @@
  * the proxy who they are.  The audit log is parsed back as JSON.
  */
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -465,6 +466,41 @@ Test(gate, audit_says_which_writes_took_effect)
 	drop(l, n);
 }
 
+/*
+ * `@` paths end to end: watching the special nodes is allowed where
+ * granted, their permissions need special-perms (root's rule here has
+ * none), and nothing else may name an `@` path.
+ */
+Test(gate, special_paths_need_their_grants)
+{
+	struct xh_conn	root, agent;
+	struct xh_msg	m;
+
+	cr_assert_eq(xh_open(&root, d.xd_sock), 0);
+	cr_assert_eq(xh_open_as(&agent, d.xd_sock, AGENT, AGENT), 0);
+	cr_expect_eq(ask(&root, XSP_WATCH, "@introduceDomain", "i"), 0);
+	cr_assert_eq(xh_event(&root, &m, 5000), 0);
+	cr_expect_eq(ask(&agent, XSP_WATCH, "@introduceDomain", "i"), EACCES);
+	cr_expect_eq(ask(&root, XSP_SET_PERMS, "@releaseDomain", "n0"),
+	    EACCES);
+	cr_expect_eq(ask(&agent, XSP_SET_PERMS, "@releaseDomain", "n0"),
+	    EACCES);
+	cr_expect_eq(ask(&root, XSP_GET_PERMS, "@releaseDomain", NULL),
+	    EACCES);
+	cr_expect_eq(ask(&root, XSP_WRITE, "@x", "v"), EACCES);
+	cr_expect_eq(ask(&root, XSP_MKDIR, "@introduceDomain", NULL), EACCES);
+	cr_expect_eq(ask(&root, XSP_WATCH, "@bogus", "b"), EACCES);
+	await_record("request", "why", "special path needs special-perms");
+	write_file(policy, "[rule:root]\nuid = 0\nallow = all\n"
+	    "special-perms = yes\n");
+	cr_assert_eq(kill(d.xd_pid, SIGHUP), 0);
+	await_record("policy_reload", "result", "OK");
+	cr_expect_eq(ask(&root, XSP_SET_PERMS, "@releaseDomain", "n0"), 0);
+	cr_expect_eq(ask(&root, XSP_SET_PERMS, "@x", "n0"), EINVAL);
+	xh_close(&agent);
+	xh_close(&root);
+}
+
 Test(gate, audit_log_reopened_after_rotation)
 {
 	char		 rotated[160];
@@ -669,4 +705,45 @@ Test(gate, protocol_errors_are_summarised)
 	cr_assert_not_null(sum, "no summary of the dropped errors");
 	cr_expect_eq(json_integer_value(json_object_get(sum, "count")), 35);
 	drop(l, n);
+}
+
+/*
+ * The durability audit.c promises: records are written before their
+ * replies, so a daemon killed with SIGKILL right after the last reply has
+ * logged every request its client saw answered.
+ */
+Test(gate, sigkill_loses_no_answered_request)
+{
+	struct xh_conn	 c;
+	struct xh_msg	 m;
+	json_t		*l[512];
+	char		 path[32];
+	bool		 seen[200] = { false };
+	size_t		 n, i;
+	int		 st;
+
+	cr_assert_eq(xh_open(&c, d.xd_sock), 0);
+	for (i = 0; i < 200; i++) {
+		snprintf(path, sizeof(path), "/kill/%zu", i);
+		if (i % 2 == 0)
+			cr_assert_eq(xh_req_value(&c, XSP_WRITE, 0, &m, path,
+			    "v", 1), 0);
+		else
+			cr_assert_eq(xh_req(&c, XSP_READ, 0, &m, path, NULL), 0);
+	}
+	cr_assert_eq(kill(d.xd_pid, SIGKILL), 0);
+	cr_assert_eq(waitpid(d.xd_pid, &st, 0), d.xd_pid);
+	d.xd_pid = 0;
+	xh_close(&c);
+	n = records(audit, l, 512);
+	for (i = 0; i < n; i++) {
+		const char	*p = str(l[i], "path");
+		unsigned	 k;
+
+		if (p != NULL && sscanf(p, "/kill/%u", &k) == 1 && k < 200)
+			seen[k] = true;
+	}
+	drop(l, n);
+	for (i = 0; i < 200; i++)
+		cr_expect(seen[i], "request %zu was answered but not logged", i);
 }

@@ -307,20 +307,22 @@ Test(policy, special_paths_matrix)
 	    XSP_UNWATCH, XSP_GET_PERMS, XSP_SET_PERMS };
 	static const char *const paths[] = { "@introduceDomain",
 	    "@releaseDomain", "@x", "@releaseDomain/5", "@" };
-	/* Per rule: the ops allowed on the named nodes, and on other @. */
+	/* Per rule: the ops allowed on the two nodes, on @releaseDomain/5
+	 * (a watch for one domain, xenstore.txt), and on other @ names. */
 	static const struct {
 		uid_t		 uid;
-		const char	*named;
-		const char	*other;
+		const char	*named, *sub, *other;
 	} want[] = {
-		{ 1, "WATCH UNWATCH", "" },		/* all */
-		{ 2, "WATCH UNWATCH", "" },		/* the issue's rule */
-		{ 3, "GET_PERMS SET_PERMS", "GET_PERMS SET_PERMS" },
-		{ 4, "WATCH UNWATCH", "" },		/* watch, domain */
-		{ 5, "", "" },				/* grants, no class */
+		{ 1, "WATCH UNWATCH", "WATCH UNWATCH", "" },	/* all */
+		{ 2, "WATCH UNWATCH", "WATCH UNWATCH", "" },	/* the issue's */
+		{ 3, "GET_PERMS SET_PERMS", "GET_PERMS SET_PERMS",
+		    "GET_PERMS SET_PERMS" },
+		{ 4, "WATCH UNWATCH", "WATCH UNWATCH", "" },	/* domain */
+		{ 5, "", "", "" },			/* grants, no class */
 		{ 6, "WATCH UNWATCH GET_PERMS SET_PERMS",
+		    "WATCH UNWATCH GET_PERMS SET_PERMS",
 		    "GET_PERMS SET_PERMS" },		/* all, special-perms */
-		{ 7, "", "" },				/* read write watch */
+		{ 7, "", "", "" },			/* read write watch */
 	};
 	const struct pol_rule	*r;
 	const char		*list;
@@ -343,7 +345,8 @@ Test(policy, special_paths_matrix)
 		cr_assert_not_null(r);
 		for (o = 0; o < sizeof(ops) / sizeof(ops[0]); o++) {
 			for (p = 0; p < sizeof(paths) / sizeof(paths[0]); p++) {
-				list = xsp_special_node(paths[p],
+				list = strcmp(paths[p], "@releaseDomain/5") ==
+				    0 ? want[i].sub : xsp_special_node(paths[p],
 				    strlen(paths[p])) ? want[i].named :
 				    want[i].other;
 				snprintf(word, sizeof(word), "%s",

@@ -10,9 +10,10 @@
  * so reads are answered with values, not ENOENT.
  *
  * Variants are the same upstream reached in different ways: `direct`,
- * `proxy` (xsmuxd as it comes), `audit` (xsmuxd --audit all to a file)
- * and `policy` (xsmuxd with one allow-all rule).  With no -c it runs a
- * standard set: one client at depth 1, 64 clients at depth 1 and 8, each
+ * `proxy` (xsmuxd as it comes), `audit` (xsmuxd --audit all to a file),
+ * `policy` (xsmuxd with one allow-all rule) and `metrics` (xsmuxd
+ * --metrics: every request timed and counted for Prometheus).  With no
+ * -c it runs a standard set: one client at depth 1, 64 clients at depth 1 and 8, each
  * for READ, WRITE, mixed and transactions, direct against proxy; then
  * reads at 1x1 and 64x8 through every variant; then IDLE idle clients for
  * memory, then one change fanned out to WATCHERS watchers.
@@ -524,6 +525,8 @@ static struct bvariant b_vars[] = {
 	    NULL }, { 0 }, NULL },
 	{ "policy", { "--policy", "@SRC@/tests/proxy/bench-allow-all.conf",
 	    NULL }, { 0 }, NULL },
+	{ "metrics", { "--metrics", "unix:@DIR@/metrics", NULL }, { 0 },
+	    NULL },
 };
 #define B_NVARS		(sizeof(b_vars) / sizeof(b_vars[0]))
 #define B_DIRECT	0
@@ -769,7 +772,7 @@ b_callgrind(void)
 int
 main(int argc, char **argv)
 {
-	static const int vall[] = { B_DIRECT, B_PROXY, 2, 3 };
+	static const int vall[] = { B_DIRECT, B_PROXY, 2, 3, 4 };
 	struct rlimit	 rl;
 	double		 secs = 2;
 	unsigned	 n = 0, depth = 1, idle = 10000, watchers = 10000;

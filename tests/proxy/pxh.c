@@ -98,11 +98,22 @@ pxh_start_proxy(const char *const extra[])
 	    pxh.p_px.xd_sock);
 }
 
+/*
+ * Both, and one round trip through xsmuxd: the proxy has then spoken to
+ * upstream (its flavour probe, router.c) and upstream has written that
+ * reply, so upstream's accounting holds nothing of the start-up.
+ */
 void
 pxh_start(enum pxh_kind kind, const char *const extra[])
 {
+	struct xh_conn	c;
+	struct xh_msg	m;
+
 	pxh_start_upstream(kind);
 	pxh_start_proxy(extra);
+	cr_assert_eq(xh_open(&c, pxh.p_px.xd_sock), 0);
+	cr_assert_eq(xh_req(&c, XSP_GET_DOMAIN_PATH, 0, &m, "0", NULL), 0);
+	xh_close(&c);
 }
 
 int

@@ -187,3 +187,26 @@ Test(guards, answers_equal_a_direct_connection)
 	xh_close(&p);
 	xh_close(&d);
 }
+
+/*
+ * The per-type facts come from one table: in front of xsmux-stored the
+ * proxy answers a feature or quota request naming an unknown transaction
+ * as the store does (ENOENT), and a well-formed one in no transaction
+ * reaches the store and gets its answer.
+ */
+Test(guards, feature_requests_agree_with_the_store)
+{
+	struct xh_conn	d, p;
+
+	pxh_start(PXH_STORED, NULL);
+	pxh_open(&d, pxh.p_up.xd_sock);
+	pxh_open(&p, pxh.p_px.xd_sock);
+	gd_same(&d, &p, XSP_GET_FEATURE, 77, GB(""), true);
+	gd_same(&d, &p, XSP_GET_QUOTA, 77, GB(""), true);
+	gd_same(&d, &p, XSP_GET_FEATURE, 0, GB(""), true);
+	gd_same(&d, &p, XSP_GET_QUOTA, 0, GB("nodes\0"), true);
+	gd_same(&d, &p, XSP_TRANSACTION_START, 0, GB("/a"), false);
+	gd_same(&d, &p, XSP_RESET_WATCHES, 0, GB("x\0y\0"), true);
+	xh_close(&p);
+	xh_close(&d);
+}

@@ -88,6 +88,16 @@ count_upstream(void)
 	return n;
 }
 
+/* Upstream sets watch request w: its reply, then its initial event
+ * under our token, as xenstored sends them. */
+static void
+up_watch_ok(const struct tmsg *w)
+{
+	tsend_raw(env.fake, XSP_WATCH, w->hdr.req_id, 0, "OK", 3);
+	tsend(env.fake, XSP_WATCH_EVENT, 0, 0, w->body,
+	    w->body + strlen(w->body) + 1, NULL);
+}
+
 Test(limits, inflight_bound_stops_reading)
 {
 	struct bufferevent	*a = tclient(&env), *b = tclient(&env);
@@ -116,11 +126,14 @@ Test(limits, watch_and_transaction_bounds)
 	tsend(a, XSP_WATCH, 2, 0, "/w2", "t", NULL);
 	tsend(a, XSP_WATCH, 3, 0, "/w3", "t", NULL);
 	cr_assert(trecv(&env, env.fake, &t));
-	tsend_raw(env.fake, XSP_WATCH, t.hdr.req_id, 0, "OK", 3);
+	up_watch_ok(&t);
 	cr_assert(trecv(&env, env.fake, &t));
-	tsend_raw(env.fake, XSP_WATCH, t.hdr.req_id, 0, "OK", 3);
+	up_watch_ok(&t);
+	/* Each initial event right behind its reply (watch.c, rule 4). */
 	expect(a, XSP_WATCH, 1, 0, "OK|");
+	expect(a, XSP_WATCH_EVENT, 0, 0, "/w1|t|");
 	expect(a, XSP_WATCH, 2, 0, "OK|");
+	expect(a, XSP_WATCH_EVENT, 0, 0, "/w2|t|");
 	expect(a, XSP_ERROR, 3, 0, "E2BIG|");
 	cr_expect_eq(count_upstream(), 0);
 	tsend(a, XSP_TRANSACTION_START, 4, 0, "", NULL);
@@ -152,7 +165,7 @@ Test(limits, unwatch_of_waiting_watch_waits_for_upstream)
 	cr_assert(trecv(&env, env.fake, &w2));
 	cr_expect_eq(count_upstream(), 0, "read past the in-flight bound");
 	cr_expect_eq(tpending(&env, a), 0, "answered before upstream");
-	tsend_raw(env.fake, XSP_WATCH, w1.hdr.req_id, 0, "OK", 3);
+	up_watch_ok(&w1);
 	expect(a, XSP_WATCH, 1, 0, "OK|");
 	expect(a, XSP_WATCH_EVENT, 0, 0, "/u1|t|");
 	expect(a, XSP_UNWATCH, 2, 0, "OK|");
@@ -175,7 +188,7 @@ Test(limits, reset_with_waiting_watch)
 	cr_assert(trecv(&env, env.fake, &w));
 	tsend(a, XSP_RESET_WATCHES, 2, 0, "", NULL);
 	cr_expect_eq(tpending(&env, a), 0, "reset answered before the watch");
-	tsend_raw(env.fake, XSP_WATCH, w.hdr.req_id, 0, "OK", 3);
+	up_watch_ok(&w);
 	expect(a, XSP_WATCH, 1, 0, "OK|");
 	expect(a, XSP_WATCH_EVENT, 0, 0, "/r1|t|");
 	expect(a, XSP_RESET_WATCHES, 2, 0, "OK|");
@@ -260,8 +273,7 @@ Test(limits, non_reading_client_dropped_others_served)
 
 	tsend(a, XSP_WATCH, 1, 0, "/f", "ta", NULL);
 	cr_assert(trecv(&env, env.fake, &t));
-	tsend_raw(env.fake, XSP_WATCH, t.hdr.req_id, 0, "OK", 3);
-	tsend(env.fake, XSP_WATCH_EVENT, 0, 0, "/f", t.body + 3, NULL);
+	up_watch_ok(&t);
 	tsend(b, XSP_WATCH, 2, 0, "/f", "tb", NULL);
 	tpump(&env);
 	bufferevent_disable(a, EV_READ);	/* a stops reading */
@@ -292,8 +304,7 @@ Test(loss, inflight_fail_transactions_eagain_watches_reset)
 	tx = (uint32_t)strtoul(t.body, NULL, 10);
 	tsend(a, XSP_WATCH, 2, 0, "/l", "tl", NULL);
 	cr_assert(trecv(&env, env.fake, &w));
-	tsend_raw(env.fake, XSP_WATCH, w.hdr.req_id, 0, "OK", 3);
-	tsend(env.fake, XSP_WATCH_EVENT, 0, 0, "/l", w.body + 3, NULL);
+	up_watch_ok(&w);
 	expect(a, XSP_WATCH, 2, 0, "OK|");
 	expect(a, XSP_WATCH_EVENT, 0, 0, "/l|tl|");
 	tsend(a, XSP_READ, 3, 0, "/r", NULL);
@@ -314,8 +325,7 @@ Test(loss, inflight_fail_transactions_eagain_watches_reset)
 	cr_expect_eq(w.hdr.type, XSP_WATCH);
 	cr_expect(strncmp(tbody(&w), "/l|x", 4) == 0, "%s", tbody(&w));
 	cr_expect_eq(count_upstream(), 0, "stale transaction ended upstream");
-	tsend_raw(env.fake, XSP_WATCH, w.hdr.req_id, 0, "OK", 3);
-	tsend(env.fake, XSP_WATCH_EVENT, 0, 0, "/l", w.body + 3, NULL);
+	up_watch_ok(&w);
 	expect(a, XSP_WATCH_EVENT, 0, 0, "/l|tl|");
 	cr_expect_eq(tpending(&env, a), 0, "more than one event");
 	tsend(a, XSP_READ, 8, 0, "/r", NULL);
@@ -339,7 +349,7 @@ Test(loss, watch_while_down_fails_eio)
 	cr_expect_eq(count_upstream(), 0, "a failed watch was set");
 	tsend(a, XSP_WATCH, 3, 0, "/d", "td", NULL);	/* not EEXIST */
 	cr_assert(trecv(&env, env.fake, &t));
-	tsend_raw(env.fake, XSP_WATCH, t.hdr.req_id, 0, "OK", 3);
+	up_watch_ok(&t);
 	expect(a, XSP_WATCH, 3, 0, "OK|");
 }
 

@@ -327,6 +327,8 @@ Test(router, joiner_while_setting_gets_one_initial_event)
 	expect_none(b);
 }
 
+/* Both WATCHes are answered with upstream's initial event (watch.c,
+ * rule 4), a joiner after upstream's reply too. */
 Test(router, joiner_between_reply_and_initial_event)
 {
 	struct bufferevent	*a = tclient(&env), *b = tclient(&env);
@@ -335,13 +337,17 @@ Test(router, joiner_between_reply_and_initial_event)
 	tsend(a, XSP_WATCH, 1, 0, "/s", "ta", NULL);
 	t = upreq(XSP_WATCH, NULL);
 	upreply(&t, XSP_WATCH, "OK", 3);
-	expect(a, XSP_WATCH, 1, 0, "OK|");
+	expect_none(a);
 	tsend(b, XSP_WATCH, 2, 0, "/s", "tb", NULL);
+	expect_none(b);
+	upevent("/s", t.body + 3);	/* upstream's initial event */
+	expect(a, XSP_WATCH, 1, 0, "OK|");
+	expect(a, XSP_WATCH_EVENT, 0, 0, "/s|ta|");
 	expect(b, XSP_WATCH, 2, 0, "OK|");
 	expect(b, XSP_WATCH_EVENT, 0, 0, "/s|tb|");
-	upevent("/s", t.body + 3);	/* upstream's initial event */
-	expect(a, XSP_WATCH_EVENT, 0, 0, "/s|ta|");
-	expect_none(b);			/* b had its own */
+	expect_none(a);
+	expect_none(b);
+	expect_none(env.fake);
 }
 
 Test(router, upstream_refusal_reaches_every_waiting_subscriber)
@@ -454,6 +460,142 @@ Test(router, replies_keep_request_order)
 	expect(a, XSP_READ, 1, 0, "v");
 	expect(a, XSP_ERROR, 2, 0, "ENOSYS|");
 	expect(a, XSP_ERROR, 3, 55, "ENOENT|");
+}
+
+/*
+ * The ordering model (server/watch.c).  Rule 5: one request's events,
+ * held until its reply, go to each client in its registration order,
+ * an identical one dropped.
+ */
+Test(router, one_change_in_registration_order_without_duplicates)
+{
+	struct bufferevent	*a = tclient(&env), *b = tclient(&env);
+	struct tmsg		 w1 = first_watch(a, "/x", "t0");
+	struct tmsg		 w2 = first_watch(b, "/x/a", "t0"), t;
+
+	tsend(b, XSP_WATCH, 2, 0, "/x", "tk", NULL);	/* joins w1 */
+	expect(b, XSP_WATCH, 2, 0, "OK|");
+	expect(b, XSP_WATCH_EVENT, 0, 0, "/x|tk|");
+	tsend(b, XSP_WATCH, 3, 0, "/x/a", "tk", NULL);	/* joins w2 */
+	expect(b, XSP_WATCH, 3, 0, "OK|");
+	expect(b, XSP_WATCH_EVENT, 0, 0, "/x/a|tk|");
+	tsend(a, XSP_WRITE, 2, 0, "/x/a", NULL);
+	t = upreq(XSP_WRITE, NULL);
+	upevent("/x/a", w1.body + 3);	/* upstream's watch order */
+	upevent("/x/a", w2.body + 5);
+	expect_none(b);			/* held for the WRITE's reply */
+	upreply(&t, XSP_WRITE, "OK", 3);
+	expect(a, XSP_WATCH_EVENT, 0, 0, "/x/a|t0|");
+	expect(a, XSP_WRITE, 2, 0, "OK|");
+	expect(b, XSP_WATCH_EVENT, 0, 0, "/x/a|t0|");
+	expect(b, XSP_WATCH_EVENT, 0, 0, "/x/a|tk|");
+	expect_none(b);
+}
+
+/* Rule 3: an unwatched pair sees events until its UNWATCH reply. */
+Test(router, unwatched_pair_sees_events_until_its_reply)
+{
+	struct bufferevent	*a = tclient(&env);
+	struct tmsg		 w = first_watch(a, "/q", "t2"), t, u;
+
+	tsend(a, XSP_WRITE, 2, 0, "/q", NULL);
+	tsend(a, XSP_UNWATCH, 3, 0, "/q", "t2", NULL);
+	t = upreq(XSP_WRITE, NULL);
+	expect_none(env.fake);		/* the pair lingers */
+	upevent("/q", w.body + 3);
+	upreply(&t, XSP_WRITE, "OK", 3);
+	expect(a, XSP_WATCH_EVENT, 0, 0, "/q|t2|");
+	expect(a, XSP_WRITE, 2, 0, "OK|");
+	expect(a, XSP_UNWATCH, 3, 0, "OK|");
+	u = upreq(XSP_UNWATCH, NULL);
+	cr_expect_str_eq(tbody(&u), tbody(&w));
+	upevent("/q", w.body + 3);
+	expect_none(a);
+}
+
+/* Rule 3: a pair set after a change in flight does not see it. */
+Test(router, watch_after_change_sees_none_of_it)
+{
+	struct bufferevent	*a = tclient(&env);
+	struct tmsg		 w = first_watch(a, "/p", "tk"), t;
+
+	tsend(a, XSP_SET_PERMS, 2, 0, "/p/x", "b0", NULL);
+	tsend(a, XSP_WATCH, 3, 0, "/p", "t0", NULL);	/* joins w */
+	t = upreq(XSP_SET_PERMS, NULL);
+	upevent("/p/x", w.body + 3);
+	upreply(&t, XSP_SET_PERMS, "OK", 3);
+	expect(a, XSP_WATCH_EVENT, 0, 0, "/p/x|tk|");
+	expect(a, XSP_SET_PERMS, 2, 0, "OK|");
+	expect(a, XSP_WATCH, 3, 0, "OK|");
+	expect(a, XSP_WATCH_EVENT, 0, 0, "/p|t0|");
+	expect_none(a);
+}
+
+/* A duplicate pair with depth: upstream decides, EINVAL or EEXIST. */
+Test(router, depth_duplicate_is_asked_upstream)
+{
+	struct bufferevent	*a = tclient(&env);
+	struct tmsg		 t;
+
+	(void)first_watch(a, "/d", "tk");
+	tsend(a, XSP_WATCH, 2, 0, "/d", "tk", "1", NULL);
+	t = upreq(XSP_WATCH, "/d|p1|1|");
+	upreply(&t, XSP_ERROR, "EINVAL", 7);		/* xenstored 4.17 */
+	expect(a, XSP_ERROR, 2, 0, "EINVAL|");
+	tsend(a, XSP_WATCH, 3, 0, "/d", "tk", "1", NULL);
+	t = upreq(XSP_WATCH, "/d|p2|1|");
+	upreply(&t, XSP_WATCH, "OK", 3);		/* takes depth */
+	upevent("/d", "p2");				/* ignored */
+	expect(a, XSP_ERROR, 3, 0, "EEXIST|");
+	(void)upreq(XSP_UNWATCH, "/d|p2|");
+	expect_none(a);
+}
+
+/* Events while nothing that fires is in flight go out at once, ahead
+ * of the replies still owed. */
+Test(router, other_connections_events_not_held)
+{
+	struct bufferevent	*a = tclient(&env);
+	struct tmsg		 w = first_watch(a, "/o", "t"), t;
+
+	upevent("/o/z", w.body + 3);
+	expect(a, XSP_WATCH_EVENT, 0, 0, "/o/z|t|");
+	tsend(a, XSP_READ, 2, 0, "/o", NULL);
+	t = upreq(XSP_READ, NULL);
+	upevent("/o/y", w.body + 3);
+	expect(a, XSP_WATCH_EVENT, 0, 0, "/o/y|t|");
+	upreply(&t, XSP_READ, "v", 1);
+	expect(a, XSP_READ, 2, 0, "v");
+}
+
+/*
+ * In front of oxenstored a request's events follow its reply: what the
+ * client queued behind it waits for them, and a GET_DOMAIN_PATH marks
+ * their end when nothing else is in flight.
+ */
+Test(router, oxenstored_events_after_the_reply)
+{
+	struct bufferevent	*a = tclient(&env);
+	struct tmsg		 w, t, g;
+
+	tupstream_lose(&env);
+	tupstream_attach_as(&env, "EIO");
+	w = first_watch(a, "/p", "tk");
+	tsend(a, XSP_SET_PERMS, 2, 0, "/p/x", "b0", NULL);
+	tsend(a, XSP_WATCH, 3, 0, "/p", "t0", NULL);	/* joins w */
+	t = upreq(XSP_SET_PERMS, NULL);
+	upreply(&t, XSP_SET_PERMS, "OK", 3);
+	expect(a, XSP_SET_PERMS, 2, 0, "OK|");
+	expect_none(a);				/* the WATCH waits */
+	g = upreq(XSP_GET_DOMAIN_PATH, "0|");
+	upevent("/p/x", w.body + 3);
+	upreply(&g, XSP_GET_DOMAIN_PATH, "/local/domain/0", 16);
+	expect(a, XSP_WATCH_EVENT, 0, 0, "/p/x|tk|");
+	expect(a, XSP_WATCH, 3, 0, "OK|");
+	expect(a, XSP_WATCH_EVENT, 0, 0, "/p|t0|");
+	expect_none(a);
+	tsend(a, XSP_READ, 4, 77, "/p", NULL);	/* oxenstored: EIO */
+	expect(a, XSP_ERROR, 4, 77, "EIO|");
 }
 
 /*

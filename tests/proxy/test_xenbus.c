@@ -89,6 +89,7 @@ xb_standin(bool full, struct gate *g)
 		cr_assert_eq(recv(sv[1], buf, sizeof(buf), 0), XB_FILLER);
 	cr_assert(!xb_signals_writable(sv[0]), "the stand-in reports POLLOUT");
 	tupstream_lose(&env);
+	router_set_upstream(env.r, NULL);	/* not left dangling */
 	upstream_free(env.up);
 	env.up = upstream_new_xenbus_fd(env.base, env.r, sv[0], g);
 	cr_assert_not_null(env.up);
@@ -137,6 +138,22 @@ xb_reply(uint32_t type, uint32_t req_id, const char *body, size_t len)
 	cr_assert_eq(write(sv[1], buf, (size_t)n), n);
 }
 
+/* Answer the router's flavour probe as xenstored 4.17 does (router.c:
+ * a READ under an unknown transaction, sent when upstream is up). */
+static void
+xb_probe(void)
+{
+	struct xsp_hdr	h;
+	char		body[8];
+
+	tpump(&env);
+	xb_expect(XSP_READ, &h, body, sizeof(body));
+	cr_assert_str_eq(body, "/", "not the flavour probe");
+	cr_assert_eq(h.tx_id, UINT32_MAX - 1, "not the flavour probe");
+	xb_reply(XSP_ERROR, h.req_id, "ENOENT", 7);
+	tpump(&env);
+}
+
 static int	outq_before;
 
 /* Bytes the device end has sent and the test end not read yet. */
@@ -171,6 +188,7 @@ Test(xenbus, writes_whole_messages_unsignalled)
 	struct tmsg		 t;
 
 	xb_standin(false, NULL);
+	xb_probe();
 	a = tclient(&env);
 	tsend(a, XSP_READ, 1, 0, "/one", NULL);
 	tsend(a, XSP_WRITE, 2, 0, "/two", "2", NULL);
@@ -233,6 +251,7 @@ Test(xenbus, domid_learned_before_requests)
 	tpump(&env);
 	cr_expect(router_upstream_ok(env.r));
 	cr_expect_str_eq(gate_home(g), "/local/domain/7");
+	xb_probe();
 	a = tclient(&env);
 	tsend(a, XSP_READ, 1, 0, "data/x", NULL);
 	tpump(&env);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <criterion/criterion.h>
 #include <event2/buffer.h>
 
 #include "tutil.h"
@@ -35,6 +36,23 @@ tpair(struct tenv *e, struct bufferevent **ours, struct bufferevent **theirs)
 	*ours = p[1];
 }
 
+/* Answer the router's flavour probe (router.c), a READ under an unknown
+ * transaction sent when upstream connects: "ENOENT" as xenstored 4.17,
+ * "EIO" as oxenstored. */
+static void
+tupstream_probe(struct tenv *e, const char *answer)
+{
+	struct tmsg	t;
+
+	if (tpending(e, e->fake) == 0 || !trecv(e, e->fake, &t))
+		return;
+	cr_assert_eq(t.hdr.type, XSP_READ, "not the flavour probe");
+	cr_assert_eq(t.hdr.tx_id, UINT32_MAX - 1, "not the flavour probe");
+	tsend_raw(e->fake, XSP_ERROR, t.hdr.req_id, t.hdr.tx_id, answer,
+	    strlen(answer) + 1);
+	tpump(e);
+}
+
 void
 tenv_init(struct tenv *e, const struct px_limits *lim)
 {
@@ -52,6 +70,7 @@ tenv_init(struct tenv *e, const struct px_limits *lim)
 	e->up = upstream_new_bev(e->base, e->r, theirs);
 	router_set_upstream(e->r, e->up);
 	tpump(e);
+	tupstream_probe(e, "ENOENT");
 }
 
 void
@@ -138,11 +157,18 @@ tupstream_lose(struct tenv *e)
 void
 tupstream_attach(struct tenv *e)
 {
+	tupstream_attach_as(e, "ENOENT");
+}
+
+void
+tupstream_attach_as(struct tenv *e, const char *probe_answer)
+{
 	struct bufferevent	*theirs;
 
 	tpair(e, &e->fake, &theirs);
 	upstream_attach_bev(e->up, theirs);
 	tpump(e);
+	tupstream_probe(e, probe_answer);
 }
 
 void

@@ -40,6 +40,8 @@ void	tclient_close(struct tenv *, struct bufferevent *);
 /* Lose the fake upstream; then attach a fresh one. */
 void	tupstream_lose(struct tenv *);
 void	tupstream_attach(struct tenv *);
+/* The same, answering the flavour probe as given ("EIO": oxenstored). */
+void	tupstream_attach_as(struct tenv *, const char *probe_answer);
 
 /* Send type/req/tx with strings (NULL-terminated list). */
 void	tsend(struct bufferevent *, uint32_t type, uint32_t req, uint32_t tx,

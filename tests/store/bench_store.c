@@ -77,8 +77,8 @@ bs_memory(unsigned n)
 	a = mallinfo2();
 	n0 = store_node_count(s);
 	for (i = 0; i < n; i++) {
-		l = snprintf(buf, sizeof(buf), "/bench/%u/n%u%c0123456789abcdef",
-		    i / 100, i % 100, 0);
+		l = snprintf(buf, sizeof(buf), "/bench/%u/n%u%c%s", i / 100,
+		    i % 100, 0, "0123456789abcdef");
 		bs_req(c, XSP_WRITE, buf, (size_t)l);
 	}
 	b = mallinfo2();

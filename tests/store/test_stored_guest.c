@@ -25,7 +25,20 @@
 
 #define SG_BIN		"@BUILD@/server/store/xsmux-stored"
 #define SG_QUOTA	(2560L * 1024)		/* 4.17's memory quota */
-#define SG_BOUND	(4 * SG_QUOTA)		/* what one guest may cost */
+/*
+ * What one guest may cost, and what may stay after it left.  Under
+ * AddressSanitizer (the daemon is built as this test is) every block
+ * carries redzones and freed memory sits in a quarantine instead of going
+ * back, so only a looser peak is checked there; the plain build checks
+ * both figures.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define SG_BOUND	(16 * SG_QUOTA)
+#define SG_LEFT		(64L * 1024 * 1024)
+#else
+#define SG_BOUND	(4 * SG_QUOTA)
+#define SG_LEFT		SG_QUOTA
+#endif
 #define SG_CONNS	8			/* per domain socket */
 
 static struct xh_daemon	sd;
@@ -139,8 +152,23 @@ sg_given_back(struct xh_conn *d0, long base_mem, long base_rss)
 	rss = sg_status("VmRSS");
 	fprintf(stderr, "stored_guest: after close: RSS %+ld KiB from start\n",
 	    (rss - base_rss) / 1024);
-	cr_expect_lt(rss - base_rss, SG_QUOTA, "RSS %+ld after close",
+	cr_expect_lt(rss - base_rss, SG_LEFT, "RSS %+ld after close",
 	    rss - base_rss);
+}
+
+/* The guest leaves: its memory comes back; the others are still served. */
+static void
+sg_finish(struct xh_conn *g, unsigned n, struct xh_conn *d0,
+    struct xh_conn *g6, long base_mem, long base_rss)
+{
+	unsigned	i;
+
+	for (i = 0; i < n; i++)
+		xh_close(&g[i]);
+	sg_given_back(d0, base_mem, base_rss);
+	sg_others_served(d0, g6, 1);
+	xh_close(g6);
+	xh_close(d0);
 }
 
 Test(stored_guest, silent_watchers_cannot_inflate_the_daemon)
@@ -189,12 +217,7 @@ Test(stored_guest, silent_watchers_cannot_inflate_the_daemon)
 	    served, peak_mem, SG_QUOTA, (hwm - base_rss) / 1024);
 	cr_expect_lt(peak_mem, SG_QUOTA);
 	cr_expect_lt(hwm - base_rss, SG_BOUND, "peak RSS %+ld", hwm - base_rss);
-	for (i = 0; i < 16; i++)
-		xh_close(&g[i]);
-	sg_given_back(&d0, base_mem, base_rss);
-	sg_others_served(&d0, &g6, 1);
-	xh_close(&g6);
-	xh_close(&d0);
+	sg_finish(g, 16, &d0, &g6, base_mem, base_rss);
 }
 
 /* Send READ /data/n<k> in transaction tx; 0, or -1 if the socket is full. */
@@ -237,7 +260,8 @@ sg_read_in_transactions(struct xh_conn *d0, struct xh_conn *g,
 				if (!full && sg_domain_memory(d0) >= SG_QUOTA)
 					full = true;
 				if (full) {
-					if (sg_send_read(&g[i], tx[i][t], k) < 0)
+					if (sg_send_read(&g[i], tx[i][t],
+					    k) < 0)
 						break;
 					continue;
 				}
@@ -302,12 +326,7 @@ Test(stored_guest, readers_in_transactions_cannot_inflate_the_daemon)
 	cr_expect_lt(mem, SG_QUOTA + 4200);
 	cr_expect_lt(answered, 11 * 424, "some reads must wait");
 	cr_expect_lt(hwm - base_rss, SG_BOUND, "peak RSS %+ld", hwm - base_rss);
-	for (i = 0; i < 20; i++)
-		xh_close(&g[i]);
-	sg_given_back(&d0, base_mem, base_rss);
-	sg_others_served(&d0, &g6, 1);
-	xh_close(&g6);
-	xh_close(&d0);
+	sg_finish(g, 20, &d0, &g6, base_mem, base_rss);
 }
 
 /* A guest's unread events are dropped after the event timeout. */

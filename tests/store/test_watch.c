@@ -44,7 +44,7 @@ Test(watch, reply_then_initial_event)
 Test(watch, events_at_and_below)
 {
 	t_ok(a, XSP_WATCH, 0, "/w", "t", T_END);
-	t_event(a);
+	t_expect_event(a, "/w", "t");		/* the initial one */
 	t_ok(b, XSP_WRITE, 0, "/w", "1", T_END);
 	t_expect_event(a, "/w", "t");
 	t_ok(b, XSP_WRITE, 0, "/w/x/y", "1", T_END);
@@ -62,7 +62,7 @@ Test(watch, events_at_and_below)
 Test(watch, writer_gets_event_before_reply)
 {
 	t_ok(a, XSP_WATCH, 0, "/", "root", T_END);
-	t_event(a);
+	t_expect_event(a, "/", "root");
 	t_ok(a, XSP_WRITE, 0, "/q", "1", T_END);
 	cr_assert_eq(a->tc_q[0].hdr.type, XSP_WATCH_EVENT);
 	cr_assert_eq(a->tc_q[1].hdr.type, XSP_WRITE);
@@ -164,7 +164,7 @@ Test(watch, special_events)
 	t_ok(b, XSP_WATCH, 0, "/", "root", T_END);
 	while (t_event(a) != NULL)
 		;
-	t_event(b);
+	t_expect_event(b, "/", "root");
 	t_ok(b, XSP_INTRODUCE, 0, "5", "0", "1", T_END);
 	t_expect_event(a, "@introduceDomain", "in");
 	t_no_event(b);		/* "/" does not see special events */
@@ -215,7 +215,7 @@ Test(watch, transaction_events_on_commit)
 	uint32_t	t;
 
 	t_ok(a, XSP_WATCH, 0, "/tw", "t", T_END);
-	t_event(a);
+	t_expect_event(a, "/tw", "t");
 	t = t_tx(b);
 	t_ok(b, XSP_WRITE, t, "/tw/1", "1", T_END);
 	t_ok(b, XSP_WRITE, t, "/tw/2", "1", T_END);
@@ -299,7 +299,7 @@ Test(watch, many_watches_indexed)
 	for (i = 0; i < 1000; i++) {
 		snprintf(p, sizeof(p), "/many/%u", i);
 		t_ok(a, XSP_WATCH, 0, p, "t", T_END);
-		t_event(a);
+		t_expect_event(a, p, "t");
 	}
 	t_ok(b, XSP_WRITE, 0, "/many/500/x", "1", T_END);
 	t_expect_event(a, "/many/500/x", "t");
