@@ -303,8 +303,11 @@ xt_watch_quota(void)
 			r = xt_call_watch(fd[c], p, tok, body, sizeof(body));
 			if (r == XSP_WATCH)
 				ok++;
-			else if (strcmp(body, "no reply") == 0)
-				lost++;
+			else if (strcmp(body, "no reply") == 0) {
+				lost++;	/* one is enough: fail fast */
+				c = XT_WATCHERS;
+				break;
+			}
 			else {
 				refused++;
 				snprintf(err, sizeof(err), "%s", body);
