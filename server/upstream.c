@@ -468,15 +468,15 @@ upstream_xb_probed(struct upstream *up, const struct xsp_msg *m)
 		id = strtoul(buf, &end, 10);
 		if (end != buf && *end == '\0' && id <= PX_DOMID_MAX) {
 			gate_set_domid(up->up_gate, (uint32_t)id);
-			log_info("%s: domid %lu from the guest's \"domid\" node: "
-			    "relative paths resolve under %s", __func__, id,
+			log_info("domid %lu from the guest's \"domid\" node: "
+			    "relative paths resolve under %s", id,
 			    gate_home(up->up_gate));
 			upstream_up(up);
 			return;
 		}
 	}
-	log_warnx("%s: %s: no domid from the \"domid\" node (%.*s): "
-	    "relative paths resolve under %s", __func__, up->up_spec,
+	log_warnx("%s: no domid from the \"domid\" node (%.*s): "
+	    "relative paths resolve under %s", up->up_spec,
 	    m == NULL ? 9 : m->hdr.type == XSP_ERROR ? (int)strnlen(
 	    (const char *)m->body, m->hdr.len) : 11, m == NULL ? "no answer" :
 	    m->hdr.type == XSP_ERROR ? (const char *)m->body : "not a domid",

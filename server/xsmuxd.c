@@ -643,6 +643,14 @@ xsmuxd_upstream(struct xsmuxd *x)
 		fatal("--upstream %s", spec);
 	log_info("upstream %s", spec);
 	svc_status("connecting to upstream %s", spec);
+	if (x->x_domid_given)
+		log_info("--domid %u: relative paths resolve under %s",
+		    x->x_domid, gate_home(x->x_gate));
+	else if (strncmp(spec, "xenbus:", 7) == 0)
+		upstream_learn_domid(x->x_up, x->x_gate);
+	else
+		log_info("relative paths resolve under %s, as upstream "
+		    "resolves a socket client's", gate_home(x->x_gate));
 	router_set_upstream(x->x_router, x->x_up);
 	upstream_start(x->x_up);
 }

@@ -7,7 +7,10 @@ WHERE=dom0
 . /lib.sh
 basics
 mkdir -p /share
-mount -t 9p -o trans=virtio,version=9p2000.L share /share || echo "no share"
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 share /share ||
+	echo "no share"
+stamp() { echo "TIME $1 $(cut -d' ' -f1 /proc/uptime)"; }
+stamp booted
 X=/usr/lib/xen-4.17/bin
 S=/run/xsmux/socket
 AUDIT=/tmp/audit.jsonl
@@ -29,44 +32,109 @@ common_checks() {
 	expect "$d ls" "a = \"v-$d\"" xenstore-ls /local/domain/0/xt
 	expect "$d xsmux CLI read" "v-$d" xsmux --socket $S read /local/domain/0/xt/a
 	expect "$d name of dom0" "Domain-0" xenstore-read /local/domain/0/name
+	xsmux-xentest $S /local/domain/0 "dom0 $d"
+	audited "$d raw client audited" '"op":"READ"' '"path":"/local/domain/0/data/xt/pipe"'
+	audited "$d its transactions audited" '"op":"TRANSACTION_START"'
 	unset XENSTORED_PATH
-	expect "$d preload shim, default path" "v-$d" \
+	XENSTORED_PATH=$S xenstore-write /local/domain/0/xt/pre "p-$d"
+	expect "$d preload shim, default path" "p-$d" \
 	    env LD_PRELOAD=/opt/xsmux/lib/libxsmux-preload.so XSMUX_SOCKET=$S \
-	    xenstore-read /local/domain/0/xt/a
-	audited "$d preload read audited" '"op":"READ"' '"result":"OK"' '"path":"/local/domain/0/xt/a"'
+	    xenstore-read /local/domain/0/xt/pre
+	audited "$d preload read audited" '"op":"READ"' '"result":"OK"' \
+	    '"path":"/local/domain/0/xt/pre"'
 }
 
 start_xenstored
 [ -S /run/xenstored/socket ] && pass "xenstored up" || fail "xenstored: no socket"
 $X/xenconsoled --log=guest --log-dir=/tmp/console
 mkdir -p /tmp/console
-start_xsmuxd $S --upstream unix:/run/xenstored/socket --audit-log $AUDIT --audit all
+cat >/tmp/policy.conf <<POL
+[rule:root]
+uid = 0
+allow = all, control
+
+[rule:agent]
+uid = xsagent
+allow = read, write, watch, transaction
+read = /local/domain/1
+write = /local/domain/1/data
+POL
+start_xsmuxd $S --upstream unix:/run/xenstored/socket --audit-log $AUDIT \
+    --audit all --policy /tmp/policy.conf
 common_checks xenstored
+stamp dom0-checks
 
 # The guest: xl create, its results on its console.
 cat >/tmp/guest.cfg <<CFG
 name = "guest"
-kernel = "/share/vmlinux"
-ramdisk = "/share/domu.cpio"
+kernel = "/boot/vmlinux"
+ramdisk = "/boot/domu.cpio"
 extra = "console=hvc0 rdinit=/init quiet panic=-1"
-memory = 256
+memory = 128
 vcpus = 1
 on_poweroff = "destroy"
 on_crash = "destroy"
 CFG
+XENSTORED_PATH=$S xenstore-watch @introduceDomain @releaseDomain >/tmp/dom.events 2>&1 &
+wpid=$!
 if $X/xl create /tmp/guest.cfg >/tmp/xl.log 2>&1; then
 	pass "xl create"
+	stamp created
+	XENSTORED_PATH=$S expect "guest's name through the proxy" guest \
+	    xenstore-read /local/domain/1/name
+	expect "restricted uid: guest's subtree" guest \
+	    su -s /bin/sh xsagent -c "XENSTORED_PATH=$S xenstore-read /local/domain/1/name"
+	expect "restricted uid: dom0's node refused" \
+	    "xenstore-read: couldn't read path /local/domain/0/name" \
+	    su -s /bin/sh xsagent -c "XENSTORED_PATH=$S xenstore-read /local/domain/0/name"
+	audited "restricted uid: refusal audited" '"uid":1000' \
+	    '"path":"/local/domain/0/name"' EACCES
 	n=0
-	while $X/xl list guest >/dev/null 2>&1 && [ $n -lt 600 ]; do
+	while $X/xl list guest >/dev/null 2>&1 && [ $n -lt 300 ]; do
 		sleep 1
 		n=$((n + 1))
 	done
-	[ $n -lt 600 ] && pass "guest powered off" || fail "guest still running after 600 s"
-	grep -aE '^(PASS|FAIL) ' /tmp/console/guest-guest.log | tr -d '\r'
+	if [ $n -lt 300 ]; then
+		pass "guest powered off"
+	else
+		fail "guest still running after 300 s"
+		$X/xl destroy guest
+		tail -n 20 /tmp/console/guest-guest.log | sed 's/^/LOG guest: /'
+	fi
+	stamp guest-gone
+	grep -aE '^(PASS|FAIL|TIME|LOG) ' /tmp/console/guest-guest.log | tr -d '\r'
+	XENSTORED_PATH=$S expect "guest's home removed" \
+	    "xenstore-read: couldn't read path /local/domain/1/name" \
+	    xenstore-read /local/domain/1/name
 else
 	fail "xl create: $(cat /tmp/xl.log)"
 fi
+kill $wpid
+ev=$(tr '\n' ' ' </tmp/dom.events)
+case "$ev" in
+*@introduceDomain*@introduceDomain*@releaseDomain*)
+	pass "watch of @introduceDomain/@releaseDomain through the proxy: $ev" ;;
+*)	fail "domain events through the proxy: '$ev'" ;;
+esac
+audited "domain watch audited" '"op":"WATCH"' '"path":"@releaseDomain"'
 stop_xsmuxd
+
+# oxenstored, with no domain left but dom0.
+kill "$(cat /run/xenstored.pid)"
+n=0
+while [ -S /run/xenstored/socket ] && [ $n -lt 50 ]; do usleep 100000; n=$((n + 1)); done
+rm -f /run/xenstored/socket /run/xenstored/socket_ro
+$X/oxenstored --pid-file /run/xenstored.pid
+$X/xen-init-dom0 >/dev/null
+[ -S /run/xenstored/socket ] && pass "oxenstored up" || fail "oxenstored: no socket"
+: >$AUDIT
+start_xsmuxd $S --audit-log $AUDIT --audit all
+common_checks oxenstored
+grep -q "upstream unix:/var/run/xenstored/socket\|upstream unix:/run/xenstored/socket" /tmp/xsmuxd.log &&
+	pass "default upstream resolution" || fail "default upstream: $(grep upstream /tmp/xsmuxd.log | tail -n 2)"
+stop_xsmuxd
+stamp done
 log_tail
+cp /tmp/*.log /tmp/*.jsonl /tmp/console/* /share/ 2>/dev/null
 echo XSMUX-XEN-DONE
 poweroff -f
