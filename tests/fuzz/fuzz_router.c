@@ -23,6 +23,7 @@
  *	  the request check would refuse (invariant 6).
  * A failed check aborts, which libFuzzer reports with the input.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,8 @@ struct fr {
 	struct bufferevent	*c[FR_CLIENTS];
 	uint8_t			 sent[FR_CLIENTS][256 / 8];	/* req_ids
 							   (low byte) sent */
+	bool			 raw[FR_CLIENTS];	/* sent raw bytes: any
+							   req_id may be its */
 	uint32_t		 recent[FR_RECENT];	/* upstream req_ids */
 	unsigned		 nrecent;
 };
@@ -71,7 +74,7 @@ fr_drain(struct fr *f, struct bufferevent *b, int who)
 			    m.hdr.len) == 0, "upstream got a bad %s",
 			    xsp_type_name(m.hdr.type));
 			f->recent[f->nrecent++ % FR_RECENT] = m.hdr.req_id;
-		} else if (m.hdr.type != XSP_WATCH_EVENT) {
+		} else if (m.hdr.type != XSP_WATCH_EVENT && !f->raw[who]) {
 			FR_CHECK(m.hdr.req_id < 256 &&
 			    (f->sent[who][m.hdr.req_id / 8] &
 			    (1u << (m.hdr.req_id % 8))),
@@ -102,6 +105,7 @@ fr_reconnect(struct fr *f, int i)
 	tclient_close(&f->e, f->c[i]);
 	f->c[i] = tclient(&f->e);
 	memset(f->sent[i], 0, sizeof(f->sent[i]));
+	f->raw[i] = false;
 }
 
 /* One step; the bytes it used, or 0 at the end of the input. */
@@ -129,8 +133,7 @@ fr_step(struct fr *f, const uint8_t *d, size_t n)
 		c = d[1] % FR_CLIENTS;
 		len = d[2] < n - 3 ? d[2] : n - 3;
 		evbuffer_add(bufferevent_get_output(f->c[c]), d + 3, len);
-		memset(f->sent[c], 0xff, sizeof(f->sent[c]));	/* any id
-							   may have gone */
+		f->raw[c] = true;
 		return 3 + len;
 	case 2:
 		if (n < 4 || f->e.fake == NULL)
