@@ -15,6 +15,7 @@
 #include <event2/buffer.h>
 
 #include "log.h"
+#include "texpect.h"
 #include "tutil.h"
 
 static struct tenv	env;
@@ -63,20 +64,7 @@ setup_small(void)
 TestSuite(limits, .init = setup_small, .fini = teardown);
 TestSuite(loss, .init = setup_default, .fini = teardown);
 
-static void
-expect(struct bufferevent *b, uint32_t type, uint32_t req, uint32_t tx,
-    const char *body)
-{
-	struct tmsg	t;
-
-	cr_assert(trecv(&env, b, &t), "no message (wanted %s)", body);
-	cr_expect_eq(t.hdr.type, type, "type %u, wanted %u (%s)", t.hdr.type,
-	    type, tbody(&t));
-	cr_expect_eq(t.hdr.req_id, req, "req_id %u, wanted %u", t.hdr.req_id,
-	    req);
-	cr_expect_eq(t.hdr.tx_id, tx, "tx_id %u, wanted %u", t.hdr.tx_id, tx);
-	cr_expect_str_eq(tbody(&t), body);
-}
+#define expect(b, type, req, tx, body)	texpect(&env, b, type, req, tx, body)
 
 static int
 count_upstream(void)
