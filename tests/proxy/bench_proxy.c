@@ -648,7 +648,7 @@ static void
 b_start_proxy(struct bvariant *v, const char *const *wrap)
 {
 	char		 spec[XH_PATH_LEN + 8];
-	const char	*argv[32];
+	const char	*argv[40];
 	size_t		 n = 0, i;
 
 	for (i = 0; wrap != NULL && wrap[i] != NULL; i++)
@@ -660,6 +660,14 @@ b_start_proxy(struct bvariant *v, const char *const *wrap)
 	argv[n++] = spec;
 	argv[n++] = "--max-inflight";
 	argv[n++] = "64";
+	/* The idle and fan-out figures take 10,000 clients of one uid,
+	 * each with a watch: past the per-uid defaults. */
+	argv[n++] = "--max-uid-connections";
+	argv[n++] = "65536";
+	argv[n++] = "--max-clients";
+	argv[n++] = "65536";
+	argv[n++] = "--max-uid-watches";
+	argv[n++] = "65536";
 	argv[n++] = "--log-level";
 	argv[n++] = "warn";
 	for (i = 0; v->args[i] != NULL; i++)
