@@ -319,6 +319,9 @@ struct uwatch {
 	TAILQ_HEAD(, wsub) uw_subs;	/* subscribers, owned */
 	unsigned	 uw_nsubs;
 	LIST_ENTRY(uwatch) uw_hent;	/* wt_bykey bucket */
+	uint8_t		*uw_early;	/* owned: an event that came before
+					   the WATCH reply, or NULL */
+	uint32_t	 uw_early_len;
 };
 
 /* One client connection. */

@@ -189,6 +189,7 @@ watch_uw_free(struct watch_table *wt, struct uwatch *uw)
 	LIST_REMOVE(uw, uw_hent);
 	free(uw->uw_path);
 	free(uw->uw_depth);
+	free(uw->uw_early);
 	free(uw);
 }
 
@@ -783,6 +784,8 @@ watch_fail(struct watch_table *wt, struct uwatch *uw, const struct xsp_msg *m)
 	unsigned	 n = uw->uw_nsubs;
 
 	uw->uw_state = UW_DOWN;
+	free(uw->uw_early);	/* of a connection or WATCH gone */
+	uw->uw_early = NULL;
 	if (n == 0)
 		watch_uw_free(wt, uw);
 	while (n-- > 0) {
@@ -795,6 +798,30 @@ watch_fail(struct watch_table *wt, struct uwatch *uw, const struct xsp_msg *m)
 		s = router_session(r, ws->ws_sid);
 		watch_sub_free(wt, s, ws);	/* frees uw after the last */
 	}
+}
+
+/*
+ * The Linux XenBus device (xenbus_dev_frontend) delivers watch events on
+ * a path of their own, so a watch's initial event may come before the
+ * WATCH reply.  It is kept (watch_upstream_event) and taken as the
+ * initial event once the reply is in; without this the next change's
+ * event would be taken for it, and lost.
+ */
+static void
+watch_early(struct watch_table *wt, struct uwatch *uw)
+{
+	struct xsp_msg	m;
+	uint8_t		*early = uw->uw_early;
+
+	if (early == NULL)
+		return;
+	uw->uw_early = NULL;
+	memset(&m, 0, sizeof(m));
+	m.hdr.type = XSP_WATCH_EVENT;
+	m.hdr.len = uw->uw_early_len;
+	m.body = early;
+	watch_upstream_event(wt, &m);
+	free(early);
 }
 
 /*
@@ -821,6 +848,7 @@ watch_upstream_reply(struct watch_table *wt, struct rreq *rq,
 	}
 	uw->uw_state = UW_INIT;
 	uw->uw_rank = ++wt->wt_next_rank;
+	watch_early(wt, uw);
 	watch_release(wt, uw);
 }
 
@@ -1046,6 +1074,12 @@ watch_upstream_event(struct watch_table *wt, const struct xsp_msg *m)
 		log_debug("%s: event for no watch of ours", __func__);
 		return;
 	}
+	if (uw->uw_state == UW_SETTING && uw->uw_early == NULL &&
+	    (uw->uw_early = malloc(m->hdr.len)) != NULL) {
+		memcpy(uw->uw_early, m->body, m->hdr.len);	/* watch_early */
+		uw->uw_early_len = m->hdr.len;
+		return;
+	}
 	initial = uw->uw_state == UW_INIT;
 	if (initial) {
 		uw->uw_state = UW_ACTIVE;
@@ -1089,6 +1123,8 @@ watch_upstream_down(struct watch_table *wt)
 	for (uw = TAILQ_FIRST(&wt->wt_all); uw != NULL; uw = next) {
 		next = TAILQ_NEXT(uw, uw_allent);
 		uw->uw_state = UW_DOWN;
+		free(uw->uw_early);	/* of the connection gone */
+		uw->uw_early = NULL;
 		uw->uw_rank = 0;
 		watch_fail_pending(wt, uw);
 		if (uw->uw_nsubs == 0)

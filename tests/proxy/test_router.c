@@ -613,3 +613,27 @@ Test(router, special_set_perms_guarded_by_upstream_domain)
 	expect(a, XSP_SET_PERMS, 4, 0, "OK|");
 	expect_none(env.fake);
 }
+
+/*
+ * The XenBus device may deliver a watch's initial event before the WATCH
+ * reply: it is the initial event all the same, and the next change's
+ * event is not mistaken for it (it was lost so inside a real guest).
+ */
+Test(router, initial_event_before_the_watch_reply)
+{
+	struct bufferevent	*a = tclient(&env);
+	struct tmsg		 t;
+	char			 tok[XSP_PAYLOAD_MAX + 1];
+
+	tsend(a, XSP_WATCH, 1, 0, "/e", "tk", NULL);
+	t = upreq(XSP_WATCH, NULL);
+	snprintf(tok, sizeof(tok), "%s", t.body + strlen("/e") + 1);
+	upevent("/e", tok);			/* the device's order */
+	upreply(&t, XSP_WATCH, "OK", 3);
+	expect(a, XSP_WATCH, 1, 0, "OK|");
+	expect(a, XSP_WATCH_EVENT, 0, 0, "/e|tk|");
+	expect_none(a);
+	upevent("/e/x", tok);			/* a later change */
+	expect(a, XSP_WATCH_EVENT, 0, 0, "/e/x|tk|");
+	expect_none(a);
+}
