@@ -84,6 +84,10 @@ enum xsp_type {
 #define XSP_OPF_SPATH	0x200	/* first argument is a node path or a
 				   special node (@introduceDomain,
 				   @releaseDomain) */
+#define XSP_OPF_LATE	0x400	/* newer than xenstored 4.17, which
+				   answers ENOSYS before it looks at tx_id;
+				   no oxenstored has it (ENOSYS after the
+				   tx_id) */
 
 #define XSP_NARGS_ANY	0xff	/* nargs_max: unlimited */
 

@@ -12,7 +12,8 @@
  * xenstored's later dispatch table and xenstore.txt: GET/SET_FEATURE and
  * GET/SET_QUOTA do not ignore tx_id; SET_FEATURE and the quota requests
  * are dom0's, GET_FEATURE without a domid is anyone's (the store refuses a
- * guest's GET_FEATURE naming a domain).  Argument counts are the spec's
+ * guest's GET_FEATURE naming a domain); they are XSP_OPF_LATE, as 4.17
+ * and every oxenstored answer them ENOSYS.  Argument counts are the spec's
  * request shapes, with 4.17's leniency where it takes more strings than
  * it reads (INTRODUCE, SET_TARGET); a VALUE type counts its binary tail as
  * one.
@@ -37,6 +38,7 @@
 #define SN	XSP_OPF_SPATH
 #define NB	XSP_OPF_NOBODY
 #define PE	XSP_OPF_PERMS
+#define L	XSP_OPF_LATE
 #define ANY	XSP_NARGS_ANY
 #define RD	XSP_CLASS_READ
 #define WR	XSP_CLASS_WRITE
@@ -72,10 +74,10 @@ static const struct xsp_op xsp_ops[XSP_TYPE_COUNT] = {
 	[XSP_RESTRICT_REMOVED]	= { NULL,		0, 0,	0,		0 },
 	[XSP_RESET_WATCHES]	= { "RESET_WATCHES",	0, ANY,	C | NB,		FREE },
 	[XSP_DIRECTORY_PART]	= { "DIRECTORY_PART",	2, 2,	C | PA,		RD },
-	[XSP_GET_FEATURE]	= { "GET_FEATURE",	0, 1,	C,		FE },
-	[XSP_SET_FEATURE]	= { "SET_FEATURE",	2, 2,	C | P | M,	FE },
-	[XSP_GET_QUOTA]		= { "GET_QUOTA",	0, 2,	C | P,		FE },
-	[XSP_SET_QUOTA]		= { "SET_QUOTA",	2, 3,	C | P | M,	FE },
+	[XSP_GET_FEATURE]	= { "GET_FEATURE",	0, 1,	C | L,		FE },
+	[XSP_SET_FEATURE]	= { "SET_FEATURE",	2, 2,	C | P | M | L,	FE },
+	[XSP_GET_QUOTA]		= { "GET_QUOTA",	0, 2,	C | P | L,	FE },
+	[XSP_SET_QUOTA]		= { "SET_QUOTA",	2, 3,	C | P | M | L,	FE },
 };
 
 const struct xsp_op *

@@ -59,6 +59,10 @@
 #define PX_DOMID_PROBE_MS	2000	/* none: a guest's answer to the
 					   "domid" read at connect; one
 					   round trip, 0.5-3 ms on Xen */
+#define PX_TX_NONE		(UINT32_MAX - 1) /* a transaction id upstream
+					   never gave us (4.17 and oxenstored
+					   count from 1 per connection): asks
+					   how it answers an unknown one */
 #define PX_EXE_MAX		256	/* /proc/PID/exe kept for the audit
 					   log; longer paths are cut */
 

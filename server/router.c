@@ -71,6 +71,7 @@ struct router {
 	bool		 r_cur_valid;	/* ... while router_request runs */
 	struct px_stats	 r_stats;	/* counters; owns its rule names */
 	enum px_flavour	 r_flavour;	/* upstream's, PX_FLAVOUR_C until told */
+	bool		 r_flavour_known; /* told since upstream came up */
 	bool		 r_probe_due;	/* up before r_up was set: ask then */
 	struct session_q r_gated;	/* sessions SE_GATED, not owned */
 };
@@ -81,6 +82,8 @@ static void	router_wake(void *);
 static void	router_internal_tx(struct router *, uint32_t uptx);
 static void	router_unmap(struct router *, struct rreq *);
 static void	router_probe_flavour(struct router *);
+static bool	router_late_waits(const struct router *,
+		    const struct xsp_msg *);
 
 struct router *
 router_new(struct event_base *base, const struct px_limits *lim)
@@ -591,6 +594,19 @@ router_note_audit(struct router *r, struct rreq *rq)
 		rq->rq_path = strdup(gr->gr_path);
 }
 
+/* The tx_id of the reply to m: the client's, except that oxenstored
+ * answers WATCH and UNWATCH, whose tx_id it ignores, with 0. */
+static uint32_t
+router_reply_tx(const struct router *r, const struct xsp_msg *m)
+{
+	const struct xsp_op	*op;
+
+	if (m->hdr.tx_id == 0 || r->r_flavour != PX_FLAVOUR_OCAML)
+		return m->hdr.tx_id;
+	op = xsp_op(m->hdr.type);
+	return op != NULL && (op->flags & XSP_OPF_NOTX) ? 0 : m->hdr.tx_id;
+}
+
 /* Record a client request in its session's reply queue. */
 struct rreq *
 router_queue_req(struct session *s, const struct xsp_msg *m)
@@ -601,7 +617,7 @@ router_queue_req(struct session *s, const struct xsp_msg *m)
 		return NULL;
 	rq->rq_type = m->hdr.type;
 	rq->rq_req_id = m->hdr.req_id;
-	rq->rq_tx_id = m->hdr.tx_id;
+	rq->rq_tx_id = router_reply_tx(s->se_router, m);
 	session_enqueue(s, rq);
 	router_note_audit(s->se_router, rq);
 	if (router_stats(s->se_router)->ps_timing)
@@ -906,7 +922,53 @@ router_check(struct router *r, const struct xsp_msg *m)
 	if (err == 0 && m->hdr.type == XSP_SET_PERMS && m->hdr.len > 0 &&
 	    m->body[0] == '@' && gate_domid(r->r_gate) != 0)
 		err = EACCES;
+	if (err == 0 && m->hdr.len == 0 && router_late_waits(r, m))
+		err = ENOSYS;
 	return err;
+}
+
+/*
+ * Would a type newer than 4.17 with an empty payload (GET_FEATURE,
+ * GET_QUOTA) wait for ever upstream?  oxenstored answers an empty
+ * payload only once more bytes arrive, and has none of these types: it,
+ * like 4.17, means ENOSYS.  Until upstream is told, it may be one.
+ */
+static bool
+router_late_waits(const struct router *r, const struct xsp_msg *m)
+{
+	const struct xsp_op	*op = xsp_op(m->hdr.type);
+
+	return (op->flags & XSP_OPF_LATE) && (!r->r_flavour_known ||
+	    r->r_flavour == PX_FLAVOUR_OCAML);
+}
+
+/*
+ * A type the proxy does not forward (unknown, or not a request): ENOSYS,
+ * as xenstored answers before it looks at tx_id; oxenstored looks the
+ * transaction up first, EIO for one the client does not hold.
+ */
+static int
+router_bad_type(struct router *r, struct session *s, const struct xsp_msg *m)
+{
+	if (r->r_flavour == PX_FLAVOUR_OCAML && m->hdr.tx_id != 0 &&
+	    router_tx_find(s, m->hdr.tx_id) == NULL)
+		return EIO;
+	return ENOSYS;
+}
+
+/*
+ * A transaction id the client does not hold: refused as upstream refuses
+ * an unknown one (xenstored ENOENT, oxenstored EIO) without reaching it.
+ * A type newer than 4.17 goes up to xenstored under PX_TX_NONE instead
+ * (0 here): 4.17 refuses the type before it looks at the id (ENOSYS), a
+ * later xenstored the id, and each says so itself.
+ */
+static int
+router_foreign_tx(const struct router *r, const struct xsp_op *op)
+{
+	if (r->r_flavour == PX_FLAVOUR_OCAML)
+		return EIO;
+	return (op->flags & XSP_OPF_LATE) ? 0 : ENOENT;
 }
 
 /*
@@ -923,14 +985,14 @@ router_request(struct router *r, struct session *s, const struct xsp_msg *m)
 	r->r_cur_valid = false;
 	if (op == NULL || !(op->flags & XSP_OPF_CLIENT)) {
 		gate_protocol_error(r->r_gate, s, "unknown or forbidden type");
-		router_error_local(r, s, m, ENOSYS);
+		router_error_local(r, s, m, router_bad_type(r, s, m));
 		return;
 	}
 	err = router_permit(r, s, m);
 	r->r_cur_valid = true;
 	if (err == 0 && !(op->flags & XSP_OPF_NOTX) && m->hdr.tx_id != 0) {
 		if ((tx = router_tx_find(s, m->hdr.tx_id)) == NULL)
-			err = r->r_flavour == PX_FLAVOUR_OCAML ? EIO : ENOENT;
+			err = router_foreign_tx(r, op);
 		else if (tx->tx_state == PTX_LOST &&
 		    m->hdr.type != XSP_TRANSACTION_END)
 			err = EAGAIN;
@@ -939,6 +1001,9 @@ router_request(struct router *r, struct session *s, const struct xsp_msg *m)
 		err = router_check(r, m);
 	if (err != 0)
 		router_error_local(r, s, m, err);
+	else if (tx == NULL && m->hdr.tx_id != 0 &&
+	    (op->flags & XSP_OPF_LATE))
+		router_forward(r, s, m, PX_TX_NONE, 0, false);
 	else
 		router_dispatch(r, s, m, tx);
 	r->r_cur_valid = false;
@@ -1031,11 +1096,12 @@ router_probe_flavour(struct router *r)
 	struct rreq	*rq;
 
 	r->r_probe_due = false;
+	r->r_flavour_known = false;
 	if ((rq = calloc(1, sizeof(*rq))) == NULL)
 		return;
 	rq->rq_type = XSP_READ;
 	rq->rq_flags = RQ_FLAVOUR;
-	if (router_send_up(r, rq, XSP_READ, UINT32_MAX - 1, "/", 2) != 0)
+	if (router_send_up(r, rq, XSP_READ, PX_TX_NONE, "/", 2) != 0)
 		rreq_free(rq);
 }
 
@@ -1044,6 +1110,7 @@ router_flavour_reply(struct router *r, const struct xsp_msg *m)
 {
 	r->r_flavour = m->hdr.type == XSP_ERROR && m->hdr.len == 4 &&
 	    memcmp(m->body, "EIO", 4) == 0 ? PX_FLAVOUR_OCAML : PX_FLAVOUR_C;
+	r->r_flavour_known = true;
 	log_info("%s: upstream orders events as %s", __func__,
 	    r->r_flavour == PX_FLAVOUR_OCAML ? "oxenstored" : "xenstored");
 }
