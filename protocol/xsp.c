@@ -442,3 +442,13 @@ xsp_txend_parse(const uint8_t *body, size_t len, bool *commit)
 	*commit = body[0] == 'T';
 	return 0;
 }
+
+int
+xsp_txend_parse_ocaml(const uint8_t *body, size_t len, bool *commit)
+{
+	if (len < 1 || (body[0] != 'T' && body[0] != 'F') ||
+	    (len > 1 && body[1] != '\0'))
+		return -EINVAL;
+	*commit = body[0] == 'T';
+	return 0;
+}

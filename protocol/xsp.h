@@ -313,5 +313,8 @@ int	xsp_perm_parse(const char *s, size_t len, struct xsp_perm *out);
 int	xsp_perm_format(const struct xsp_perm *p, char *buf, size_t cap);
 /* TRANSACTION_END body: "T\0" -> *commit true, "F\0" -> false. */
 int	xsp_txend_parse(const uint8_t *body, size_t len, bool *commit);
+/* The same as oxenstored reads it: the first string is "T" or "F", with
+ * or without its NUL; what follows that NUL is ignored. */
+int	xsp_txend_parse_ocaml(const uint8_t *body, size_t len, bool *commit);
 
 #endif /* XSMUX_XSP_H */

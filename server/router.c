@@ -498,6 +498,16 @@ router_tx_free(struct session *s, struct ptx *tx)
 	free(tx);
 }
 
+/* TRANSACTION_END's argument, read as upstream reads it. */
+static int
+router_txend_parse(const struct router *r, const struct xsp_msg *m,
+    bool *commit)
+{
+	if (r->r_flavour == PX_FLAVOUR_OCAML)
+		return xsp_txend_parse_ocaml(m->body, m->hdr.len, commit);
+	return xsp_txend_parse(m->body, m->hdr.len, commit);
+}
+
 /*
  * Releases are always allowed (gate_permit): ending one's own transaction
  * with F, and UNWATCH of a pair one holds.  RESET_WATCHES is in no class.
@@ -514,8 +524,7 @@ router_releases(struct router *r, struct session *s, const struct xsp_msg *m)
 	case XSP_TRANSACTION_END:
 		return m->hdr.tx_id != 0 &&
 		    router_tx_find(s, m->hdr.tx_id) != NULL &&
-		    xsp_txend_parse(m->body, m->hdr.len, &commit) == 0 &&
-		    !commit;
+		    router_txend_parse(r, m, &commit) == 0 && !commit;
 	case XSP_UNWATCH:
 		return watch_holds(r->r_watches, s, m);
 	default:
@@ -830,9 +839,9 @@ router_tx_start(struct router *r, struct session *s, const struct xsp_msg *m,
 }
 
 /*
- * TRANSACTION_END, answered as xenstored does: a body other than "T" or
- * "F" is EINVAL (the transaction stays), tx_id 0 is ENOENT.  A lost one
- * ends here: EAGAIN for a commit.
+ * TRANSACTION_END, answered as upstream does: a body other than "T" or
+ * "F" (as it reads them, router_txend_parse) is EINVAL (the transaction
+ * stays), tx_id 0 is ENOENT.  A lost one ends here: EAGAIN for a commit.
  */
 static void
 router_tx_end(struct router *r, struct session *s, const struct xsp_msg *m,
@@ -841,7 +850,7 @@ router_tx_end(struct router *r, struct session *s, const struct xsp_msg *m,
 	bool		commit;
 	uint32_t	uptx;
 
-	if (xsp_txend_parse(m->body, m->hdr.len, &commit) != 0) {
+	if (router_txend_parse(r, m, &commit) != 0) {
 		router_error_local(r, s, m, EINVAL);
 		return;
 	}
@@ -917,7 +926,14 @@ router_dispatch(struct router *r, struct session *s, const struct xsp_msg *m,
 static int
 router_check(struct router *r, const struct xsp_msg *m)
 {
-	int	err = -xsp_request_check(m->hdr.type, m->body, m->hdr.len);
+	int	err;
+
+	/* oxenstored reads TRANSACTION_END's argument its own way, and
+	 * router_tx_end reads it so. */
+	if (m->hdr.type == XSP_TRANSACTION_END &&
+	    r->r_flavour == PX_FLAVOUR_OCAML)
+		return 0;
+	err = -xsp_request_check(m->hdr.type, m->body, m->hdr.len);
 
 	if (err == 0 && m->hdr.type == XSP_SET_PERMS && m->hdr.len > 0 &&
 	    m->body[0] == '@' && gate_domid(r->r_gate) != 0)

@@ -64,7 +64,7 @@
 #define PD_SETTLE_TRIES	500	/* accounting: round trips to settle */
 #define PD_HOME		"/local/domain/0"
 
-enum pd_mode { PD_PROXY, PD_EMBEDDED };
+enum pd_mode { PD_PROXY, PD_EMBEDDED, PD_OXENSTORED };
 
 /* One step of the program: a request (or a reconnect) on one client. */
 struct pd_op {
@@ -161,8 +161,24 @@ pd_subtrees(void)
 }
 
 /* 4.17 counts transactions per connection (10): the proxy's one
- * connection carries every client's. */
+ * connection carries every client's.  oxenstored also counts watches per
+ * connection (Debian's 100). */
 static const char *const pd_xs_extra[] = { "-t", "1000", NULL };
+static const char *const pd_ox_extra[] = { "quota-transaction = 1000",
+    "quota-maxwatch = 10000", NULL };
+
+static void
+pd_start_upstream(struct xh_daemon *d, bool proxied)
+{
+	int	rc;
+
+	if (mode == PD_OXENSTORED)
+		rc = xh_start_upstream(d, XH_OXENSTORED, proxied ?
+		    pd_ox_extra : NULL);
+	else
+		rc = xh_start_xenstored(d, proxied ? pd_xs_extra : NULL);
+	cr_assert_eq(rc, 0, "%s", d->xd_err);
+}
 
 static void
 pd_start(void)
@@ -173,12 +189,10 @@ pd_start(void)
 
 	sides[0].s_name = "direct";
 	sides[1].s_name = "xsmuxd";
-	cr_assert_eq(xh_start_xenstored(&sides[0].s_up, NULL), 0, "%s",
-	    sides[0].s_up.xd_err);
+	pd_start_upstream(&sides[0].s_up, false);
 	sides[0].s_sock = sides[0].s_ctl = sides[0].s_up.xd_sock;
-	if (mode == PD_PROXY) {
-		cr_assert_eq(xh_start_xenstored(&sides[1].s_up, pd_xs_extra),
-		    0, "%s", sides[1].s_up.xd_err);
+	if (mode != PD_EMBEDDED) {
+		pd_start_upstream(&sides[1].s_up, true);
 		snprintf(spec, sizeof(spec), "unix:%s", sides[1].s_up.xd_sock);
 		sides[1].s_ctl = sides[1].s_up.xd_sock;
 	} else
@@ -456,6 +470,27 @@ pd_track_tx(struct pd_op *o)
 		*open &= (uint8_t)~(1u << o->o_slot);
 }
 
+/*
+ * What the proxy refuses as 4.17 does (EINVAL, protocol/xsp_check.c's
+ * guards) and oxenstored carries out: RM "/" (it empties the tree), and
+ * a node request on "@introduceDomain" or "@releaseDomain" (nodes there).
+ * In front of oxenstored such a step reads the permissions instead.
+ */
+static void
+pd_ox_guard(struct pd_op *o)
+{
+	const struct xsp_op	*op = xsp_op(o->o_type);
+
+	if (mode != PD_OXENSTORED || op == NULL || !(op->flags & XSP_OPF_PATH))
+		return;
+	if ((o->o_type == XSP_RM && strcmp(o->o_arg[0], "/") == 0) ||
+	    o->o_arg[0][0] == '@') {
+		o->o_type = XSP_GET_PERMS;
+		o->o_nargs = 1;
+		o->o_hasval = false;
+	}
+}
+
 /* One lock-step request of the mix. */
 static void
 pd_rnd_op(struct pd_op *o)
@@ -523,6 +558,7 @@ pd_rnd_op(struct pd_op *o)
 	if (o->o_type == XSP_TRANSACTION_START || o->o_type ==
 	    XSP_TRANSACTION_END)
 		o->o_nargs = 1;
+	pd_ox_guard(o);
 	pd_track_tx(o);
 }
 
@@ -890,7 +926,8 @@ pd_main(enum pd_mode m, bool pipelined, const char *ops_env,
 	trace = getenv("XSMUX_PXDIFF_TRACE") != NULL;
 	fprintf(stderr, "pxdiff: %s%s, seed %" PRIu64 " (XSMUX_PXDIFF_SEED"
 	    " replays), %zu operations\n", m == PD_PROXY ? "xsmuxd in front "
-	    "of xenstored" : "xsmuxd --upstream embedded",
+	    "of xenstored" : m == PD_OXENSTORED ? "xsmuxd in front of "
+	    "oxenstored" : "xsmuxd --upstream embedded",
 	    pipelined ? ", pipelined" : ", lock step", seed, n);
 	ops = pd_program(seed, n, pipelined);
 	if ((f = pd_run(ops, n, pipelined)) < n) {
@@ -914,6 +951,18 @@ Test(pxdiff, lock_step)
 Test(pxdiff, pipelined)
 {
 	pd_main(PD_PROXY, true, "XSMUX_PXDIFF_PIPE_OPS", 5000);
+}
+
+Test(pxdiff, oxenstored_lock_step)
+{
+	XH_NEED_UPSTREAM(XH_OXENSTORED);
+	pd_main(PD_OXENSTORED, false, "XSMUX_PXDIFF_OX_OPS", 5000);
+}
+
+Test(pxdiff, oxenstored_pipelined)
+{
+	XH_NEED_UPSTREAM(XH_OXENSTORED);
+	pd_main(PD_OXENSTORED, true, "XSMUX_PXDIFF_OX_PIPE_OPS", 2000);
 }
 
 Test(pxdiff, embedded_lock_step)

@@ -199,6 +199,15 @@ Test(args, transaction_end_bodies)
 	cr_assert_eq(xsp_txend_parse(B("TT\0"), &c), -EINVAL);
 	cr_assert_eq(xsp_txend_parse(B("T\0F\0"), &c), -EINVAL);
 	cr_assert_eq(xsp_txend_parse(B(""), &c), -EINVAL);
+	/* oxenstored's reading: the first string, NUL or not. */
+	cr_assert_eq(xsp_txend_parse_ocaml(B("T"), &c), 0);
+	cr_assert(c);
+	cr_assert_eq(xsp_txend_parse_ocaml(B("F\0x\0"), &c), 0);
+	cr_assert_not(c);
+	cr_assert_eq(xsp_txend_parse_ocaml(B("F\0"), &c), 0);
+	cr_assert_eq(xsp_txend_parse_ocaml(B("TT\0"), &c), -EINVAL);
+	cr_assert_eq(xsp_txend_parse_ocaml(B("\0"), &c), -EINVAL);
+	cr_assert_eq(xsp_txend_parse_ocaml(B(""), &c), -EINVAL);
 }
 
 Test(ops, policy_classes)
