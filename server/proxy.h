@@ -63,6 +63,9 @@
 					   never gave us (4.17 and oxenstored
 					   count from 1 per connection): asks
 					   how it answers an unknown one */
+#define PX_OCAML_LAST_TYPE	XSP_RESET_WATCHES /* oxenstored's operation
+					   table ends there (xb/op.ml): any
+					   later type is ENOSYS to it */
 #define PX_EXE_MAX		256	/* /proc/PID/exe kept for the audit
 					   log; longer paths are cut */
 

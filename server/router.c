@@ -84,6 +84,7 @@ static void	router_unmap(struct router *, struct rreq *);
 static void	router_probe_flavour(struct router *);
 static bool	router_late_waits(const struct router *,
 		    const struct xsp_msg *);
+static int	router_ocaml(const struct xsp_msg *);
 
 struct router *
 router_new(struct event_base *base, const struct px_limits *lim)
@@ -928,11 +929,8 @@ router_check(struct router *r, const struct xsp_msg *m)
 {
 	int	err;
 
-	/* oxenstored reads TRANSACTION_END's argument its own way, and
-	 * router_tx_end reads it so. */
-	if (m->hdr.type == XSP_TRANSACTION_END &&
-	    r->r_flavour == PX_FLAVOUR_OCAML)
-		return 0;
+	if (r->r_flavour == PX_FLAVOUR_OCAML && (err = router_ocaml(m)) >= 0)
+		return err;
 	err = -xsp_request_check(m->hdr.type, m->body, m->hdr.len);
 
 	if (err == 0 && m->hdr.type == XSP_SET_PERMS && m->hdr.len > 0 &&
@@ -944,18 +942,37 @@ router_check(struct router *r, const struct xsp_msg *m)
 }
 
 /*
+ * What oxenstored answers otherwise than 4.17, with the transaction
+ * found: every type after RESET_WATCHES (its operation table's last) is
+ * ENOSYS whatever the payload; a watch path is read from its first byte,
+ * so an UNWATCH of "" is EINVAL (4.17: ENOENT); TRANSACTION_END's
+ * argument it reads its own way (router_tx_end reads it so).  An errno,
+ * 0 to forward, or -1: the usual checks.
+ */
+static int
+router_ocaml(const struct xsp_msg *m)
+{
+	if (m->hdr.type > PX_OCAML_LAST_TYPE)
+		return ENOSYS;
+	if (m->hdr.type == XSP_UNWATCH && m->hdr.len > 0 &&
+	    m->body[0] == '\0')
+		return EINVAL;
+	return m->hdr.type == XSP_TRANSACTION_END ? 0 : -1;
+}
+
+/*
  * Would a type newer than 4.17 with an empty payload (GET_FEATURE,
  * GET_QUOTA) wait for ever upstream?  oxenstored answers an empty
- * payload only once more bytes arrive, and has none of these types: it,
- * like 4.17, means ENOSYS.  Until upstream is told, it may be one.
+ * payload only once more bytes arrive, and has none of these types
+ * (router_ocaml): it, like 4.17, means ENOSYS.  Until upstream is told
+ * which it is, it may be oxenstored.
  */
 static bool
 router_late_waits(const struct router *r, const struct xsp_msg *m)
 {
 	const struct xsp_op	*op = xsp_op(m->hdr.type);
 
-	return (op->flags & XSP_OPF_LATE) && (!r->r_flavour_known ||
-	    r->r_flavour == PX_FLAVOUR_OCAML);
+	return (op->flags & XSP_OPF_LATE) && !r->r_flavour_known;
 }
 
 /*

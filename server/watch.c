@@ -137,7 +137,7 @@ struct watch_table {
 	size_t		 wt_nbatch;	/* ... one's message */
 	size_t		 wt_capbatch;
 	uint32_t	 wt_grp;	/* current fire group: number, */
-	uint32_t	 wt_grank;	/*   last uw_rank in it, */
+	uint64_t	 wt_gkey;	/*   last watch_fire_key in it, */
 	char		*wt_gpath;	/*   owned: its canonical path */
 };
 
@@ -968,21 +968,51 @@ watch_flush_events(struct watch_table *wt)
 	watch_batch_clear(wt);
 }
 
-/* The fire group an event of uw for canonical path `canon` is in; in
- * front of oxenstored, which fires in path order, the path alone. */
+/* Slashes in a canonical path: an ancestor has fewer. */
+static uint64_t
+watch_depth(const char *canon)
+{
+	uint64_t	depth = 0;
+
+	for (; *canon != '\0'; canon++)
+		depth += *canon == '/';
+	return depth;
+}
+
+/*
+ * Where uw fires among the watches one change fires, rising: upstream's
+ * watch-list order (xenstored 4.17); in front of oxenstored path order,
+ * an ancestor's watch first, and the newest first for one path.
+ */
+static uint64_t
+watch_fire_key(const struct watch_table *wt, const struct uwatch *uw)
+{
+	const struct wsub	*ws = TAILQ_FIRST(&uw->uw_subs);
+
+	if (router_flavour(wt->wt_router) != PX_FLAVOUR_OCAML || ws == NULL)
+		return uw->uw_rank;
+	return watch_depth(ws->ws_canon) << 32 | (UINT32_MAX - uw->uw_rank);
+}
+
+/*
+ * The fire group an event of uw for canonical path `canon` is in: one
+ * change fires its watches for one path in watch_fire_key order, so an
+ * event of that path whose key does not rise is the next change's (a
+ * transaction that wrote a node and then set its permissions).
+ */
 static void
 watch_group(struct watch_table *wt, const struct uwatch *uw,
     const char *canon)
 {
-	bool	ocaml = router_flavour(wt->wt_router) == PX_FLAVOUR_OCAML;
+	uint64_t	key = watch_fire_key(wt, uw);
 
 	if (wt->wt_gpath == NULL || strcmp(wt->wt_gpath, canon) != 0 ||
-	    (!ocaml && uw->uw_rank <= wt->wt_grank)) {
+	    key <= wt->wt_gkey) {
 		free(wt->wt_gpath);
 		wt->wt_gpath = strdup(canon);
 		wt->wt_grp++;
 	}
-	wt->wt_grank = uw->uw_rank;
+	wt->wt_gkey = key;
 }
 
 /*
@@ -993,14 +1023,9 @@ watch_group(struct watch_table *wt, const struct uwatch *uw,
 static uint64_t
 watch_ev_order(const struct watch_table *wt, const struct wsub *ws)
 {
-	uint64_t	 depth = 0;
-	const char	*p;
-
 	if (router_flavour(wt->wt_router) != PX_FLAVOUR_OCAML)
 		return ws->ws_order;
-	for (p = ws->ws_canon; *p != '\0'; p++)
-		depth += *p == '/';
-	return depth << 32 | (UINT32_MAX - ws->ws_order);
+	return watch_depth(ws->ws_canon) << 32 | (UINT32_MAX - ws->ws_order);
 }
 
 /* Hold one event for ws's client (rule 5). */

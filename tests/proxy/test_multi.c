@@ -408,6 +408,10 @@ static const struct px_bad px_bads[] = {
 	/* Empty payloads: oxenstored itself would wait for more bytes. */
 	{ XSP_GET_FEATURE, 0, "", 0 },
 	{ XSP_GET_QUOTA, 0, "", 0 },
+	/* oxenstored has no DIRECTORY_PART (ENOSYS before the path is
+	 * read) and reads a watch path's first byte (UNWATCH "": EINVAL). */
+	{ XSP_DIRECTORY_PART, 0, "d//a\0" "0", 7 },
+	{ XSP_UNWATCH, 0, "\0t", 3 },
 	/* WATCH and UNWATCH ignore tx_id; oxenstored's replies carry 0. */
 	{ XSP_WATCH, 12345, "/bi\0tok", 8 },
 	{ XSP_UNWATCH, 12345, "/bi\0tok", 8 },

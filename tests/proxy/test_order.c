@@ -380,6 +380,38 @@ Test(order, watch_depth_answered_as_upstream)
 }
 
 /*
+ * 9. A transaction changes a node twice (WRITE, then SET_PERMS): its
+ * commit fires the watches change by change.  oxenstored fires the
+ * ancestor's watch first for each change (tk, t1, tk, t1); grouping the
+ * four events by path alone gave tk, tk, t1, t1 (pxdiff seed 1).
+ */
+static void
+sc_tx_twice(struct or_side *sd)
+{
+	struct xh_msg	m;
+	uint32_t	tx;
+	char		p[256];
+
+	or_watch(sd, 1, "B/x", "t1");
+	or_watch(sd, 1, "B", "tk");
+	or_barrier(sd);
+	or_path(sd, "B/x", p, sizeof(p));
+	tx = pxh_tx_start(&sd->os_c[0]);
+	cr_assert_eq(xh_req_value(&sd->os_c[0], XSP_WRITE, tx, &m, p, "w",
+	    1), 0);
+	cr_assert_eq(xh_req(&sd->os_c[0], XSP_SET_PERMS, tx, &m, p, "n2",
+	    NULL), 0);
+	cr_assert_eq(xh_req(&sd->os_c[0], XSP_TRANSACTION_END, tx, &m, "T",
+	    NULL), 0);
+	cr_assert_eq(m.hdr.type, XSP_TRANSACTION_END, "%s", m.body);
+}
+
+Test(order, transaction_changing_a_node_twice)
+{
+	or_run(sc_tx_twice);
+}
+
+/*
  * The same scenarios in front of oxenstored, whose own order differs
  * (events after the reply, the newest watch first, no duplicate rule):
  * through xsmuxd each client must see what it sees directly.
@@ -397,3 +429,4 @@ OR_OX(initial_event_not_overtaken, sc_initial)
 OR_OX(no_event_for_a_watch_set_after_the_change, sc_after_change)
 OR_OX(nothing_lost_before_unwatch_reply, sc_unwatch)
 OR_OX(watch_depth_answered_as_upstream, sc_depth)
+OR_OX(transaction_changing_a_node_twice, sc_tx_twice)
