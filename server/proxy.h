@@ -247,6 +247,8 @@ struct rreq {
 #define RQ_DONE		0x04		/* reply held in rq_reply */
 #define RQ_EVENT	0x08		/* a queued watch event, no request */
 #define RQ_FLAVOUR	0x20		/* the router's flavour probe */
+#define RQ_LATE_PROBE	0x40		/* the router's GET_FEATURE probe
+					   (router_probe_flavour) */
 #define RQ_PROBE	0x10		/* a WATCH with depth for a pair the
 					   client has: upstream's verdict on
 					   depth decides EEXIST (watch.c) */

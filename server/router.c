@@ -72,6 +72,8 @@ struct router {
 	struct px_stats	 r_stats;	/* counters; owns its rule names */
 	enum px_flavour	 r_flavour;	/* upstream's, PX_FLAVOUR_C until told */
 	bool		 r_flavour_known; /* told since upstream came up */
+	bool		 r_has_late;	/* upstream has the XSP_OPF_LATE types
+					   (not 4.17, no oxenstored) */
 	bool		 r_probe_due;	/* up before r_up was set: ask then */
 	struct session_q r_gated;	/* sessions SE_GATED, not owned */
 };
@@ -85,6 +87,8 @@ static void	router_probe_flavour(struct router *);
 static bool	router_late_waits(const struct router *,
 		    const struct xsp_msg *);
 static int	router_ocaml(const struct xsp_msg *);
+static bool	router_upstream_lacks(const struct router *, uint32_t type);
+static bool	router_ocaml_invalid(const struct router *, uint32_t type);
 
 struct router *
 router_new(struct event_base *base, const struct px_limits *lim)
@@ -795,8 +799,10 @@ router_forward(struct router *r, struct session *s, const struct xsp_msg *m,
 	struct rreq		*rq;
 
 	/* A payload 4.17 ignores goes up as one empty string: oxenstored
-	 * answers an empty payload only once more bytes arrive. */
-	if (op != NULL && (op->flags & XSP_OPF_NOBODY))
+	 * answers an empty payload only once more bytes arrive.  So does an
+	 * empty one of a type oxenstored has no operation for. */
+	if ((op != NULL && (op->flags & XSP_OPF_NOBODY)) ||
+	    (len == 0 && router_ocaml_invalid(r, m->hdr.type)))
 		body = "", len = 1;
 	if ((rq = router_queue_req(s, m)) == NULL) {
 		session_close(s, "out of memory");
@@ -942,18 +948,14 @@ router_check(struct router *r, const struct xsp_msg *m)
 }
 
 /*
- * What oxenstored answers otherwise than 4.17, with the transaction
- * found: every type after RESET_WATCHES (its operation table's last) is
- * ENOSYS whatever the payload; a watch path is read from its first byte,
- * so an UNWATCH of "" is EINVAL (4.17: ENOENT); TRANSACTION_END's
- * argument it reads its own way (router_tx_end reads it so).  An errno,
- * 0 to forward, or -1: the usual checks.
+ * What oxenstored answers otherwise than 4.17: it reads a watch path from
+ * its first byte, so an UNWATCH of "" is EINVAL (4.17: ENOENT), and
+ * TRANSACTION_END's argument its own way (router_tx_end reads it so).
+ * An errno, 0 to forward, or -1: the usual checks.
  */
 static int
 router_ocaml(const struct xsp_msg *m)
 {
-	if (m->hdr.type > PX_OCAML_LAST_TYPE)
-		return ENOSYS;
 	if (m->hdr.type == XSP_UNWATCH && m->hdr.len > 0 &&
 	    m->body[0] == '\0')
 		return EINVAL;
@@ -964,8 +966,8 @@ router_ocaml(const struct xsp_msg *m)
  * Would a type newer than 4.17 with an empty payload (GET_FEATURE,
  * GET_QUOTA) wait for ever upstream?  oxenstored answers an empty
  * payload only once more bytes arrive, and has none of these types
- * (router_ocaml): it, like 4.17, means ENOSYS.  Until upstream is told
- * which it is, it may be oxenstored.
+ * (router_upstream_lacks): it, like 4.17, means ENOSYS.  Until upstream
+ * is told which it is, it may be oxenstored.
  */
 static bool
 router_late_waits(const struct router *r, const struct xsp_msg *m)
@@ -975,33 +977,76 @@ router_late_waits(const struct router *r, const struct xsp_msg *m)
 	return (op->flags & XSP_OPF_LATE) && !r->r_flavour_known;
 }
 
-/*
- * A type the proxy does not forward (unknown, or not a request): ENOSYS,
- * as xenstored answers before it looks at tx_id; oxenstored looks the
- * transaction up first, EIO for one the client does not hold.
- */
-static int
-router_bad_type(struct router *r, struct session *s, const struct xsp_msg *m)
+/* A type oxenstored has no operation for (xb/op.ml: 20, and after
+ * RESET_WATCHES), in front of it. */
+static bool
+router_ocaml_invalid(const struct router *r, uint32_t type)
 {
-	if (r->r_flavour == PX_FLAVOUR_OCAML && m->hdr.tx_id != 0 &&
-	    router_tx_find(s, m->hdr.tx_id) == NULL)
-		return EIO;
-	return ENOSYS;
+	return r->r_flavour == PX_FLAVOUR_OCAML &&
+	    (type == XSP_RESTRICT_REMOVED || type > PX_OCAML_LAST_TYPE);
 }
 
 /*
- * A transaction id the client does not hold: refused as upstream refuses
- * an unknown one (xenstored ENOENT, oxenstored EIO) without reaching it.
- * A type newer than 4.17 goes up to xenstored under PX_TX_NONE instead
- * (0 here): 4.17 refuses the type before it looks at the id (ENOSYS), a
- * later xenstored the id, and each says so itself.
+ * Does upstream lack this type of request?  oxenstored's operation table
+ * ends at RESET_WATCHES; xenstored 4.17 has none of the XSP_OPF_LATE
+ * types (router_probe_flavour asks).
+ */
+static bool
+router_upstream_lacks(const struct router *r, uint32_t type)
+{
+	const struct xsp_op	*op = xsp_op(type);
+
+	if (r->r_flavour == PX_FLAVOUR_OCAML)
+		return type > PX_OCAML_LAST_TYPE;
+	return r->r_flavour_known && !r->r_has_late &&
+	    (op->flags & XSP_OPF_LATE);
+}
+
+/*
+ * A type the proxy does not check (unknown, not a request, or one
+ * upstream lacks): ENOSYS, as xenstored answers before it looks at tx_id
+ * or the payload.  oxenstored looks the transaction up first (EIO for
+ * one the client does not hold), and records a request of a type it has
+ * no operation for (router_ocaml_invalid) in the transaction: replaying
+ * it fails, so a commit that must replay ends in EAGAIN.  Such a request
+ * in the client's own transaction therefore goes up (0, *txp set).
  */
 static int
-router_foreign_tx(const struct router *r, const struct xsp_op *op)
+router_lacking(struct router *r, struct session *s, const struct xsp_msg *m,
+    struct ptx **txp)
 {
-	if (r->r_flavour == PX_FLAVOUR_OCAML)
+	struct ptx	*tx;
+
+	if (r->r_flavour != PX_FLAVOUR_OCAML || m->hdr.tx_id == 0)
+		return ENOSYS;
+	if ((tx = router_tx_find(s, m->hdr.tx_id)) == NULL)
 		return EIO;
-	return (op->flags & XSP_OPF_LATE) ? 0 : ENOENT;
+	if (!router_ocaml_invalid(r, m->hdr.type) || tx->tx_state != PTX_OPEN)
+		return ENOSYS;
+	*txp = tx;
+	return 0;
+}
+
+/* A request of a type the proxy does not check: answered, or sent up
+ * (router_lacking). */
+static void
+router_unchecked(struct router *r, struct session *s, const struct xsp_msg *m)
+{
+	struct ptx	*tx = NULL;
+	int		 err = router_lacking(r, s, m, &tx);
+
+	if (err != 0)
+		router_error_local(r, s, m, err);
+	else
+		router_forward(r, s, m, tx->tx_up, 0, false);
+}
+
+/* A transaction id the client does not hold: refused as upstream refuses
+ * an unknown one (xenstored ENOENT, oxenstored EIO) without reaching it. */
+static int
+router_foreign_tx(const struct router *r)
+{
+	return r->r_flavour == PX_FLAVOUR_OCAML ? EIO : ENOENT;
 }
 
 /*
@@ -1018,14 +1063,19 @@ router_request(struct router *r, struct session *s, const struct xsp_msg *m)
 	r->r_cur_valid = false;
 	if (op == NULL || !(op->flags & XSP_OPF_CLIENT)) {
 		gate_protocol_error(r->r_gate, s, "unknown or forbidden type");
-		router_error_local(r, s, m, router_bad_type(r, s, m));
+		router_unchecked(r, s, m);
 		return;
 	}
 	err = router_permit(r, s, m);
 	r->r_cur_valid = true;
+	if (err == 0 && router_upstream_lacks(r, m->hdr.type)) {
+		router_unchecked(r, s, m);
+		r->r_cur_valid = false;
+		return;
+	}
 	if (err == 0 && !(op->flags & XSP_OPF_NOTX) && m->hdr.tx_id != 0) {
 		if ((tx = router_tx_find(s, m->hdr.tx_id)) == NULL)
-			err = router_foreign_tx(r, op);
+			err = router_foreign_tx(r);
 		else if (tx->tx_state == PTX_LOST &&
 		    m->hdr.type != XSP_TRANSACTION_END)
 			err = EAGAIN;
@@ -1034,9 +1084,6 @@ router_request(struct router *r, struct session *s, const struct xsp_msg *m)
 		err = router_check(r, m);
 	if (err != 0)
 		router_error_local(r, s, m, err);
-	else if (tx == NULL && m->hdr.tx_id != 0 &&
-	    (op->flags & XSP_OPF_LATE))
-		router_forward(r, s, m, PX_TX_NONE, 0, false);
 	else
 		router_dispatch(r, s, m, tx);
 	r->r_cur_valid = false;
@@ -1121,31 +1168,60 @@ router_gate_events(struct router *r, const struct rreq *answered)
 		router_events_done(r);
 }
 
-/* Which upstream this is (router_flavour): READ under an unknown
- * transaction is ENOENT from xenstored 4.17, EIO from oxenstored. */
 static void
-router_probe_flavour(struct router *r)
+router_probe(struct router *r, uint32_t type, const char *body, int flag)
 {
 	struct rreq	*rq;
 
-	r->r_probe_due = false;
-	r->r_flavour_known = false;
 	if ((rq = calloc(1, sizeof(*rq))) == NULL)
 		return;
-	rq->rq_type = XSP_READ;
-	rq->rq_flags = RQ_FLAVOUR;
-	if (router_send_up(r, rq, XSP_READ, PX_TX_NONE, "/", 2) != 0)
+	rq->rq_type = type;
+	rq->rq_flags = flag;
+	if (router_send_up(r, rq, type, PX_TX_NONE, body, strlen(body) + 1) !=
+	    0)
 		rreq_free(rq);
+}
+
+/*
+ * Which upstream this is (router_flavour), asked under a transaction id
+ * it never gave: READ is ENOENT from xenstored and the store, EIO from
+ * oxenstored; GET_FEATURE is ENOSYS from 4.17 (it refuses the type
+ * first), ENOENT from the store and later xenstoreds (r_has_late).
+ * Until both answers are in, r_flavour_known is false.
+ */
+static void
+router_probe_flavour(struct router *r)
+{
+	r->r_probe_due = false;
+	r->r_flavour_known = false;
+	router_probe(r, XSP_READ, "/", RQ_FLAVOUR);
+	router_probe(r, XSP_GET_FEATURE, "0", RQ_LATE_PROBE);
+}
+
+static bool
+router_is_error(const struct xsp_msg *m, const char *name)
+{
+	return m->hdr.type == XSP_ERROR && m->hdr.len == strlen(name) + 1 &&
+	    memcmp(m->body, name, m->hdr.len) == 0;
 }
 
 static void
 router_flavour_reply(struct router *r, const struct xsp_msg *m)
 {
-	r->r_flavour = m->hdr.type == XSP_ERROR && m->hdr.len == 4 &&
-	    memcmp(m->body, "EIO", 4) == 0 ? PX_FLAVOUR_OCAML : PX_FLAVOUR_C;
-	r->r_flavour_known = true;
+	r->r_flavour = router_is_error(m, "EIO") ? PX_FLAVOUR_OCAML :
+	    PX_FLAVOUR_C;
 	log_info("%s: upstream orders events as %s", __func__,
 	    r->r_flavour == PX_FLAVOUR_OCAML ? "oxenstored" : "xenstored");
+}
+
+static void
+router_late_reply(struct router *r, const struct xsp_msg *m)
+{
+	r->r_has_late = r->r_flavour == PX_FLAVOUR_C &&
+	    !router_is_error(m, "ENOSYS");
+	r->r_flavour_known = true;
+	log_info("%s: upstream %s GET/SET_FEATURE and GET/SET_QUOTA",
+	    __func__, r->r_has_late ? "has" : "lacks");
 }
 
 /* A reply to one of the router's own requests.  Frees rq. */
@@ -1155,6 +1231,8 @@ router_internal_reply(struct router *r, struct rreq *rq,
 {
 	if (rq->rq_flags & RQ_FLAVOUR)
 		router_flavour_reply(r, m);
+	else if (rq->rq_flags & RQ_LATE_PROBE)
+		router_late_reply(r, m);
 	else if (rq->rq_type == XSP_WATCH)
 		watch_upstream_reply(r->r_watches, rq, m);
 	else if (m->hdr.type == XSP_ERROR)

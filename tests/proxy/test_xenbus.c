@@ -139,8 +139,9 @@ xb_reply(uint32_t type, uint32_t req_id, const char *body, size_t len)
 	cr_assert_eq(write(sv[1], buf, (size_t)n), n);
 }
 
-/* Answer the router's flavour probe as xenstored 4.17 does (router.c:
- * a READ under an unknown transaction, sent when upstream is up). */
+/* Answer the router's flavour probes as xenstored 4.17 does (router.c:
+ * a READ and a GET_FEATURE under an unknown transaction, sent when
+ * upstream is up). */
 static void
 xb_probe(void)
 {
@@ -150,8 +151,11 @@ xb_probe(void)
 	tpump(&env);
 	xb_expect(XSP_READ, &h, body, sizeof(body));
 	cr_assert_str_eq(body, "/", "not the flavour probe");
-	cr_assert_eq(h.tx_id, UINT32_MAX - 1, "not the flavour probe");
+	cr_assert_eq(h.tx_id, PX_TX_NONE, "not the flavour probe");
 	xb_reply(XSP_ERROR, h.req_id, "ENOENT", 7);
+	xb_expect(XSP_GET_FEATURE, &h, body, sizeof(body));
+	cr_assert_eq(h.tx_id, PX_TX_NONE, "not the feature probe");
+	xb_reply(XSP_ERROR, h.req_id, "ENOSYS", 7);
 	tpump(&env);
 }
 

@@ -37,24 +37,33 @@ tpair(struct tenv *e, struct bufferevent **ours, struct bufferevent **theirs)
 	*ours = p[1];
 }
 
-/* Answer the router's flavour probe (router.c), a READ under an unknown
- * transaction sent when upstream connects: "ENOENT" as xenstored 4.17,
- * "EIO" as oxenstored. */
+/* Answer one probe of the router's, of `type` under PX_TX_NONE. */
 static void
-tupstream_probe(struct tenv *e, const char *answer)
+tupstream_probe_one(struct tenv *e, uint32_t type, const char *answer)
 {
 	struct tmsg	t;
 
 	if (tpending(e, e->fake) == 0 || !trecv(e, e->fake, &t))
 		return;
 	/* No Criterion here: the fuzz target links this file too. */
-	if (t.hdr.type != XSP_READ || t.hdr.tx_id != UINT32_MAX - 1) {
+	if (t.hdr.type != type || t.hdr.tx_id != PX_TX_NONE) {
 		fprintf(stderr, "tutil: not the flavour probe: type %u tx %u\n",
 		    t.hdr.type, t.hdr.tx_id);
 		abort();
 	}
 	tsend_raw(e->fake, XSP_ERROR, t.hdr.req_id, t.hdr.tx_id, answer,
 	    strlen(answer) + 1);
+}
+
+/* Answer the router's flavour probes (router.c), a READ and a
+ * GET_FEATURE under an unknown transaction sent when upstream connects:
+ * "ENOENT" then "ENOSYS" as xenstored 4.17, "EIO" twice as oxenstored. */
+static void
+tupstream_probe(struct tenv *e, const char *answer)
+{
+	tupstream_probe_one(e, XSP_READ, answer);
+	tupstream_probe_one(e, XSP_GET_FEATURE, strcmp(answer, "EIO") == 0 ?
+	    "EIO" : "ENOSYS");
 	tpump(e);
 }
 
