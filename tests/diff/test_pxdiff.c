@@ -956,13 +956,13 @@ Test(pxdiff, pipelined)
 Test(pxdiff, oxenstored_lock_step)
 {
 	XH_NEED_UPSTREAM(XH_OXENSTORED);
-	pd_main(PD_OXENSTORED, false, "XSMUX_PXDIFF_OX_OPS", 5000);
+	pd_main(PD_OXENSTORED, false, "XSMUX_PXDIFF_OX_OPS", 20000);
 }
 
 Test(pxdiff, oxenstored_pipelined)
 {
 	XH_NEED_UPSTREAM(XH_OXENSTORED);
-	pd_main(PD_OXENSTORED, true, "XSMUX_PXDIFF_OX_PIPE_OPS", 2000);
+	pd_main(PD_OXENSTORED, true, "XSMUX_PXDIFF_OX_PIPE_OPS", 5000);
 }
 
 Test(pxdiff, embedded_lock_step)
