@@ -33,6 +33,7 @@
 
 #include "audit.h"
 #include "defaults.h"
+#include "idmap.h"
 #include "listener.h"
 #include "policy.h"
 #include "xsp.h"
@@ -185,31 +186,6 @@ struct router;
 struct session;
 struct upstream;
 struct uwatch;
-
-/*
- * idmap.c: a uint32 -> entry hash with intrusive nodes.  Callers embed a
- * struct idm_node and find their struct with IDM_ENTRY.
- */
-struct idm_node {
-	uint32_t	 in_key;
-	struct idm_node	*in_next;	/* bucket chain */
-};
-struct idmap {
-	struct idm_node	**im_tab;	/* owned: the buckets, not the nodes */
-	size_t		  im_size;	/* a power of two */
-	size_t		  im_count;
-	size_t		  im_scan;	/* idmap_any's cursor */
-};
-#define IDM_ENTRY(n, type, field) \
-	((type *)(void *)((char *)(n) - offsetof(type, field)))
-
-void	 idmap_init(struct idmap *);
-void	 idmap_clear(struct idmap *);	/* frees buckets, not nodes */
-int	 idmap_insert(struct idmap *, struct idm_node *, uint32_t key);
-struct idm_node *idmap_find(const struct idmap *, uint32_t key);
-void	 idmap_remove(struct idmap *, struct idm_node *);
-/* Any node (for draining), or NULL when empty. */
-struct idm_node *idmap_any(struct idmap *);
 
 /*
  * A request accepted from a client (or made by the router itself) that
