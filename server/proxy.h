@@ -33,6 +33,7 @@
 
 #include "audit.h"
 #include "defaults.h"
+#include "htab.h"
 #include "idmap.h"
 #include "listener.h"
 #include "policy.h"
@@ -284,9 +285,9 @@ struct uwatch {
 	uint32_t	 uw_id;		/* the token upstream knows: "x<hex id>" */
 	uint32_t	 uw_rank;	/* place in upstream's watch list (the
 					   order it fires in), 0: not set */
-	char		*uw_path;	/* owned: path as clients gave it */
-	char		*uw_depth;	/* owned: depth argument, or NULL */
-	uint32_t	 uw_hash;	/* of (path, depth) */
+	const char	*uw_depth;	/* depth argument (in uw_path[]'s
+					   allocation, after the path's
+					   NUL), or NULL */
 	int		 uw_state;
 #define UW_DOWN		0		/* not set upstream */
 #define UW_SETTING	1		/* WATCH sent, no reply yet */
@@ -294,10 +295,13 @@ struct uwatch {
 #define UW_ACTIVE	3
 	TAILQ_HEAD(, wsub) uw_subs;	/* subscribers, owned */
 	unsigned	 uw_nsubs;
-	LIST_ENTRY(uwatch) uw_hent;	/* wt_bykey bucket */
+	struct htab_ent	 uw_hent;	/* wt_bykey; key: uw_path[], and the
+					   depth after a NUL if there is one */
 	uint8_t		*uw_early;	/* owned: an event that came before
 					   the WATCH reply, or NULL */
 	uint32_t	 uw_early_len;
+	char		 uw_path[];	/* path as clients gave it
+					   (canonical), in the allocation */
 };
 
 /* One client connection. */
