@@ -79,7 +79,7 @@ px_run_cmds(const char *sock, const char *base, char *log, size_t cap)
 			argv[k] = args[k];
 		}
 		argv[k] = NULL;
-		st = pxh_tool(sock, out, argv);
+		st = xh_tool(sock, out, argv);
 		pxh_subst(out, base, "/B");
 		used += (size_t)snprintf(log + used, cap - used,
 		    "$ %s -> %d\n%s", px_cmds[i].argv[0], st, out);
@@ -206,10 +206,10 @@ PX_BOTH(pyxs_same_as_direct)
 {
 	char	direct[PXH_OUT], proxied[PXH_OUT];
 
-	cr_assert_eq(pxh_tool(pxh.p_up.xd_sock, direct, (const char *[]){
+	cr_assert_eq(xh_tool(pxh.p_up.xd_sock, direct, (const char *[]){
 	    "/usr/bin/python3", "-c", px_pyxs, pxh.p_up.xd_sock, "/direct",
 	    NULL }), 0, "%s", direct);
-	cr_assert_eq(pxh_tool(pxh.p_px.xd_sock, proxied, (const char *[]){
+	cr_assert_eq(xh_tool(pxh.p_px.xd_sock, proxied, (const char *[]){
 	    "/usr/bin/python3", "-c", px_pyxs, pxh.p_px.xd_sock, "/proxied",
 	    NULL }), 0, "%s", proxied);
 	pxh_subst(direct, "/direct", "/B");
@@ -222,12 +222,12 @@ PX_BOTH(test_xenstore_through_proxy)
 	char	out[PXH_OUT];
 
 	XH_NEED_ORACLE();
-	cr_assert_eq(pxh_tool(pxh.p_px.xd_sock, out, (const char *[]){
+	cr_assert_eq(xh_tool(pxh.p_px.xd_sock, out, (const char *[]){
 	    "@XENBIN@/test-xenstore", NULL }), 0, "%s", out);
 	cr_expect(strstr(out, "ta err") != NULL, "%s", out);
-	cr_assert_eq(pxh_tool(pxh.p_px.xd_sock, out, (const char *[]){
+	cr_assert_eq(xh_tool(pxh.p_px.xd_sock, out, (const char *[]){
 	    "@XENBIN@/test-xenstore", "-i", "20", NULL }), 0, "%s", out);
-	cr_assert_eq(pxh_tool(pxh.p_px.xd_sock, out, (const char *[]){
+	cr_assert_eq(xh_tool(pxh.p_px.xd_sock, out, (const char *[]){
 	    "@XENBIN@/test-xenstore", "-r", "3", NULL }), 0, "%s", out);
 }
 
@@ -281,13 +281,13 @@ Test(xsmuxd, embedded_upstream, .fini = pxh_fini)
 	char		 out[PXH_OUT];
 
 	cr_assert_eq(xh_start(&pxh.p_px, argv), 0, "%s", pxh.p_px.xd_err);
-	cr_assert_eq(pxh_tool(pxh.p_px.xd_sock, out, (const char *[]){
+	cr_assert_eq(xh_tool(pxh.p_px.xd_sock, out, (const char *[]){
 	    "xenstore-write", "/e/a", "1", NULL }), 0, "%s", out);
-	cr_assert_eq(pxh_tool(pxh.p_px.xd_sock, out, (const char *[]){
+	cr_assert_eq(xh_tool(pxh.p_px.xd_sock, out, (const char *[]){
 	    "xenstore-read", "/e/a", NULL }), 0, "%s", out);
 	cr_expect_str_eq(out, "1\n");
 	XH_NEED_ORACLE();
-	cr_assert_eq(pxh_tool(pxh.p_px.xd_sock, out, (const char *[]){
+	cr_assert_eq(xh_tool(pxh.p_px.xd_sock, out, (const char *[]){
 	    "@XENBIN@/test-xenstore", NULL }), 0, "%s", out);
 }
 

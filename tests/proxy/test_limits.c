@@ -14,17 +14,10 @@
 #include <criterion/criterion.h>
 #include <event2/buffer.h>
 
-#include "log.h"
 #include "texpect.h"
 #include "tutil.h"
 
 static struct tenv	env;
-
-static void
-quiet(void)
-{
-	log_init("test", LOG_LEVEL_ERROR, 0);
-}
 
 static void
 teardown(void)
@@ -38,7 +31,6 @@ setup_limits(unsigned inflight, unsigned watches, unsigned txs,
 {
 	struct px_limits	l;
 
-	quiet();
 	tlimits(&l);
 	l.lim_inflight = inflight;
 	l.lim_watches = watches;
@@ -51,7 +43,6 @@ setup_limits(unsigned inflight, unsigned watches, unsigned txs,
 static void
 setup_default(void)
 {
-	quiet();
 	tenv_init(&env, NULL);
 }
 
@@ -421,7 +412,6 @@ setup_aggregate(void)
 {
 	struct px_limits	l;
 
-	quiet();
 	tlimits(&l);
 	l.lim_uid_watches = 3;
 	l.lim_up_watches = 2;

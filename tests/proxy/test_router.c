@@ -15,7 +15,6 @@
 #include <criterion/criterion.h>
 #include <event2/buffer.h>
 
-#include "log.h"
 #include "texpect.h"
 #include "tutil.h"
 
@@ -24,7 +23,6 @@ static struct tenv	env;
 static void
 setup(void)
 {
-	log_init("test", LOG_LEVEL_ERROR, 0);
 	tenv_init(&env, NULL);
 }
 

@@ -30,7 +30,6 @@
 #include <criterion/criterion.h>
 #include <event2/event.h>
 
-#include "log.h"
 #include "tutil.h"
 
 #define XB_SNDBUF	32768	/* the kernel doubles it */
@@ -44,7 +43,6 @@ static int		sv[2] = { -1, -1 };
 static void
 setup(void)
 {
-	log_init("test", LOG_LEVEL_ERROR, 0);
 	tenv_init(&env, NULL);
 }
 
