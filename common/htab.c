@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "hash.h"
 #include "htab.h"
@@ -37,19 +36,6 @@ htab_free(struct htab *t)
 	free(t->ht_slots);
 	t->ht_slots = NULL;
 	t->ht_size = t->ht_count = 0;
-}
-
-struct htab_ent *
-htab_find(const struct htab *t, const void *key, size_t len)
-{
-	struct htab_ent	*he;
-	uint32_t	 h = hash_bytes(key, len);
-
-	for (he = *htab_slot(t, h); he != NULL; he = he->he_next)
-		if (he->he_hash == h && he->he_len == len &&
-		    memcmp(t->ht_key(he), key, len) == 0)
-			return he;
-	return NULL;
 }
 
 /* Without memory for the new buckets it stays slower, still correct. */

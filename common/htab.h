@@ -24,6 +24,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+#include "hash.h"
 
 struct htab_ent {
 	struct htab_ent	*he_next;	/* bucket chain */
@@ -45,7 +48,6 @@ struct htab {
 /* size buckets at first (rounded up to a power of two); 0 or -ENOMEM. */
 int		 htab_init(struct htab *, size_t size, htab_key_fn *);
 void		 htab_free(struct htab *);	/* the buckets, not entries */
-struct htab_ent	*htab_find(const struct htab *, const void *key, size_t len);
 /* key, len: the key he will have (what ht_key returns for it). */
 void		 htab_add(struct htab *, struct htab_ent *he, const void *key,
 		    size_t len);
@@ -54,5 +56,20 @@ void		 htab_del(struct htab *, struct htab_ent *he);
  * another, and must not add one. */
 void		 htab_walk(struct htab *, void (*fn)(struct htab_ent *, void *),
 		    void *arg);
+
+/* The entry with this key, or NULL.  Inline: the store's every request
+ * looks a node up. */
+static inline struct htab_ent *
+htab_find(const struct htab *t, const void *key, size_t len)
+{
+	uint32_t	 h = hash_bytes(key, len);
+	struct htab_ent	*he = t->ht_slots[h & (t->ht_size - 1)];
+
+	for (; he != NULL; he = he->he_next)
+		if (he->he_hash == h && he->he_len == len &&
+		    memcmp(t->ht_key(he), key, len) == 0)
+			return he;
+	return NULL;
+}
 
 #endif /* XSMUX_HTAB_H */

@@ -21,6 +21,7 @@ idmap_slot(const struct idmap *im, uint32_t key)
 void
 idmap_init(struct idmap *im)
 {
+	hash_init();
 	im->im_tab = NULL;
 	im->im_size = 0;
 	im->im_count = 0;

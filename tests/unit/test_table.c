@@ -390,7 +390,7 @@ Test(htab, remove_during_walk)
 Test(hash, seeded_per_process)
 {
 	static const char	key[] = "/local/domain/1/device";
-	uint32_t		theirs[4], ours;
+	uint32_t		theirs[4][2], ours[2];
 	int			fd[2];
 	unsigned		i, same = 0;
 	pid_t			pid;
@@ -398,21 +398,23 @@ Test(hash, seeded_per_process)
 	for (i = 0; i < 4; i++) {
 		cr_assert_eq(pipe(fd), 0);
 		if ((pid = fork()) == 0) {
-			theirs[0] = hash_bytes(key, sizeof(key) - 1);
-			_exit(write(fd[1], &theirs[0], sizeof(theirs[0])) !=
+			theirs[0][0] = hash_bytes(key, sizeof(key) - 1);
+			theirs[0][1] = hash_u32(7);
+			_exit(write(fd[1], theirs[0], sizeof(theirs[0])) !=
 			    (ssize_t)sizeof(theirs[0]));
 		}
 		cr_assert_gt(pid, 0);
-		cr_assert_eq(read(fd[0], &theirs[i], sizeof(theirs[i])),
+		cr_assert_eq(read(fd[0], theirs[i], sizeof(theirs[i])),
 		    (ssize_t)sizeof(theirs[i]));
 		waitpid(pid, NULL, 0);
 		close(fd[0]);
 		close(fd[1]);
 	}
-	ours = hash_bytes(key, sizeof(key) - 1);
-	cr_assert_eq(ours, hash_bytes(key, sizeof(key) - 1));
+	ours[0] = hash_bytes(key, sizeof(key) - 1);
+	ours[1] = hash_u32(7);
+	cr_assert_eq(ours[0], hash_bytes(key, sizeof(key) - 1));
 	for (i = 0; i < 4; i++)
-		same += theirs[i] == ours;
-	cr_assert_lt(same, 2, "%u of 4 other processes hash as this one",
-	    same);
+		same += (theirs[i][0] == ours[0]) + (theirs[i][1] == ours[1]);
+	cr_assert_lt(same, 2, "%u of 8 values from other processes are this "
+	    "one's", same);
 }
