@@ -17,14 +17,6 @@
 #include "texpect.h"
 #include "tutil.h"
 
-static struct tenv	env;
-
-static void
-teardown(void)
-{
-	tenv_fini(&env);
-}
-
 static void
 setup_limits(unsigned inflight, unsigned watches, unsigned txs,
     size_t queued, unsigned partial_ms)
@@ -41,19 +33,13 @@ setup_limits(unsigned inflight, unsigned watches, unsigned txs,
 }
 
 static void
-setup_default(void)
-{
-	tenv_init(&env, NULL);
-}
-
-static void
 setup_small(void)
 {
 	setup_limits(4, 2, 1, 64 * 1024, 50);
 }
 
-TestSuite(limits, .init = setup_small, .fini = teardown);
-TestSuite(loss, .init = setup_default, .fini = teardown);
+TestSuite(limits, .init = setup_small, .fini = tteardown);
+TestSuite(loss, .init = tsetup, .fini = tteardown);
 
 #define expect(b, type, req, tx, body)	texpect(&env, b, type, req, tx, body)
 
@@ -419,7 +405,7 @@ setup_aggregate(void)
 	tenv_init(&env, &l);
 }
 
-TestSuite(aggregate, .init = setup_aggregate, .fini = teardown);
+TestSuite(aggregate, .init = setup_aggregate, .fini = tteardown);
 
 /* Answer one WATCH upstream: its reply, then its initial event. */
 static void

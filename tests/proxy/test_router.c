@@ -18,21 +18,7 @@
 #include "texpect.h"
 #include "tutil.h"
 
-static struct tenv	env;
-
-static void
-setup(void)
-{
-	tenv_init(&env, NULL);
-}
-
-static void
-teardown(void)
-{
-	tenv_fini(&env);
-}
-
-TestSuite(router, .init = setup, .fini = teardown);
+TestSuite(router, .init = tsetup, .fini = tteardown);
 
 #define expect(b, type, req, tx, body)	texpect(&env, b, type, req, tx, body)
 

@@ -37,25 +37,18 @@
 #define XB_TURNS	200	/* blocking loop turns before giving up */
 #define XB_DEADLINE_S	2	/* ... or seconds */
 
-static struct tenv	env;
 static int		sv[2] = { -1, -1 };
-
-static void
-setup(void)
-{
-	tenv_init(&env, NULL);
-}
 
 static void
 teardown(void)
 {
-	tenv_fini(&env);
+	tteardown();
 	if (sv[1] != -1)
 		close(sv[1]);
 	sv[0] = sv[1] = -1;
 }
 
-TestSuite(xenbus, .init = setup, .fini = teardown);
+TestSuite(xenbus, .init = tsetup, .fini = teardown);
 
 static bool
 xb_signals_writable(int fd)

@@ -80,6 +80,20 @@ tenv_init(struct tenv *e, const struct px_limits *lim)
 	tupstream_probe(e, "ENOENT");
 }
 
+struct tenv	env;
+
+void
+tsetup(void)
+{
+	tenv_init(&env, NULL);
+}
+
+void
+tteardown(void)
+{
+	tenv_fini(&env);
+}
+
 void
 tenv_fini(struct tenv *e)
 {
