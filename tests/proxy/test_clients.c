@@ -348,6 +348,23 @@ Test(xsmuxd, stopping_refuses_new_connections, .fini = px_fini_cont)
 	xh_close(&c);
 }
 
+/* -v on the command line logs at debug level (it once set info). */
+Test(xsmuxd, verbose_flag_logs_debug, .fini = pxh_fini)
+{
+	const char	*extra[] = { "-v", NULL };
+	char		 log[PXH_OUT];
+	FILE		*f;
+	size_t		 n;
+
+	pxh_start(PXH_STORED, extra);	/* one client, one round trip */
+	cr_assert_not_null(f = fopen(pxh.p_px.xd_log, "r"));
+	n = fread(log, 1, sizeof(log) - 1, f);
+	fclose(f);
+	log[n] = '\0';
+	cr_expect(strstr(log, "[debug]: session_new: client") != NULL, "%s",
+	    log);
+}
+
 static struct xh_daemon	second;
 
 static void
