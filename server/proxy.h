@@ -319,9 +319,10 @@ struct uwatch {
 	TAILQ_HEAD(, wsub) uw_subs;	/* subscribers, owned */
 	unsigned	 uw_nsubs;
 	LIST_ENTRY(uwatch) uw_hent;	/* wt_bykey bucket */
-	uint8_t		*uw_early;	/* owned: an event that came before
-					   the WATCH reply, or NULL */
-	uint32_t	 uw_early_len;
+	struct evbuffer	*uw_early;	/* owned: events that came before
+					   the WATCH reply (each: uint32
+					   length, body), or NULL */
+	unsigned	 uw_nearly;	/* how many */
 };
 
 /* One client connection. */

@@ -399,3 +399,31 @@ Test(xenbus, watches_past_the_device_quota)
 	texpect(&env, c[1], XSP_WATCH_EVENT, 0, 0, "/q/1|t1|");
 	xb_nothing_more(c, 2);
 }
+
+/*
+ * The device's watch thread may queue more than the initial event ahead
+ * of the device's "OK": a change made just after xenstored set the
+ * watch.  That event is the client's too, after the initial one (only
+ * the first event was kept, and the change was lost).
+ */
+Test(xenbus, events_before_the_device_ok)
+{
+	struct bufferevent	*a;
+	struct xsp_hdr		 h;
+	char			 body[XSP_PAYLOAD_MAX + 1], tok[32];
+
+	xb_standin(false, NULL);
+	xb_probe();
+	a = tclient(&env);
+	tsend(a, XSP_WATCH, 1, 0, "/e", "tk", NULL);
+	tpump(&env);
+	xb_expect(XSP_WATCH, &h, body, sizeof(body));
+	snprintf(tok, sizeof(tok), "%s", body + strlen(body) + 1);
+	xb_event("/e", tok);
+	xb_event("/e/c", tok);
+	xb_reply(XSP_WATCH, h.req_id, "OK", 3);
+	texpect(&env, a, XSP_WATCH, 1, 0, "OK|");
+	texpect(&env, a, XSP_WATCH_EVENT, 0, 0, "/e|tk|");
+	texpect(&env, a, XSP_WATCH_EVENT, 0, 0, "/e/c|tk|");
+	xb_nothing_more(&a, 1);
+}
