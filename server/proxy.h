@@ -297,9 +297,10 @@ struct uwatch {
 	unsigned	 uw_nsubs;
 	struct htab_ent	 uw_hent;	/* wt_bykey; key: uw_path[], and the
 					   depth after a NUL if there is one */
-	uint8_t		*uw_early;	/* owned: an event that came before
-					   the WATCH reply, or NULL */
-	uint32_t	 uw_early_len;
+	struct evbuffer	*uw_early;	/* owned: events that came before
+					   the WATCH reply (each: uint32
+					   length, body), or NULL */
+	unsigned	 uw_nearly;	/* how many */
 	char		 uw_path[];	/* path as clients gave it
 					   (canonical), in the allocation */
 };

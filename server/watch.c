@@ -99,6 +99,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/buffer.h>
+
 #include "htab.h"
 #include "log.h"
 #include "proxy.h"
@@ -110,6 +112,11 @@
 #define WT_BATCH_MAX	65536		/* events held for one upstream
 					   request; past it they go out
 					   without rule 5 (never lost) */
+#define WT_EARLY_MAX	64		/* none in xenstored: events of one
+					   watch kept before its WATCH reply
+					   (watch_early): the initial one,
+					   and changes made in the moment
+					   before the device's "OK" */
 
 /* An event held for rule 5: for client ev_sid, a whole message. */
 struct wt_ev {
@@ -170,13 +177,23 @@ watch_table_new(struct router *r)
 	return wt;
 }
 
+/* Events kept before a WATCH reply that will not come (or failed). */
+static void
+watch_early_drop(struct uwatch *uw)
+{
+	if (uw->uw_early != NULL)
+		evbuffer_free(uw->uw_early);
+	uw->uw_early = NULL;
+	uw->uw_nearly = 0;
+}
+
 static void
 watch_uw_free(struct watch_table *wt, struct uwatch *uw)
 {
 	idmap_remove(&wt->wt_byid, &uw->uw_node);
 	TAILQ_REMOVE(&wt->wt_all, uw, uw_allent);
 	htab_del(&wt->wt_bykey, &uw->uw_hent);
-	free(uw->uw_early);
+	watch_early_drop(uw);
 	free(uw);
 }
 
@@ -733,8 +750,7 @@ watch_fail(struct watch_table *wt, struct uwatch *uw, const struct xsp_msg *m)
 	unsigned	 n = uw->uw_nsubs;
 
 	uw->uw_state = UW_DOWN;
-	free(uw->uw_early);	/* of a connection or WATCH gone */
-	uw->uw_early = NULL;
+	watch_early_drop(uw);	/* of a connection or WATCH gone */
 	if (n == 0)
 		watch_uw_free(wt, uw);
 	while (n-- > 0) {
@@ -752,25 +768,51 @@ watch_fail(struct watch_table *wt, struct uwatch *uw, const struct xsp_msg *m)
 /*
  * The Linux XenBus device (xenbus_dev_frontend) delivers watch events on
  * a path of their own, so a watch's initial event may come before the
- * WATCH reply.  It is kept (watch_upstream_event) and taken as the
- * initial event once the reply is in; without this the next change's
- * event would be taken for it, and lost.
+ * WATCH reply, and so may the events of changes made just after it was
+ * set.  They are kept (watch_keep_early) and handed on in order once the
+ * reply is in: the first is the initial event, the others changes.
+ * Without this the next change's event would be taken for the initial
+ * one, and lost.
  */
+static void
+watch_keep_early(struct uwatch *uw, const struct xsp_msg *m)
+{
+	uint32_t	len = m->hdr.len;
+
+	if (uw->uw_early == NULL && (uw->uw_early = evbuffer_new()) == NULL)
+		return;
+	if (uw->uw_nearly >= WT_EARLY_MAX ||
+	    evbuffer_expand(uw->uw_early, sizeof(len) + len) != 0 ||
+	    evbuffer_add(uw->uw_early, &len, sizeof(len)) != 0 ||
+	    evbuffer_add(uw->uw_early, m->body, len) != 0) {
+		log_warnx("%s: %s: event before the WATCH reply dropped",
+		    __func__, uw->uw_path);
+		return;
+	}
+	uw->uw_nearly++;
+}
+
 static void
 watch_early(struct watch_table *wt, struct uwatch *uw)
 {
-	struct xsp_msg	m;
-	uint8_t		*early = uw->uw_early;
+	struct evbuffer	*early = uw->uw_early;
+	struct xsp_msg	 m;
+	uint32_t	 len;
 
 	if (early == NULL)
 		return;
-	uw->uw_early = NULL;
+	uw->uw_early = NULL;	/* uw may go while its events are handled */
+	uw->uw_nearly = 0;
 	memset(&m, 0, sizeof(m));
 	m.hdr.type = XSP_WATCH_EVENT;
-	m.hdr.len = uw->uw_early_len;
-	m.body = early;
-	watch_upstream_event(wt, &m);
-	free(early);
+	while (evbuffer_remove(early, &len, sizeof(len)) == sizeof(len)) {
+		m.hdr.len = len;
+		m.body = evbuffer_pullup(early, len);
+		if (m.body != NULL)
+			watch_upstream_event(wt, &m);
+		evbuffer_drain(early, len);
+	}
+	evbuffer_free(early);
 }
 
 /*
@@ -1023,10 +1065,8 @@ watch_upstream_event(struct watch_table *wt, const struct xsp_msg *m)
 		log_debug("%s: event for no watch of ours", __func__);
 		return;
 	}
-	if (uw->uw_state == UW_SETTING && uw->uw_early == NULL &&
-	    (uw->uw_early = malloc(m->hdr.len)) != NULL) {
-		memcpy(uw->uw_early, m->body, m->hdr.len);	/* watch_early */
-		uw->uw_early_len = m->hdr.len;
+	if (uw->uw_state == UW_SETTING) {
+		watch_keep_early(uw, m);	/* watch_early */
 		return;
 	}
 	initial = uw->uw_state == UW_INIT;
@@ -1072,8 +1112,7 @@ watch_upstream_down(struct watch_table *wt)
 	for (uw = TAILQ_FIRST(&wt->wt_all); uw != NULL; uw = next) {
 		next = TAILQ_NEXT(uw, uw_allent);
 		uw->uw_state = UW_DOWN;
-		free(uw->uw_early);	/* of the connection gone */
-		uw->uw_early = NULL;
+		watch_early_drop(uw);	/* of the connection gone */
 		uw->uw_rank = 0;
 		watch_fail_pending(wt, uw);
 		if (uw->uw_nsubs == 0)
