@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_pxdiff.c: clients through xsmuxd against clients on direct
- * connections, with Xen's real xenstored 4.17 as the oracle.
+ * connections, with Xen's real xenstored 4.17 (or oxenstored) as the
+ * oracle.
  *
  * Two xenstored instances are started.  PD_CONNS clients connect
  * directly to the first ("direct"); PD_CONNS clients connect to xsmuxd in
@@ -33,6 +34,13 @@
  *	XSMUX_PXDIFF_OPS=<n>		lock-step operations (20000)
  *	XSMUX_PXDIFF_PIPE_OPS=<n>	pipelined operations (5000)
  *	XSMUX_PXDIFF_TRACE=1		print every step
+ *
+ * The same runs with oxenstored on both sides (PD_OXENSTORED), the
+ * proxied one allowed more transactions and watches per connection (the
+ * proxy's one carries every client's); there the steps the proxy refuses
+ * as 4.17 does and oxenstored carries out (RM "/", node requests on the
+ * special paths) become GET_PERMS (pd_ox_guard), and the accounting is
+ * not compared (oxenstored reports no memory).
  *
  * What the embedded store deliberately does otherwise than 4.17 (the
  * watch depth argument, GET/SET_FEATURE and GET/SET_QUOTA, CONTROL) is
@@ -956,13 +964,13 @@ Test(pxdiff, pipelined)
 Test(pxdiff, oxenstored_lock_step)
 {
 	XH_NEED_UPSTREAM(XH_OXENSTORED);
-	pd_main(PD_OXENSTORED, false, "XSMUX_PXDIFF_OX_OPS", 20000);
+	pd_main(PD_OXENSTORED, false, "XSMUX_PXDIFF_OPS", 20000);
 }
 
 Test(pxdiff, oxenstored_pipelined)
 {
 	XH_NEED_UPSTREAM(XH_OXENSTORED);
-	pd_main(PD_OXENSTORED, true, "XSMUX_PXDIFF_OX_PIPE_OPS", 5000);
+	pd_main(PD_OXENSTORED, true, "XSMUX_PXDIFF_PIPE_OPS", 5000);
 }
 
 Test(pxdiff, embedded_lock_step)
