@@ -406,7 +406,7 @@ static const struct px_bad px_bads[] = {
 	{ XSP_RESTRICT_REMOVED, 12345, "1", 2 },
 	{ 27, 12345, "x", 2 },
 	/* Malformed ones: 4.17 refuses the type before its arguments. */
-	{ XSP_GET_FEATURE, 0, "x\0y\0z", 7 },
+	{ XSP_GET_FEATURE, 0, "x\0y\0z", 6 },
 	{ XSP_SET_QUOTA, 0, "", 0 },
 	/* Empty payloads: oxenstored itself would wait for more bytes. */
 	{ XSP_GET_FEATURE, 0, "", 0 },
@@ -582,7 +582,7 @@ PX_BOTH(transaction_replay_as_upstream_does)
 	static const struct px_bad	 in_tx[] = {
 		{ XSP_DIRECTORY_PART, 0, "//\0x", 5 },
 		{ 27, 0, "x", 2 },
-		{ XSP_WATCH_EVENT, 0, "/a\0t", 6 },
+		{ XSP_WATCH_EVENT, 0, "/a\0t", 5 },
 	};
 	struct xh_conn	p, d, w;
 	struct xh_msg	pm, dm;
