@@ -53,8 +53,9 @@
  * reply, so the replies a client queued behind a modifying request wait
  * for them (SE_GATED, router.c), which keeps rule 3's moment right; they
  * fire in path order, an ancestor's watch first and the newest first for
- * one path, and each client gets its own in that order; none is dropped
- * as a duplicate.
+ * one path, and each client gets its own in that order (a fire group ends
+ * where that order stops rising: a transaction's next change of the same
+ * node); none is dropped as a duplicate.
  *
  * Worked examples (c0, c1: clients; "x1", "x2": our upstream tokens):
  *  - Own write: c0 WATCH /a t; c0 WRITE /a.  Upstream: event (/a, x1),
