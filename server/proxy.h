@@ -476,8 +476,10 @@ void		 router_close_all(struct router *);
 void		 router_mark_dirty(struct router *, struct session *);
 /* A session was closed: free it from the event loop later. */
 void		 router_session_closing(struct router *, struct session *);
-/* Free a request and what it owns; NULL is a no-op. */
-void		 rreq_free(struct rreq *);
+/* A zeroed request (NULL: out of memory); free it with rreq_free, which
+ * frees what it owns (NULL is a no-op). */
+struct rreq	*rreq_new(struct router *);
+void		 rreq_free(struct router *, struct rreq *);
 /* Internal, shared with watch.c. */
 struct rreq	*router_queue_req(struct session *, const struct xsp_msg *);
 int		 router_send_up(struct router *, struct rreq *, uint32_t type,

@@ -296,7 +296,7 @@ session_dequeue(struct session *s, struct rreq *rq)
 		s->se_out_seq = rq->rq_seq;
 	}
 	s->se_held -= rq->rq_rlen;
-	rreq_free(rq);
+	rreq_free(s->se_router, rq);
 	if (s->se_inflight < s->se_lim.lim_inflight)
 		session_resume(s, SE_PAUSE_INFL);
 }
@@ -313,7 +313,7 @@ session_drain(struct session *s, void (*in_map)(struct session *,
 		if (rq->rq_flags & RQ_INMAP)
 			in_map(s, rq);
 		else
-			rreq_free(rq);
+			rreq_free(s->se_router, rq);
 	}
 	s->se_inflight = 0;
 	s->se_held = 0;
@@ -410,9 +410,9 @@ session_event_hold(struct session *s, struct rreq *after, const uint8_t *msg,
 {
 	struct rreq	*rq;
 
-	if ((rq = calloc(1, sizeof(*rq))) == NULL ||
+	if ((rq = rreq_new(s->se_router)) == NULL ||
 	    session_hold(s, rq, msg, len) != 0) {
-		rreq_free(rq);
+		rreq_free(s->se_router, rq);
 		session_close(s, "out of memory");
 		return;
 	}
