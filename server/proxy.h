@@ -391,17 +391,28 @@ struct session {
 };
 TAILQ_HEAD(session_q, session);
 
-/* What gate_permit learned of a request, for its audit record. */
+/*
+ * What gate_permit learned of a request, handed by the router to
+ * router_queue_req with the request (the pointers are valid while the
+ * request is being routed; the request keeps copies of what its audit
+ * record needs).
+ */
 struct gate_req {
-	char		 gr_path[XSP_ABS_PATH_MAX + 64]; /* canonical; "" */
+	const char	*gr_path;	/* canonical: the request's own bytes
+					   when it is absolute, else gr_buf;
+					   NULL: none */
+	char		 gr_buf[XSP_ABS_PATH_MAX + 64]; /* a relative path
+					   joined to the home */
 	long		 gr_vlen;	/* WRITE's value length, or -1 */
 	const char	*gr_decision;	/* "allow" or "deny" */
 	const char	*gr_why;	/* constant: why denied (or "release"
 					   for a release let through); NULL */
 	const char	*gr_txend;	/* constant: "commit"/"abort" for a
 					   well-formed TRANSACTION_END */
-	char		 gr_rule[64];	/* the matched rule's name; "" */
-	uint64_t	 gr_start_us;
+	const char	*gr_rule;	/* not owned: the matched rule's name
+					   (the policy's); NULL */
+	bool		 gr_audit;	/* an audit record will be written */
+	uint64_t	 gr_start_us;	/* when gr_audit */
 };
 
 /* gate.c */
@@ -432,7 +443,8 @@ uint64_t	 gate_rate_wait(struct gate *, struct session *);
  * now says, so that a reload never strands what it holds.
  */
 int		 gate_permit(struct gate *, struct session *,
-		    const struct xsp_msg *, bool releases, struct gate_req *);
+		    const struct xsp_msg *, const struct xsp_args *,
+		    bool releases, struct gate_req *);
 /* s is NULL for a request whose client has left (gate_orphan). */
 void		 gate_complete(struct gate *, struct session *,
 		    const struct rreq *, uint32_t type, const void *body,
@@ -480,8 +492,10 @@ void		 router_session_closing(struct router *, struct session *);
  * frees what it owns (NULL is a no-op). */
 struct rreq	*rreq_new(struct router *);
 void		 rreq_free(struct router *, struct rreq *);
-/* Internal, shared with watch.c. */
-struct rreq	*router_queue_req(struct session *, const struct xsp_msg *);
+/* Internal, shared with watch.c.  gr: what the gate learned of m
+ * (gate_permit), NULL for a request it did not judge. */
+struct rreq	*router_queue_req(struct session *, const struct xsp_msg *,
+		    const struct gate_req *gr);
 int		 router_send_up(struct router *, struct rreq *, uint32_t type,
 		    uint32_t tx, const void *body, size_t len);
 /* A request of the router's own (no client); NULL if it could not go.
@@ -494,14 +508,15 @@ void		 router_complete(struct router *, struct rreq *,
 		    uint32_t type, const void *body, size_t len);
 void		 router_complete_err(struct router *, struct rreq *, int err);
 void		 router_reply_local(struct router *, struct session *,
-		    const struct xsp_msg *, uint32_t type, const void *body,
-		    size_t len);
+		    const struct xsp_msg *, const struct gate_req *,
+		    uint32_t type, const void *body, size_t len);
 void		 router_error_local(struct router *, struct session *,
-		    const struct xsp_msg *, int err);
+		    const struct xsp_msg *, const struct gate_req *, int err);
 void		 router_abort_txs(struct router *, struct session *,
 		    const char *outcome);
 int		 router_permit(struct router *, struct session *,
-		    const struct xsp_msg *);
+		    const struct xsp_msg *, const struct xsp_args *,
+		    struct gate_req *);
 /* Does the request only release what s holds (see gate_permit)? */
 bool		 router_releases(struct router *, struct session *,
 		    const struct xsp_msg *);
@@ -541,9 +556,9 @@ struct watch_table;
 struct watch_table *watch_table_new(struct router *);
 void		 watch_table_free(struct watch_table *);
 void		 watch_request(struct watch_table *, struct session *,
-		    const struct xsp_msg *);
+		    const struct xsp_msg *, const struct gate_req *);
 void		 watch_unwatch(struct watch_table *, struct session *,
-		    const struct xsp_msg *);
+		    const struct xsp_msg *, const struct gate_req *);
 bool		 watch_holds(struct watch_table *, struct session *,
 		    const struct xsp_msg *);
 /* RESET_WATCHES rq: every pair of s leaves at rq's place. */

@@ -67,8 +67,6 @@ struct router {
 	struct gate	*r_gate;	/* not owned unless r_owngate */
 	struct gate	*r_owngate;	/* owned: the allow-all default */
 	struct quota	*r_quota;	/* owned: aggregate bounds */
-	struct gate_req	 r_cur;		/* the request being routed ... */
-	bool		 r_cur_valid;	/* ... while router_request runs */
 	struct px_stats	 r_stats;	/* counters; owns its rule names */
 	enum px_flavour	 r_flavour;	/* upstream's, PX_FLAVOUR_C until told */
 	bool		 r_probe_due;	/* up before r_up was set: ask then */
@@ -456,12 +454,13 @@ router_session_gone(struct router *r, struct session *s)
 }
 
 /* The one place that decides whether a request may go on: the gate's
- * policy.  0 or an errno for the error reply. */
+ * policy.  a: m's arguments, NULL if they did not split.  0 or an errno
+ * for the error reply; what the gate learned is in gr. */
 int
-router_permit(struct router *r, struct session *s, const struct xsp_msg *m)
+router_permit(struct router *r, struct session *s, const struct xsp_msg *m,
+    const struct xsp_args *a, struct gate_req *gr)
 {
-	return -gate_permit(r->r_gate, s, m, router_releases(r, s, m),
-	    &r->r_cur);
+	return -gate_permit(r->r_gate, s, m, a, router_releases(r, s, m), gr);
 }
 
 /* May s see a watch event for path?  The policy's other seam. */
@@ -607,29 +606,30 @@ router_abort_txs(struct router *r, struct session *s, const char *outcome)
 	}
 }
 
-/* Keep what the gate learned of the request being routed in rq. */
+/* Keep what the gate learned of rq's request: the decision (the metrics
+ * count denials), and copies of what its audit record needs. */
 static void
-router_note_audit(struct router *r, struct rreq *rq)
+router_note_gate(struct rreq *rq, const struct gate_req *gr)
 {
-	const struct gate_req	*gr = &r->r_cur;
-
-	if (!r->r_cur_valid)
+	if (gr == NULL)
 		return;
-	r->r_cur_valid = false;		/* one request, one record */
 	rq->rq_decision = gr->gr_decision;
 	rq->rq_why = gr->gr_why;
 	rq->rq_txend = gr->gr_txend;
-	if (gr->gr_rule[0] != '\0')
-		rq->rq_rule = strdup(gr->gr_rule);
 	rq->rq_vlen = gr->gr_vlen;
+	if (!gr->gr_audit)
+		return;
 	rq->rq_start_us = gr->gr_start_us;
-	if (gr->gr_path[0] != '\0')
+	if (gr->gr_rule != NULL)
+		rq->rq_rule = strdup(gr->gr_rule);
+	if (gr->gr_path != NULL)
 		rq->rq_path = strdup(gr->gr_path);
 }
 
 /* Record a client request in its session's reply queue. */
 struct rreq *
-router_queue_req(struct session *s, const struct xsp_msg *m)
+router_queue_req(struct session *s, const struct xsp_msg *m,
+    const struct gate_req *gr)
 {
 	struct rreq	*rq;
 
@@ -639,7 +639,7 @@ router_queue_req(struct session *s, const struct xsp_msg *m)
 	rq->rq_req_id = m->hdr.req_id;
 	rq->rq_tx_id = m->hdr.tx_id;
 	session_enqueue(s, rq);
-	router_note_audit(s->se_router, rq);
+	router_note_gate(rq, gr);
 	if (router_stats(s->se_router)->ps_timing)
 		rq->rq_t0_us = stats_now_us();
 	return rq;
@@ -758,11 +758,12 @@ router_complete_err(struct router *r, struct rreq *rq, int err)
 
 void
 router_reply_local(struct router *r, struct session *s,
-    const struct xsp_msg *m, uint32_t type, const void *body, size_t len)
+    const struct xsp_msg *m, const struct gate_req *gr, uint32_t type,
+    const void *body, size_t len)
 {
 	struct rreq	*rq;
 
-	if ((rq = router_queue_req(s, m)) == NULL) {
+	if ((rq = router_queue_req(s, m, gr)) == NULL) {
 		session_close(s, "out of memory");
 		return;
 	}
@@ -771,11 +772,11 @@ router_reply_local(struct router *r, struct session *s,
 
 void
 router_error_local(struct router *r, struct session *s,
-    const struct xsp_msg *m, int err)
+    const struct xsp_msg *m, const struct gate_req *gr, int err)
 {
 	struct rreq	*rq;
 
-	if ((rq = router_queue_req(s, m)) == NULL) {
+	if ((rq = router_queue_req(s, m, gr)) == NULL) {
 		session_close(s, "out of memory");
 		return;
 	}
@@ -797,7 +798,7 @@ router_tx_unsent(struct router *r, struct rreq *rq)
  * commit for a START or END (rq_ptx, rq_commit). */
 static void
 router_forward(struct router *r, struct session *s, const struct xsp_msg *m,
-    uint32_t uptx, uint32_t ptx, bool commit)
+    const struct gate_req *gr, uint32_t uptx, uint32_t ptx, bool commit)
 {
 	const struct xsp_op	*op = xsp_op(m->hdr.type);
 	const void		*body = m->body;
@@ -808,7 +809,7 @@ router_forward(struct router *r, struct session *s, const struct xsp_msg *m,
 	 * answers an empty payload only once more bytes arrive. */
 	if (op != NULL && (op->flags & XSP_OPF_NOBODY))
 		body = "", len = 1;
-	if ((rq = router_queue_req(s, m)) == NULL) {
+	if ((rq = router_queue_req(s, m, gr)) == NULL) {
 		session_close(s, "out of memory");
 		return;
 	}
@@ -829,24 +830,24 @@ router_forward(struct router *r, struct session *s, const struct xsp_msg *m,
  * answers EBUSY). */
 static void
 router_tx_start(struct router *r, struct session *s, const struct xsp_msg *m,
-    uint32_t uptx)
+    const struct gate_req *gr, uint32_t uptx)
 {
 	struct ptx	*tx;
 
 	if (uptx != 0) {
-		router_forward(r, s, m, uptx, 0, false);
+		router_forward(r, s, m, gr, uptx, 0, false);
 		return;
 	}
 	if (s->se_ntx >= s->se_lim.lim_transactions ||
 	    quota_tx_admit(s) != 0) {
-		router_error_local(r, s, m, ENOSPC);
+		router_error_local(r, s, m, gr, ENOSPC);
 		return;
 	}
 	if ((tx = router_tx_new(r, s)) == NULL) {
-		router_error_local(r, s, m, ENOMEM);
+		router_error_local(r, s, m, gr, ENOMEM);
 		return;
 	}
-	router_forward(r, s, m, 0, tx->tx_id, false);
+	router_forward(r, s, m, gr, 0, tx->tx_id, false);
 }
 
 /*
@@ -856,39 +857,41 @@ router_tx_start(struct router *r, struct session *s, const struct xsp_msg *m,
  */
 static void
 router_tx_end(struct router *r, struct session *s, const struct xsp_msg *m,
-    struct ptx *tx)
+    const struct gate_req *gr, struct ptx *tx)
 {
 	bool		commit;
 	uint32_t	uptx;
 
 	if (xsp_txend_parse(m->body, m->hdr.len, &commit) != 0) {
-		router_error_local(r, s, m, EINVAL);
+		router_error_local(r, s, m, gr, EINVAL);
 		return;
 	}
 	if (tx == NULL) {
-		router_error_local(r, s, m, ENOENT);
+		router_error_local(r, s, m, gr, ENOENT);
 		return;
 	}
 	if (tx->tx_state == PTX_LOST) {
 		router_tx_free(s, tx);
 		if (commit)
-			router_error_local(r, s, m, EAGAIN);
+			router_error_local(r, s, m, gr, EAGAIN);
 		else
-			router_reply_local(r, s, m, XSP_TRANSACTION_END, "OK", 3);
+			router_reply_local(r, s, m, gr, XSP_TRANSACTION_END,
+			    "OK", 3);
 		return;
 	}
 	uptx = tx->tx_up;
 	router_tx_set(s, tx, PTX_ENDING);
-	router_forward(r, s, m, uptx, tx->tx_id, commit);
+	router_forward(r, s, m, gr, uptx, tx->tx_id, commit);
 }
 
 /* RESET_WATCHES: this client's watches and transactions only. */
 static void
-router_reset(struct router *r, struct session *s, const struct xsp_msg *m)
+router_reset(struct router *r, struct session *s, const struct xsp_msg *m,
+    const struct gate_req *gr)
 {
 	struct rreq	*rq;
 
-	if ((rq = router_queue_req(s, m)) == NULL) {
+	if ((rq = router_queue_req(s, m, gr)) == NULL) {
 		session_close(s, "out of memory");
 		return;
 	}
@@ -899,28 +902,28 @@ router_reset(struct router *r, struct session *s, const struct xsp_msg *m)
 
 static void
 router_dispatch(struct router *r, struct session *s, const struct xsp_msg *m,
-    struct ptx *tx)
+    const struct gate_req *gr, struct ptx *tx)
 {
 	uint32_t	uptx = tx != NULL ? tx->tx_up : 0;
 
 	switch (m->hdr.type) {
 	case XSP_WATCH:
-		watch_request(r->r_watches, s, m);
+		watch_request(r->r_watches, s, m, gr);
 		break;
 	case XSP_UNWATCH:
-		watch_unwatch(r->r_watches, s, m);
+		watch_unwatch(r->r_watches, s, m, gr);
 		break;
 	case XSP_RESET_WATCHES:
-		router_reset(r, s, m);
+		router_reset(r, s, m, gr);
 		break;
 	case XSP_TRANSACTION_START:
-		router_tx_start(r, s, m, uptx);
+		router_tx_start(r, s, m, gr, uptx);
 		break;
 	case XSP_TRANSACTION_END:
-		router_tx_end(r, s, m, tx);
+		router_tx_end(r, s, m, gr, tx);
 		break;
 	default:
-		router_forward(r, s, m, uptx, 0, false);
+		router_forward(r, s, m, gr, uptx, 0, false);
 		break;
 	}
 }
@@ -935,9 +938,11 @@ router_dispatch(struct router *r, struct session *s, const struct xsp_msg *m,
  * EACCES here, what 4.17 means to answer.  0 or an errno.
  */
 static int
-router_check(struct router *r, const struct xsp_msg *m)
+router_check(struct router *r, const struct xsp_msg *m,
+    const struct xsp_args *a, int split)
 {
-	int	err = -xsp_request_check(m->hdr.type, m->body, m->hdr.len);
+	int	err = -xsp_request_check_split(m->hdr.type, m->body, m->hdr.len,
+	    a, split);
 
 	if (err == 0 && m->hdr.type == XSP_SET_PERMS && m->hdr.len > 0 &&
 	    m->body[0] == '@' && gate_domid(r->r_gate) != 0)
@@ -947,23 +952,26 @@ router_check(struct router *r, const struct xsp_msg *m)
 
 /*
  * One request from a client, in the order xenstored checks: the type,
- * privilege (policy), then the transaction, then the operation.
+ * privilege (policy), then the transaction, then the operation.  Its
+ * arguments are split once, for the gate and the check; what the gate
+ * learned goes with the request (gr).
  */
 void
 router_request(struct router *r, struct session *s, const struct xsp_msg *m)
 {
 	const struct xsp_op	*op = xsp_op(m->hdr.type);
 	struct ptx		*tx = NULL;
-	int			 err;
+	struct xsp_args		 a;
+	struct gate_req		 gr;
+	int			 err, split;
 
-	r->r_cur_valid = false;
 	if (op == NULL || !(op->flags & XSP_OPF_CLIENT)) {
 		gate_protocol_error(r->r_gate, s, "unknown or forbidden type");
-		router_error_local(r, s, m, ENOSYS);
+		router_error_local(r, s, m, NULL, ENOSYS);
 		return;
 	}
-	err = router_permit(r, s, m);
-	r->r_cur_valid = true;
+	split = xsp_split_args(m->hdr.type, m->body, m->hdr.len, &a);
+	err = router_permit(r, s, m, split == 0 ? &a : NULL, &gr);
 	if (err == 0 && !(op->flags & XSP_OPF_NOTX) && m->hdr.tx_id != 0) {
 		if ((tx = router_tx_find(s, m->hdr.tx_id)) == NULL)
 			err = r->r_flavour == PX_FLAVOUR_OCAML ? EIO : ENOENT;
@@ -972,12 +980,11 @@ router_request(struct router *r, struct session *s, const struct xsp_msg *m)
 			err = EAGAIN;
 	}
 	if (err == 0)
-		err = router_check(r, m);
+		err = router_check(r, m, &a, split);
 	if (err != 0)
-		router_error_local(r, s, m, err);
+		router_error_local(r, s, m, &gr, err);
 	else
-		router_dispatch(r, s, m, tx);
-	r->r_cur_valid = false;
+		router_dispatch(r, s, m, &gr, tx);
 }
 
 /* Upstream's transaction id in a START reply, or 0. */
