@@ -211,7 +211,7 @@ gate_client(struct session *s, struct audit_client *c)
 	c->ac_gid = s->se_gid;
 	c->ac_pid = s->se_pid;
 	c->ac_comm = s->se_comm[0] != '\0' ? s->se_comm : NULL;
-	c->ac_exe = s->se_exe[0] != '\0' ? s->se_exe : NULL;
+	c->ac_exe = s->se_exe;
 	c->ac_listener = s->se_listener;
 	c->ac_cache = &s->se_acache;
 }

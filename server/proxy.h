@@ -338,10 +338,23 @@ struct session {
 					   of the request just answered, which
 					   oxenstored sends after its reply */
 	struct router	*se_router;	/* not owned */
-	struct bufferevent *se_bev;	/* owned */
+	evutil_socket_t	 se_fd;		/* the client's socket, owned until
+					   se_bev takes it; -1 for a test's
+					   bufferevent pair */
+	struct event	*se_rev;	/* owned: se_fd readable; NULL for a
+					   pair, which reads through se_bev */
+	struct evbuffer	*se_in;		/* owned: a socket's bytes not yet
+					   taken (a partial message, or whole
+					   ones while paused), made when some
+					   remain; NULL for a pair */
+	struct bufferevent *se_bev;	/* owned: output (and a pair's
+					   input); a socket's is made at its
+					   first read, before any request */
 	struct evbuffer	*se_stage;	/* owned: output of this loop turn,
-					   written at its end (session_push) */
-	struct event	*se_partial;	/* owned: partial-message timer */
+					   written at its end (session_push);
+					   made with se_bev */
+	struct event	*se_partial;	/* owned: partial-message timer, made
+					   when first armed */
 	pid_t		 se_pid;	/* peer credentials (SO_PEERCRED), */
 	uid_t		 se_uid;	/*   -1 when unknown; for policy */
 	gid_t		 se_gid;
@@ -351,8 +364,9 @@ struct session {
 					   gave itself, for the audit log */
 	char		*se_acache;	/* owned: its audit fields, formatted
 					   at its first record, or NULL */
-	char		 se_exe[PX_EXE_MAX]; /* /proc/PID/exe: the program it
-					   runs, "" if unknown */
+	char		*se_exe;	/* owned: /proc/PID/exe, the program
+					   it runs (at most PX_EXE_MAX - 1
+					   bytes), or NULL if unknown */
 	const char	*se_listener;	/* not owned: socket it came from */
 	const struct pol_rule *se_rule;	/* not owned: the gate's rule for
 					   this client, NULL: none */
@@ -363,7 +377,8 @@ struct session {
 	unsigned	 se_rate;	/* requests per second, 0: unbounded */
 	double		 se_tokens;	/* rate bucket */
 	uint64_t	 se_refill_us;
-	struct event	*se_ratewait;	/* owned: resumes a slowed client */
+	struct event	*se_ratewait;	/* owned: resumes a slowed client,
+					   made when first slowed */
 	struct audit_rate se_arate;	/* protocol errors logged */
 	struct rreq_q	 se_queue;	/* replies in request order, owned */
 	unsigned	 se_inflight;	/* requests in se_queue */
@@ -592,6 +607,8 @@ void		 quota_rule_limits(struct px_limits *l,
 		    const struct pol_limits *pl);
 /* Count a new session; one past a bound is closed (never freed here). */
 void		 quota_session_new(struct session *);
+/* s's output side was made: count what leaves it. */
+void		 quota_session_output(struct session *);
 void		 quota_session_close(struct session *);
 void		 quota_session_free(struct session *);
 /* s's output grew: 0, or -1 when s itself was cut for a bound. */
@@ -612,7 +629,11 @@ struct listener;
 void		 quota_listener_add(struct quota *, struct listener *);
 
 /* session.c */
-struct session	*session_new(struct router *, struct bufferevent *,
+/* A session for an accepted socket, which it owns (closed on failure). */
+struct session	*session_new(struct router *, evutil_socket_t fd,
+		    const char *listener);
+/* A session on a test's bufferevent (a pair), which it takes over. */
+struct session	*session_new_bev(struct router *, struct bufferevent *,
 		    const char *listener);
 /* Mark DEAD and schedule the free; idempotent; never frees at once. */
 void		 session_close(struct session *, const char *why);

@@ -344,15 +344,18 @@ quota_session_new(struct session *s)
 		LIST_INSERT_HEAD(&s->se_qu->qu_sessions, s, se_quent);
 		s->se_qu->qu_conns++;
 	}
-	if (bufferevent_getfd(s->se_bev) >= 0) {
+	if (s->se_fd >= 0) {
 		s->se_qfd = true;
 		q->q_fds++;
 	}
 	q->q_clients++;
-	if (why != NULL) {
+	if (why != NULL)
 		session_close(s, why);
-		return;
-	}
+}
+
+void
+quota_session_output(struct session *s)
+{
 	s->se_qcb[0] = evbuffer_add_cb(s->se_stage, quota_outcb, s);
 	s->se_qcb[1] = evbuffer_add_cb(bufferevent_get_output(s->se_bev),
 	    quota_outcb, s);
