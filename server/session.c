@@ -49,6 +49,7 @@
 
 #include "log.h"
 #include "proxy.h"
+#include "wire.h"
 
 static void	session_readcb(struct bufferevent *, void *);
 static void	session_writecb(struct bufferevent *, void *);
@@ -58,15 +59,7 @@ static void	session_ratecb(evutil_socket_t, short, void *);
 static void	session_resume(struct session *, int);
 static void	session_rcb(evutil_socket_t, short, void *);
 
-/*
- * The most one read(2) takes from a client: libevent's bufferevents read
- * at most 16 KiB a turn too (xenstored reads one message at a time).
- */
-#define SESSION_READ_MAX	16384
 #define SESSION_PAUSED		(SE_PAUSE_INFL | SE_PAUSE_OUT | SE_PAUSE_RATE)
-
-/* One read's bytes, taken in place before the next read (one thread). */
-static uint8_t	session_rbuf[SESSION_READ_MAX];
 
 /* Supplementary groups (SO_PEERGROUPS), for group rules. */
 static void
@@ -729,6 +722,7 @@ static void
 session_rcb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct session	*s = arg;
+	const uint8_t	*p;
 	ssize_t		 n;
 
 	if (s->se_flags & (SE_DEAD | SESSION_PAUSED))
@@ -739,14 +733,14 @@ session_rcb(evutil_socket_t fd, short ev, void *arg)
 		session_input(s);
 		return;
 	}
-	n = read(fd, session_rbuf, sizeof(session_rbuf));
+	n = wire_read(fd, &p);
 	if (n == 0)
 		session_close(s, "client closed");
 	else if (n < 0 && errno != EAGAIN && errno != EINTR)
 		session_close(s, "connection error");
 	else if (n > 0 && session_unread(s) == 0)
-		session_take_read(s, session_rbuf, (size_t)n);
-	else if (n > 0 && evbuffer_add(s->se_in, session_rbuf, (size_t)n) != 0)
+		session_take_read(s, p, (size_t)n);
+	else if (n > 0 && evbuffer_add(s->se_in, p, (size_t)n) != 0)
 		session_close(s, "out of memory");
 	else if (n > 0)
 		session_input(s);
