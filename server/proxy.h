@@ -339,8 +339,8 @@ struct session {
 					   oxenstored sends after its reply */
 	struct router	*se_router;	/* not owned */
 	evutil_socket_t	 se_fd;		/* the client's socket, owned until
-					   se_bev takes it; -1 for a test's
-					   bufferevent pair */
+					   se_bev is made (then se_bev's); -1
+					   for a test's bufferevent pair */
 	struct event	*se_rev;	/* owned: se_fd readable; NULL for a
 					   pair, which reads through se_bev */
 	struct evbuffer	*se_in;		/* owned: a socket's bytes not yet
@@ -395,7 +395,7 @@ struct session {
 	struct quota_user *se_qu;	/* not owned: its uid's totals */
 	size_t		 se_qbytes;	/* queued bytes counted there */
 	bool		 se_qfd;	/* its descriptor is counted */
-	struct evbuffer_cb_entry *se_qcb[2]; /* quota's, on se_stage and the
+	struct evbuffer_cb_entry *se_qcb; /* quota's, on the bufferevent's
 					   output; removed before the free */
 	LIST_ENTRY(session) se_quent;	/* qu_sessions */
 	TAILQ_ENTRY(session) se_entry;	/* router's r_all */
@@ -609,6 +609,8 @@ void		 quota_rule_limits(struct px_limits *l,
 void		 quota_session_new(struct session *);
 /* s's output side was made: count what leaves it. */
 void		 quota_session_output(struct session *);
+/* Some of s's stage was written (session_push). */
+void		 quota_session_sent(struct session *);
 void		 quota_session_close(struct session *);
 void		 quota_session_free(struct session *);
 /* s's output grew: 0, or -1 when s itself was cut for a bound. */

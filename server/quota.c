@@ -22,9 +22,11 @@
  * (each refused request is also audited as an error, by the gate).
  *
  * Queued bytes are a session's staged output, its bufferevent's output and
- * the replies it holds (session_queued).  Evbuffer callbacks on the first
- * two keep the count exact as the socket drains; growth is counted, and
- * judged, from session_check (quota_output), which follows every addition.
+ * the replies it holds (session_queued).  An evbuffer callback on the
+ * output, and session_push for what it writes of the stage
+ * (quota_session_sent), keep the count exact as the socket drains; growth
+ * is counted, and judged, from session_check (quota_output), which follows
+ * every addition.
  *
  * Descriptors: the listeners stop accepting while fewer than
  * lim_fd_reserve descriptors would stay free (RLIMIT_NOFILE, read again
@@ -353,11 +355,12 @@ quota_session_new(struct session *s)
 		session_close(s, why);
 }
 
+/* The stage is written by session_push only, which says so
+ * (quota_session_sent); the bufferevent writes its output itself. */
 void
 quota_session_output(struct session *s)
 {
-	s->se_qcb[0] = evbuffer_add_cb(s->se_stage, quota_outcb, s);
-	s->se_qcb[1] = evbuffer_add_cb(bufferevent_get_output(s->se_bev),
+	s->se_qcb = evbuffer_add_cb(bufferevent_get_output(s->se_bev),
 	    quota_outcb, s);
 }
 
@@ -389,8 +392,7 @@ quota_set_queued(struct session *s, size_t n)
 }
 
 /*
- * Bytes left s's stage or output (written, or moved from one to the
- * other).  Growth is counted where it is judged, in quota_output, which
+ * Bytes left s's output (written by the bufferevent).  Growth is counted where it is judged, in quota_output, which
  * session_check calls after every addition.
  */
 static void
@@ -401,6 +403,12 @@ quota_outcb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 
 	if (info->n_deleted > 0 && !(s->se_flags & SE_DEAD))
 		quota_set_queued(s, session_queued(s));
+}
+
+void
+quota_session_sent(struct session *s)
+{
+	quota_set_queued(s, session_queued(s));
 }
 
 /* Closed: its output is dropped, and its connection no longer counts. */
@@ -418,11 +426,9 @@ quota_session_free(struct session *s)
 {
 	struct quota	*q = quota_of(s);
 
-	if (s->se_qcb[0] != NULL)
-		evbuffer_remove_cb_entry(s->se_stage, s->se_qcb[0]);
-	if (s->se_qcb[1] != NULL)
+	if (s->se_qcb != NULL)
 		evbuffer_remove_cb_entry(bufferevent_get_output(s->se_bev),
-		    s->se_qcb[1]);
+		    s->se_qcb);
 	if (s->se_qu != NULL) {
 		/* Starts still upstream: their replies find no session. */
 		s->se_qu->qu_txs -= s->se_ntx;

@@ -61,6 +61,7 @@ struct router {
 	struct event	*r_reaper;	/* owned: frees r_grave */
 	struct session_q r_dirty;	/* sessions with staged output */
 	struct event	*r_flush;	/* owned: pushes r_dirty */
+	bool		 r_flush_due;	/* r_flush is active (router_flush_soon) */
 	uint32_t	 r_next_sid;
 	uint32_t	 r_next_uid;
 	uint32_t	 r_next_tx;
@@ -86,6 +87,7 @@ struct router {
 #define ROUTER_SPARE_MAX	64
 
 static void	router_reap(evutil_socket_t, short, void *);
+static void	router_flush_soon(struct router *);
 static void	router_flushcb(evutil_socket_t, short, void *);
 static void	router_wake(void *);
 static void	router_internal_tx(struct router *, uint32_t uptx);
@@ -323,10 +325,20 @@ router_close_all(struct router *r)
  * cost upstream one, and a peer that keeps up never has its write event
  * armed.
  */
+/* The flush event is activated once per turn, however many ask. */
+static void
+router_flush_soon(struct router *r)
+{
+	if (r->r_flush_due)
+		return;
+	r->r_flush_due = true;
+	event_active(r->r_flush, EV_TIMEOUT, 0);
+}
+
 void
 router_kick(struct router *r)
 {
-	event_active(r->r_flush, EV_TIMEOUT, 0);
+	router_flush_soon(r);
 }
 
 void
@@ -334,7 +346,7 @@ router_mark_dirty(struct router *r, struct session *s)
 {
 	s->se_flags |= SE_DIRTY;
 	TAILQ_INSERT_TAIL(&r->r_dirty, s, se_dirty);
-	event_active(r->r_flush, EV_TIMEOUT, 0);
+	router_flush_soon(r);
 }
 
 /*
@@ -386,7 +398,7 @@ router_wake(void *arg)
 {
 	struct router	*r = arg;
 
-	event_active(r->r_flush, EV_TIMEOUT, 0);
+	router_flush_soon(r);
 }
 
 /*
@@ -400,6 +412,7 @@ router_flushcb(evutil_socket_t fd, short ev, void *arg)
 	struct router	*r = arg;
 	struct session	*s;
 
+	r->r_flush_due = false;
 	if (!router_may_fire(r))
 		router_events_done(r);
 	gate_flush(r->r_gate);
@@ -678,7 +691,7 @@ router_send_up(struct router *r, struct rreq *rq, uint32_t type, uint32_t tx,
 		idmap_remove(&r->r_reqs, &rq->rq_node);
 		return -EIO;
 	}
-	event_active(r->r_flush, EV_TIMEOUT, 0);	/* upstream_flush */
+	router_flush_soon(r);	/* upstream_flush */
 	TAILQ_INSERT_TAIL(&r->r_upq, rq, rq_upent);
 	rq->rq_flags |= RQ_INMAP;
 	rq->rq_up_id = h.req_id;

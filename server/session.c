@@ -212,7 +212,6 @@ session_start(struct session *s)
 		session_close(s, "out of memory");
 		return -1;
 	}
-	s->se_fd = -1;		/* the bufferevent's now */
 	bufferevent_enable(s->se_bev, EV_WRITE);
 	return 0;
 }
@@ -256,8 +255,8 @@ session_free(struct session *s)
 	if (s->se_stage != NULL)
 		evbuffer_free(s->se_stage);
 	if (s->se_bev != NULL)
-		bufferevent_free(s->se_bev);
-	if (s->se_fd >= 0)
+		bufferevent_free(s->se_bev);	/* a socket's closes se_fd */
+	else if (s->se_fd >= 0)
 		evutil_closesocket(s->se_fd);
 	free(s->se_groups);
 	free(s->se_exe);
@@ -314,12 +313,12 @@ void
 session_push(struct session *s)
 {
 	struct evbuffer	*out = bufferevent_get_output(s->se_bev);
-	evutil_socket_t	 fd = bufferevent_getfd(s->se_bev);
 
 	if (s->se_flags & SE_DEAD)
 		return;
-	if (evbuffer_get_length(out) == 0 && fd >= 0)
-		(void)evbuffer_write(s->se_stage, fd);
+	if (evbuffer_get_length(out) == 0 && s->se_fd >= 0 &&
+	    evbuffer_write(s->se_stage, s->se_fd) > 0)
+		quota_session_sent(s);
 	if (evbuffer_get_length(s->se_stage) > 0 &&
 	    evbuffer_add_buffer(out, s->se_stage) != 0) {
 		session_close(s, "out of memory");

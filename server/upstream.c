@@ -76,6 +76,8 @@ struct upstream {
 	struct event	*up_srev;	/* owned: a connected unix socket is
 					   readable (upstream_sock_readcb);
 					   its bufferevent only writes */
+	evutil_socket_t	 up_sfd;	/* that socket (the bufferevent's),
+					   or -1 */
 	int		 up_fd;		/* owned: xenbus device, or -1 */
 	struct event	*up_rev;	/* owned: xenbus readable */
 	struct event	*up_wev;	/* owned: xenbus output turn/retry */
@@ -117,6 +119,7 @@ upstream_alloc(struct event_base *base, struct router *r, enum up_kind kind,
 	up->up_base = base;
 	up->up_router = r;
 	up->up_fd = -1;
+	up->up_sfd = -1;
 	up->up_backoff_ms = PX_BACKOFF_MIN_MS;
 	up->up_spec = strdup(spec);
 	up->up_path = strdup(path != NULL ? path : "");
@@ -338,6 +341,7 @@ upstream_lost(struct upstream *up, const char *why)
 		event_free(up->up_srev);
 		up->up_srev = NULL;
 	}
+	up->up_sfd = -1;
 	if (up->up_bev != NULL) {
 		bufferevent_free(up->up_bev);
 		up->up_bev = NULL;
@@ -418,6 +422,7 @@ upstream_sock_read(struct upstream *up)
 		up->up_srev = NULL;	/* the bufferevent reads on */
 		return;
 	}
+	up->up_sfd = fd;
 	bufferevent_disable(up->up_bev, EV_READ);
 	evbuffer_add_buffer(up->up_in, bufferevent_get_input(up->up_bev));
 }
@@ -726,17 +731,23 @@ upstream_start(struct upstream *up)
 int
 upstream_send(struct upstream *up, const struct xsp_hdr *h, const void *body)
 {
-	struct evbuffer	*out;
-	uint8_t		 hdr[XSP_HDR_LEN];
+	struct evbuffer_iovec	v;
+	uint8_t			*p;
 
 	if (!up->up_ok)
 		return -EIO;
 	if (h->len > XSP_PAYLOAD_MAX)
 		fatalx("%s: oversized message toward upstream", __func__);
-	out = up->up_out;
-	xsp_put_hdr(hdr, h);
-	if (evbuffer_add(out, hdr, sizeof(hdr)) != 0 ||
-	    (h->len > 0 && evbuffer_add(out, body, h->len) != 0))
+	/* Header and body framed in place, in one piece of up_out. */
+	if (evbuffer_reserve_space(up->up_out, XSP_HDR_LEN + h->len, &v,
+	    1) != 1)
+		return -ENOMEM;
+	p = v.iov_base;
+	xsp_put_hdr(p, h);
+	if (h->len > 0)
+		memcpy(p + XSP_HDR_LEN, body, h->len);
+	v.iov_len = XSP_HDR_LEN + h->len;
+	if (evbuffer_commit_space(up->up_out, &v, 1) != 0)
 		return -ENOMEM;
 	if (up->up_kind == UP_XENBUS)
 		event_active(up->up_wev, EV_TIMEOUT, 0); /* not in our caller */
@@ -760,7 +771,7 @@ upstream_flush(struct upstream *up)
 	    evbuffer_get_length(up->up_out) == 0)
 		return;
 	out = bufferevent_get_output(up->up_bev);
-	fd = bufferevent_getfd(up->up_bev);
+	fd = up->up_sfd >= 0 ? up->up_sfd : bufferevent_getfd(up->up_bev);
 	if (evbuffer_get_length(out) == 0 && fd >= 0)
 		(void)evbuffer_write(up->up_out, fd);
 	if (evbuffer_get_length(up->up_out) > 0)
