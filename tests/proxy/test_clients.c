@@ -437,16 +437,41 @@ sp_put_oversized(uint8_t *buf, size_t *off, uint32_t req)
 {
 	uint32_t	h[4] = { XSP_READ, req, 0, XSP_PAYLOAD_MAX + 904 };
 
+	cr_assert_leq(*off + sizeof(h) + h[3], 8192);
 	memcpy(buf + *off, h, sizeof(h));
 	memset(buf + *off + sizeof(h), 'x', h[3]);
 	*off += sizeof(h) + h[3];
+}
+
+/* Client READ "/<req>", answered by upstream with value (NULL: an
+ * oversized reply, E2BIG for the client) in a write of its own. */
+static void
+sp_round(uint32_t req, const char *value)
+{
+	uint8_t		 b[8192];
+	size_t		 n = 0;
+	char		 path[16];
+	uint32_t	 up;
+
+	snprintf(path, sizeof(path), "/%u", req);
+	sp_put(b, &n, XSP_READ, req, path, strlen(path) + 1);
+	cr_assert_eq(xh_send_raw(&sp.cl, b, n), 0);
+	up = sp_upstream_read(path);
+	n = 0;
+	if (value != NULL)
+		sp_put(b, &n, XSP_READ, up, value, strlen(value));
+	else
+		sp_put_oversized(b, &n, up);
+	cr_assert_eq(xh_send_raw(&sp.up, b, n), 0);
+	sp_client_gets(req, value != NULL ? XSP_READ : XSP_ERROR,
+	    value != NULL ? value : "E2BIG");
 }
 
 Test(xsmuxd, reads_ending_inside_a_message, .fini = sp_fini)
 {
 	uint8_t		 c[8192], u[8192];
 	size_t		 nc = 0, nu = 0, cut;
-	uint32_t	 u1, u2, u3, u4, u5;
+	uint32_t	 u1, u2, u3, u4;
 
 	sp_start();
 	/* The client: READ 1 whole and 8 bytes of READ 2, in one write. */
@@ -470,28 +495,13 @@ Test(xsmuxd, reads_ending_inside_a_message, .fini = sp_fini)
 	cr_assert_eq(xh_send_raw(&sp.up, u, cut), 0);
 	sp_client_gets(1, XSP_READ, "v1");
 	sp_client_gets(2, XSP_READ, "v2");
-	/* The rest of 3, then an oversized reply to 4 behind it. */
+	/* The rest of 3, and an oversized reply to 4 behind it. */
+	sp_put_oversized(u, &nu, u4);
 	cr_assert_eq(xh_send_raw(&sp.up, u + cut, nu - cut), 0);
 	sp_client_gets(3, XSP_READ, "v3");
-	nu = 0;
-	sp_put_oversized(u, &nu, u4);
-	cr_assert_eq(xh_send_raw(&sp.up, u, nu), 0);
 	sp_client_gets(4, XSP_ERROR, "E2BIG");
 	/* An oversized reply at the start of a read, then one as usual:
 	 * the connection to upstream is the same one. */
-	nc = 0;
-	sp_put(c, &nc, XSP_READ, 5, "/5", 3);
-	cr_assert_eq(xh_send_raw(&sp.cl, c, nc), 0);
-	u5 = sp_upstream_read("/5");
-	nu = 0;
-	sp_put_oversized(u, &nu, u5);
-	cr_assert_eq(xh_send_raw(&sp.up, u, nu), 0);
-	sp_client_gets(5, XSP_ERROR, "E2BIG");
-	nc = 0;
-	sp_put(c, &nc, XSP_READ, 6, "/6", 3);
-	cr_assert_eq(xh_send_raw(&sp.cl, c, nc), 0);
-	nu = 0;
-	sp_put(u, &nu, XSP_READ, sp_upstream_read("/6"), "v6", 2);
-	cr_assert_eq(xh_send_raw(&sp.up, u, nu), 0);
-	sp_client_gets(6, XSP_READ, "v6");
+	sp_round(5, NULL);
+	sp_round(6, "v6");
 }
