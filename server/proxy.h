@@ -613,8 +613,9 @@ void		 quota_session_output(struct session *);
 void		 quota_session_sent(struct session *);
 void		 quota_session_close(struct session *);
 void		 quota_session_free(struct session *);
-/* s's output grew: 0, or -1 when s itself was cut for a bound. */
-int		 quota_output(struct session *);
+/* s's output grew to `queued` bytes (session_queued): 0, or -1 when s
+ * itself was cut for a bound. */
+int		 quota_output(struct session *, size_t queued);
 /* Admission of a WATCH (new_upstream: it needs an upstream watch of its
  * own, with nup upstream already) or TRANSACTION_START: 0 or the errno
  * xenstored gives for the quota (E2BIG, ENOSPC). */

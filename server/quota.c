@@ -392,8 +392,9 @@ quota_set_queued(struct session *s, size_t n)
 }
 
 /*
- * Bytes left s's output (written by the bufferevent).  Growth is counted where it is judged, in quota_output, which
- * session_check calls after every addition.
+ * Bytes left s's output (written by the bufferevent).  Growth is counted
+ * where it is judged, in quota_output, which session_check calls after
+ * every addition.
  */
 static void
 quota_outcb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
@@ -498,14 +499,14 @@ quota_shed(struct quota_user *u, enum quota_kind k,
 }
 
 int
-quota_output(struct session *s)
+quota_output(struct session *s, size_t queued)
 {
 	struct quota		*q = quota_of(s);
 	struct quota_user	*u = s->se_qu;
 
 	if (s->se_flags & SE_DEAD)
 		return -1;
-	quota_set_queued(s, session_queued(s));
+	quota_set_queued(s, queued);
 	if (u != NULL)
 		quota_shed(u, QK_QUEUED, "uid-queued-bytes",
 		    s->se_lim.lim_uid_queued, &u->qu_queued);

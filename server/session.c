@@ -376,7 +376,7 @@ session_check(struct session *s)
 		session_close(s, "queue bound");
 		return;
 	}
-	if (quota_output(s) != 0)
+	if (quota_output(s, out + s->se_held) != 0)
 		return;
 	if (out > PX_OUT_HIGH && !(s->se_flags & SE_PAUSE_OUT))
 		session_pause(s, SE_PAUSE_OUT);
