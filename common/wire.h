@@ -26,8 +26,10 @@ void	wire_consume(struct evbuffer *in, const struct xsp_msg *m);
  * buffer the process shares (*p), valid until the next wire_read: the
  * caller takes its whole messages in place (xsp_decode) and keeps the
  * rest.  No FIONREAD, unlike libevent's evbuffer_read.  Returns the bytes
- * read, 0 at end of file, -1 with errno.  libevent's bufferevents read at
- * most 16 KiB a turn too (xenstored reads one message at a time).
+ * read, 0 at end of file, -1 with errno.  The size: libevent 2.1's
+ * evbuffer_read takes at most 4 KiB a call (EVBUFFER_MAX_READ), xenstored
+ * one message at a time; 16 KiB takes a burst of a few hundred requests
+ * (a client's in-flight bound stops it sooner) or replies in one call.
  */
 #define WIRE_READ_MAX	16384
 ssize_t	wire_read(evutil_socket_t fd, const uint8_t **p);
