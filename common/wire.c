@@ -2,8 +2,19 @@
 /* wire.c: framing XenStore messages on libevent buffers. */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "wire.h"
+
+/* One read's bytes (wire_read): the event loop has one thread. */
+static uint8_t	wire_rbuf[WIRE_READ_MAX];
+
+ssize_t
+wire_read(evutil_socket_t fd, const uint8_t **p)
+{
+	*p = wire_rbuf;
+	return read(fd, wire_rbuf, sizeof(wire_rbuf));
+}
 
 int
 wire_peek(struct evbuffer *in, struct xsp_msg *m)

@@ -21,6 +21,18 @@
 int	wire_peek(struct evbuffer *in, struct xsp_msg *m);
 /* Drain the message returned by wire_peek. */
 void	wire_consume(struct evbuffer *in, const struct xsp_msg *m);
+/*
+ * One read(2) of at most WIRE_READ_MAX bytes from fd into a scratch
+ * buffer the process shares (*p), valid until the next wire_read: the
+ * caller takes its whole messages in place (xsp_decode) and keeps the
+ * rest.  No FIONREAD, unlike libevent's evbuffer_read.  Returns the bytes
+ * read, 0 at end of file, -1 with errno.  The size: libevent 2.1's
+ * evbuffer_read takes at most 4 KiB a call (EVBUFFER_MAX_READ), xenstored
+ * one message at a time; 16 KiB takes a burst of a few hundred requests
+ * (a client's in-flight bound stops it sooner) or replies in one call.
+ */
+#define WIRE_READ_MAX	16384
+ssize_t	wire_read(evutil_socket_t fd, const uint8_t **p);
 /* Append a whole message (header + body, framed by xsp_build) to out.
  * Returns 0, -ENOMEM, or -E2BIG past XSP_PAYLOAD_MAX. */
 int	wire_send(struct evbuffer *out, uint32_t type, uint32_t req_id,

@@ -139,6 +139,11 @@ xsp_split_args(uint32_t type, const uint8_t *body, size_t len,
 	/* Every string argument must end in a NUL. */
 	if (len > 0 && body[len - 1] != '\0')
 		return -EINVAL;
+	/* A bounded count is found by the split itself: one pass. */
+	if (op->nargs_max <= XSP_MAX_ARGS) {
+		r = xsp_split_strings(body, len, out, op->nargs_max);
+		return r < 0 || (unsigned)r < op->nargs_min ? -EINVAL : 0;
+	}
 	n = xsp_count_strings(body, len);
 	if (n < op->nargs_min ||
 	    (op->nargs_max != XSP_NARGS_ANY && n > op->nargs_max))

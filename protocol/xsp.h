@@ -297,6 +297,10 @@ struct xsp_perm {
  * whatever they carry; watch paths are left to the watch table.
  */
 int	xsp_request_check(uint32_t type, const uint8_t *body, size_t len);
+/* The same for a payload already split: a and split as xsp_split_args
+ * gave them for (type, body, len). */
+int	xsp_request_check_split(uint32_t type, const uint8_t *body, size_t len,
+	    const struct xsp_args *a, int split);
 /* A special path as SET_PERMS and GET_PERMS name one: exactly
  * "@introduceDomain" or "@releaseDomain". */
 bool	xsp_special_node(const char *path, size_t len);

@@ -114,22 +114,31 @@ xsp_destructive(uint32_t type, const struct xsp_args *a)
 int
 xsp_request_check(uint32_t type, const uint8_t *body, size_t len)
 {
+	struct xsp_args	a;
+
+	return xsp_request_check_split(type, body, len, &a,
+	    xsp_split_args(type, body, len, &a));
+}
+
+int
+xsp_request_check_split(uint32_t type, const uint8_t *body, size_t len,
+    const struct xsp_args *a, int split)
+{
 	const struct xsp_op	*op = xsp_op(type);
-	struct xsp_args		 a;
 
 	if (op == NULL || !(op->flags & XSP_OPF_CLIENT))
 		return -EINVAL;
 	if (op->flags & XSP_OPF_NOBODY)
 		return 0;
-	if (xsp_split_args(type, body, len, &a) == -EINVAL)
+	if (split == -EINVAL)
 		return -EINVAL;
 	if (op->flags & XSP_OPF_PERMS)
 		return xsp_perms_list(body, len);
-	if (xsp_destructive(type, &a))
+	if (xsp_destructive(type, a))
 		return -EINVAL;
 	if (op->flags & XSP_OPF_PATH)
-		return xsp_path_check(a.v[0], a.l[0], XSP_PATH_RELOK);
+		return xsp_path_check(a->v[0], a->l[0], XSP_PATH_RELOK);
 	if (op->flags & XSP_OPF_SPATH)
-		return xsp_perms_path(a.v[0], a.l[0]);
+		return xsp_perms_path(a->v[0], a->l[0]);
 	return 0;
 }

@@ -44,29 +44,14 @@ struct control {
 	void		*c_arg;		/* not owned: c_reload's */
 };
 
-/* The client's executable, or its command name if that is unreadable. */
-static json_t *
-control_exe(const struct session *s)
-{
-	char	link[64], exe[PATH_MAX];
-	ssize_t	n;
-
-	snprintf(link, sizeof(link), "/proc/%ld/exe", (long)s->se_pid);
-	if (s->se_pid > 0 &&
-	    (n = readlink(link, exe, sizeof(exe) - 1)) > 0) {
-		exe[n] = '\0';
-		return json_string(exe);
-	}
-	return json_string(s->se_exe);
-}
-
 static json_t *
 control_client(struct session *s)
 {
 	return json_pack("{s:I,s:I,s:I,s:I,s:o,s:s,s:I,s:I,s:I,s:I,s:I,s:o}",
 	    "id", (json_int_t)s->se_id, "uid", (json_int_t)(long)s->se_uid,
 	    "gid", (json_int_t)(long)s->se_gid,
-	    "pid", (json_int_t)(long)s->se_pid, "exe", control_exe(s),
+	    "pid", (json_int_t)(long)s->se_pid,
+	    "exe", json_string(s->se_exe != NULL ? s->se_exe : ""),
 	    "listener", s->se_listener != NULL ? s->se_listener : "",
 	    "connected_since", (json_int_t)s->se_since,
 	    "inflight", (json_int_t)s->se_inflight,

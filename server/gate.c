@@ -211,7 +211,7 @@ gate_client(struct session *s, struct audit_client *c)
 	c->ac_gid = s->se_gid;
 	c->ac_pid = s->se_pid;
 	c->ac_comm = s->se_comm[0] != '\0' ? s->se_comm : NULL;
-	c->ac_exe = s->se_exe[0] != '\0' ? s->se_exe : NULL;
+	c->ac_exe = s->se_exe;
 	c->ac_listener = s->se_listener;
 	c->ac_cache = &s->se_acache;
 }
@@ -264,30 +264,43 @@ gate_rate_wait(struct gate *g, struct session *s)
 }
 
 /*
- * The canonical form of the request's first argument, if it names a path.
- * Returns 1, 0 if there is none (or it is malformed: the router's shape
- * check answers that), or -1 if it is too long to judge.
+ * The canonical form of the request's first argument, if it names a path:
+ * an absolute one is judged where it is (it ends in its NUL in the
+ * message), a relative one is joined to the home in gr_buf.  a: the
+ * arguments, NULL if they did not split (the first string is then looked
+ * for alone).  Returns 1, 0 if there is none (or it is malformed: the
+ * router's shape check answers that), or -1 if it is too long to judge.
  */
 static int
 gate_path(const struct gate *g, const struct xsp_msg *m,
-    struct gate_req *gr)
+    const struct xsp_args *a, struct gate_req *gr)
 {
 	const struct xsp_op	*op = xsp_op(m->hdr.type);
 	const char		*p;
 	size_t			 off = 0, len;
 
-	gr->gr_path[0] = '\0';
 	if (op == NULL || !(op->flags & (XSP_OPF_PATH | XSP_OPF_WPATH |
-	    XSP_OPF_SPATH)) ||
-	    (p = xsp_next_string(m->body, m->hdr.len, &off, &len)) == NULL)
+	    XSP_OPF_SPATH)))
+		return 0;
+	if (a != NULL && a->n > 0) {
+		p = a->v[0];
+		len = a->l[0];
+		off = len + 1;
+	} else if ((p = xsp_next_string(m->body, m->hdr.len, &off,
+	    &len)) == NULL)
 		return 0;
 	if (m->hdr.type == XSP_WRITE)
 		gr->gr_vlen = (long)(m->hdr.len - off);
-	if (policy_canon(g->g_home, p, len, gr->gr_path,
-	    sizeof(gr->gr_path)) < 0) {
-		gr->gr_path[0] = '\0';
+	if (len >= sizeof(gr->gr_buf))
 		return -1;
+	if (len > 0 && (p[0] == '/' || p[0] == '@')) {
+		gr->gr_path = p;
+		return 1;
 	}
+	if (policy_canon(g->g_home, p, len, gr->gr_buf,
+	    sizeof(gr->gr_buf)) < 0)
+		return -1;
+	gr->gr_path = gr->gr_buf;
 	return 1;
 }
 
@@ -302,30 +315,36 @@ gate_txend(const struct xsp_msg *m, struct gate_req *gr)
 		gr->gr_txend = commit ? "commit" : "abort";
 }
 
-/* Decide one request; fills gr for its audit record.  0 or -EACCES. */
+/*
+ * Decide one request (a: its arguments, NULL if they did not split);
+ * fills gr for the router and the audit record.  0 or -EACCES.  Without
+ * an audit log nothing is copied or timed.
+ */
 int
 gate_permit(struct gate *g, struct session *s, const struct xsp_msg *m,
-    bool releases, struct gate_req *gr)
+    const struct xsp_args *a, bool releases, struct gate_req *gr)
 {
 	int	havepath;
 
+	gr->gr_path = NULL;
 	gr->gr_vlen = -1;
 	gr->gr_decision = "allow";
 	gr->gr_why = NULL;
 	gr->gr_txend = NULL;
-	gr->gr_rule[0] = '\0';
-	gr->gr_path[0] = '\0';
-	if (g->g_policy == NULL && g->g_audit == NULL)
+	gr->gr_rule = NULL;
+	gr->gr_audit = g->g_audit != NULL;
+	if (g->g_policy == NULL && !gr->gr_audit)
 		return 0;		/* nothing to judge or record */
-	gr->gr_start_us = gate_now_us();
-	havepath = gate_path(g, m, gr);
-	gate_txend(m, gr);
+	if (gr->gr_audit) {
+		gr->gr_start_us = gate_now_us();
+		gate_txend(m, gr);
+	}
+	havepath = gate_path(g, m, a, gr);
 	if (g->g_policy == NULL)
 		return 0;
 	gate_match(g, s);
 	if (s->se_rule != NULL)
-		snprintf(gr->gr_rule, sizeof(gr->gr_rule), "%s",
-		    s->se_rule->pr_name);
+		gr->gr_rule = s->se_rule->pr_name;
 	if (havepath < 0)
 		gr->gr_why = "path too long to judge";
 	else if (policy_judge(s->se_rule, s->se_ro, m->hdr.type,

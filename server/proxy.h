@@ -328,10 +328,23 @@ struct session {
 					   of the request just answered, which
 					   oxenstored sends after its reply */
 	struct router	*se_router;	/* not owned */
-	struct bufferevent *se_bev;	/* owned */
+	evutil_socket_t	 se_fd;		/* the client's socket, owned until
+					   se_bev is made (then se_bev's); -1
+					   for a test's bufferevent pair */
+	struct event	*se_rev;	/* owned: se_fd readable; NULL for a
+					   pair, which reads through se_bev */
+	struct evbuffer	*se_in;		/* owned: a socket's bytes not yet
+					   taken (a partial message, or whole
+					   ones while paused), made when some
+					   remain; NULL for a pair */
+	struct bufferevent *se_bev;	/* owned: output (and a pair's
+					   input); a socket's is made at its
+					   first read, before any request */
 	struct evbuffer	*se_stage;	/* owned: output of this loop turn,
-					   written at its end (session_push) */
-	struct event	*se_partial;	/* owned: partial-message timer */
+					   written at its end (session_push);
+					   made with se_bev */
+	struct event	*se_partial;	/* owned: partial-message timer, made
+					   when first armed */
 	pid_t		 se_pid;	/* peer credentials (SO_PEERCRED), */
 	uid_t		 se_uid;	/*   -1 when unknown; for policy */
 	gid_t		 se_gid;
@@ -341,8 +354,9 @@ struct session {
 					   gave itself, for the audit log */
 	char		*se_acache;	/* owned: its audit fields, formatted
 					   at its first record, or NULL */
-	char		 se_exe[PX_EXE_MAX]; /* /proc/PID/exe: the program it
-					   runs, "" if unknown */
+	char		*se_exe;	/* owned: /proc/PID/exe, the program
+					   it runs (at most PX_EXE_MAX - 1
+					   bytes), or NULL if unknown */
 	const char	*se_listener;	/* not owned: socket it came from */
 	const struct pol_rule *se_rule;	/* not owned: the gate's rule for
 					   this client, NULL: none */
@@ -353,7 +367,8 @@ struct session {
 	unsigned	 se_rate;	/* requests per second, 0: unbounded */
 	double		 se_tokens;	/* rate bucket */
 	uint64_t	 se_refill_us;
-	struct event	*se_ratewait;	/* owned: resumes a slowed client */
+	struct event	*se_ratewait;	/* owned: resumes a slowed client,
+					   made when first slowed */
 	struct audit_rate se_arate;	/* protocol errors logged */
 	struct rreq_q	 se_queue;	/* replies in request order, owned */
 	unsigned	 se_inflight;	/* requests in se_queue */
@@ -370,7 +385,7 @@ struct session {
 	struct quota_user *se_qu;	/* not owned: its uid's totals */
 	size_t		 se_qbytes;	/* queued bytes counted there */
 	bool		 se_qfd;	/* its descriptor is counted */
-	struct evbuffer_cb_entry *se_qcb[2]; /* quota's, on se_stage and the
+	struct evbuffer_cb_entry *se_qcb; /* quota's, on the bufferevent's
 					   output; removed before the free */
 	LIST_ENTRY(session) se_quent;	/* qu_sessions */
 	TAILQ_ENTRY(session) se_entry;	/* router's r_all */
@@ -381,17 +396,28 @@ struct session {
 };
 TAILQ_HEAD(session_q, session);
 
-/* What gate_permit learned of a request, for its audit record. */
+/*
+ * What gate_permit learned of a request, handed by the router to
+ * router_queue_req with the request (the pointers are valid while the
+ * request is being routed; the request keeps copies of what its audit
+ * record needs).
+ */
 struct gate_req {
-	char		 gr_path[XSP_ABS_PATH_MAX + 64]; /* canonical; "" */
+	const char	*gr_path;	/* canonical: the request's own bytes
+					   when it is absolute, else gr_buf;
+					   NULL: none */
+	char		 gr_buf[XSP_ABS_PATH_MAX + 64]; /* a relative path
+					   joined to the home */
 	long		 gr_vlen;	/* WRITE's value length, or -1 */
 	const char	*gr_decision;	/* "allow" or "deny" */
 	const char	*gr_why;	/* constant: why denied (or "release"
 					   for a release let through); NULL */
 	const char	*gr_txend;	/* constant: "commit"/"abort" for a
 					   well-formed TRANSACTION_END */
-	char		 gr_rule[64];	/* the matched rule's name; "" */
-	uint64_t	 gr_start_us;
+	const char	*gr_rule;	/* not owned: the matched rule's name
+					   (the policy's); NULL */
+	bool		 gr_audit;	/* an audit record will be written */
+	uint64_t	 gr_start_us;	/* when gr_audit */
 };
 
 /* gate.c */
@@ -422,7 +448,8 @@ uint64_t	 gate_rate_wait(struct gate *, struct session *);
  * now says, so that a reload never strands what it holds.
  */
 int		 gate_permit(struct gate *, struct session *,
-		    const struct xsp_msg *, bool releases, struct gate_req *);
+		    const struct xsp_msg *, const struct xsp_args *,
+		    bool releases, struct gate_req *);
 /* s is NULL for a request whose client has left (gate_orphan). */
 void		 gate_complete(struct gate *, struct session *,
 		    const struct rreq *, uint32_t type, const void *body,
@@ -466,10 +493,14 @@ void		 router_close_all(struct router *);
 void		 router_mark_dirty(struct router *, struct session *);
 /* A session was closed: free it from the event loop later. */
 void		 router_session_closing(struct router *, struct session *);
-/* Free a request and what it owns; NULL is a no-op. */
-void		 rreq_free(struct rreq *);
-/* Internal, shared with watch.c. */
-struct rreq	*router_queue_req(struct session *, const struct xsp_msg *);
+/* A zeroed request (NULL: out of memory); free it with rreq_free, which
+ * frees what it owns (NULL is a no-op). */
+struct rreq	*rreq_new(struct router *);
+void		 rreq_free(struct router *, struct rreq *);
+/* Internal, shared with watch.c.  gr: what the gate learned of m
+ * (gate_permit), NULL for a request it did not judge. */
+struct rreq	*router_queue_req(struct session *, const struct xsp_msg *,
+		    const struct gate_req *gr);
 int		 router_send_up(struct router *, struct rreq *, uint32_t type,
 		    uint32_t tx, const void *body, size_t len);
 /* A request of the router's own (no client); NULL if it could not go.
@@ -482,14 +513,15 @@ void		 router_complete(struct router *, struct rreq *,
 		    uint32_t type, const void *body, size_t len);
 void		 router_complete_err(struct router *, struct rreq *, int err);
 void		 router_reply_local(struct router *, struct session *,
-		    const struct xsp_msg *, uint32_t type, const void *body,
-		    size_t len);
+		    const struct xsp_msg *, const struct gate_req *,
+		    uint32_t type, const void *body, size_t len);
 void		 router_error_local(struct router *, struct session *,
-		    const struct xsp_msg *, int err);
+		    const struct xsp_msg *, const struct gate_req *, int err);
 void		 router_abort_txs(struct router *, struct session *,
 		    const char *outcome);
 int		 router_permit(struct router *, struct session *,
-		    const struct xsp_msg *);
+		    const struct xsp_msg *, const struct xsp_args *,
+		    struct gate_req *);
 /* Does the request only release what s holds (see gate_permit)? */
 bool		 router_releases(struct router *, struct session *,
 		    const struct xsp_msg *);
@@ -529,9 +561,9 @@ struct watch_table;
 struct watch_table *watch_table_new(struct router *);
 void		 watch_table_free(struct watch_table *);
 void		 watch_request(struct watch_table *, struct session *,
-		    const struct xsp_msg *);
+		    const struct xsp_msg *, const struct gate_req *);
 void		 watch_unwatch(struct watch_table *, struct session *,
-		    const struct xsp_msg *);
+		    const struct xsp_msg *, const struct gate_req *);
 bool		 watch_holds(struct watch_table *, struct session *,
 		    const struct xsp_msg *);
 /* RESET_WATCHES rq: every pair of s leaves at rq's place. */
@@ -565,10 +597,15 @@ void		 quota_rule_limits(struct px_limits *l,
 		    const struct pol_limits *pl);
 /* Count a new session; one past a bound is closed (never freed here). */
 void		 quota_session_new(struct session *);
+/* s's output side was made: count what leaves it. */
+void		 quota_session_output(struct session *);
+/* Some of s's stage was written (session_push). */
+void		 quota_session_sent(struct session *);
 void		 quota_session_close(struct session *);
 void		 quota_session_free(struct session *);
-/* s's output grew: 0, or -1 when s itself was cut for a bound. */
-int		 quota_output(struct session *);
+/* s's output grew to `queued` bytes (session_queued): 0, or -1 when s
+ * itself was cut for a bound. */
+int		 quota_output(struct session *, size_t queued);
 /* Admission of a WATCH (new_upstream: it needs an upstream watch of its
  * own, with nup upstream already) or TRANSACTION_START: 0 or the errno
  * xenstored gives for the quota (E2BIG, ENOSPC). */
@@ -585,7 +622,11 @@ struct listener;
 void		 quota_listener_add(struct quota *, struct listener *);
 
 /* session.c */
-struct session	*session_new(struct router *, struct bufferevent *,
+/* A session for an accepted socket, which it owns (closed on failure). */
+struct session	*session_new(struct router *, evutil_socket_t fd,
+		    const char *listener);
+/* A session on a test's bufferevent (a pair), which it takes over. */
+struct session	*session_new_bev(struct router *, struct bufferevent *,
 		    const char *listener);
 /* Mark DEAD and schedule the free; idempotent; never frees at once. */
 void		 session_close(struct session *, const char *why);

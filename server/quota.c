@@ -22,9 +22,11 @@
  * (each refused request is also audited as an error, by the gate).
  *
  * Queued bytes are a session's staged output, its bufferevent's output and
- * the replies it holds (session_queued).  Evbuffer callbacks on the first
- * two keep the count exact as the socket drains; growth is counted, and
- * judged, from session_check (quota_output), which follows every addition.
+ * the replies it holds (session_queued).  An evbuffer callback on the
+ * output, and session_push for what it writes of the stage
+ * (quota_session_sent), keep the count exact as the socket drains; growth
+ * is counted, and judged, from session_check (quota_output), which follows
+ * every addition.
  *
  * Descriptors: the listeners stop accepting while fewer than
  * lim_fd_reserve descriptors would stay free (RLIMIT_NOFILE, read again
@@ -344,17 +346,21 @@ quota_session_new(struct session *s)
 		LIST_INSERT_HEAD(&s->se_qu->qu_sessions, s, se_quent);
 		s->se_qu->qu_conns++;
 	}
-	if (bufferevent_getfd(s->se_bev) >= 0) {
+	if (s->se_fd >= 0) {
 		s->se_qfd = true;
 		q->q_fds++;
 	}
 	q->q_clients++;
-	if (why != NULL) {
+	if (why != NULL)
 		session_close(s, why);
-		return;
-	}
-	s->se_qcb[0] = evbuffer_add_cb(s->se_stage, quota_outcb, s);
-	s->se_qcb[1] = evbuffer_add_cb(bufferevent_get_output(s->se_bev),
+}
+
+/* The stage is written by session_push only, which says so
+ * (quota_session_sent); the bufferevent writes its output itself. */
+void
+quota_session_output(struct session *s)
+{
+	s->se_qcb = evbuffer_add_cb(bufferevent_get_output(s->se_bev),
 	    quota_outcb, s);
 }
 
@@ -386,9 +392,9 @@ quota_set_queued(struct session *s, size_t n)
 }
 
 /*
- * Bytes left s's stage or output (written, or moved from one to the
- * other).  Growth is counted where it is judged, in quota_output, which
- * session_check calls after every addition.
+ * Bytes left s's output (written by the bufferevent).  Growth is counted
+ * where it is judged, in quota_output, which session_check calls after
+ * every addition.
  */
 static void
 quota_outcb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
@@ -398,6 +404,12 @@ quota_outcb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 
 	if (info->n_deleted > 0 && !(s->se_flags & SE_DEAD))
 		quota_set_queued(s, session_queued(s));
+}
+
+void
+quota_session_sent(struct session *s)
+{
+	quota_set_queued(s, session_queued(s));
 }
 
 /* Closed: its output is dropped, and its connection no longer counts. */
@@ -415,11 +427,9 @@ quota_session_free(struct session *s)
 {
 	struct quota	*q = quota_of(s);
 
-	if (s->se_qcb[0] != NULL)
-		evbuffer_remove_cb_entry(s->se_stage, s->se_qcb[0]);
-	if (s->se_qcb[1] != NULL)
+	if (s->se_qcb != NULL)
 		evbuffer_remove_cb_entry(bufferevent_get_output(s->se_bev),
-		    s->se_qcb[1]);
+		    s->se_qcb);
 	if (s->se_qu != NULL) {
 		/* Starts still upstream: their replies find no session. */
 		s->se_qu->qu_txs -= s->se_ntx;
@@ -489,14 +499,14 @@ quota_shed(struct quota_user *u, enum quota_kind k,
 }
 
 int
-quota_output(struct session *s)
+quota_output(struct session *s, size_t queued)
 {
 	struct quota		*q = quota_of(s);
 	struct quota_user	*u = s->se_qu;
 
 	if (s->se_flags & SE_DEAD)
 		return -1;
-	quota_set_queued(s, session_queued(s));
+	quota_set_queued(s, queued);
 	if (u != NULL)
 		quota_shed(u, QK_QUEUED, "uid-queued-bytes",
 		    s->se_lim.lim_uid_queued, &u->qu_queued);

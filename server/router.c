@@ -61,14 +61,13 @@ struct router {
 	struct event	*r_reaper;	/* owned: frees r_grave */
 	struct session_q r_dirty;	/* sessions with staged output */
 	struct event	*r_flush;	/* owned: pushes r_dirty */
+	bool		 r_flush_due;	/* r_flush is active (router_flush_soon) */
 	uint32_t	 r_next_sid;
 	uint32_t	 r_next_uid;
 	uint32_t	 r_next_tx;
 	struct gate	*r_gate;	/* not owned unless r_owngate */
 	struct gate	*r_owngate;	/* owned: the allow-all default */
 	struct quota	*r_quota;	/* owned: aggregate bounds */
-	struct gate_req	 r_cur;		/* the request being routed ... */
-	bool		 r_cur_valid;	/* ... while router_request runs */
 	struct px_stats	 r_stats;	/* counters; owns its rule names */
 	enum px_flavour	 r_flavour;	/* upstream's, PX_FLAVOUR_C until told */
 	bool		 r_flavour_known; /* told since upstream came up */
@@ -76,9 +75,23 @@ struct router {
 					   (not 4.17, no oxenstored) */
 	bool		 r_probe_due;	/* up before r_up was set: ask then */
 	struct session_q r_gated;	/* sessions SE_GATED, not owned */
+	struct rreq_q	 r_spare;	/* freed requests kept for reuse,
+					   owned (rreq_new) */
+	unsigned	 r_nspare;
 };
 
+/*
+ * Freed requests kept for the next ones: a request costs no malloc/free
+ * pair while the daemon runs at a steady rate.  Bounded, so that what a
+ * burst took goes back to malloc (none in xenstored, which allocates
+ * each request): 1,024 covers 16 clients at the default depth of
+ * outstanding requests (64), or 128 at depth 8, in ~200 KiB, well under
+ * the PX_TRIM_BYTES at which the proxy hands memory back.
+ */
+#define ROUTER_SPARE_MAX	1024
+
 static void	router_reap(evutil_socket_t, short, void *);
+static void	router_flush_soon(struct router *);
 static void	router_flushcb(evutil_socket_t, short, void *);
 static void	router_wake(void *);
 static void	router_internal_tx(struct router *, uint32_t uptx);
@@ -106,6 +119,7 @@ router_new(struct event_base *base, const struct px_limits *lim)
 	TAILQ_INIT(&r->r_grave);
 	TAILQ_INIT(&r->r_dirty);
 	TAILQ_INIT(&r->r_gated);
+	TAILQ_INIT(&r->r_spare);
 	r->r_reaper = event_new(base, -1, 0, router_reap, r);
 	r->r_flush = event_new(base, -1, 0, router_flushcb, r);
 	r->r_watches = watch_table_new(r);
@@ -133,7 +147,11 @@ router_free(struct router *r)
 	router_reap(-1, 0, r);
 	while ((rq = TAILQ_FIRST(&r->r_upq)) != NULL) {
 		router_unmap(r, rq);
-		rreq_free(rq);
+		rreq_free(r, rq);
+	}
+	while ((rq = TAILQ_FIRST(&r->r_spare)) != NULL) {
+		TAILQ_REMOVE(&r->r_spare, rq, rq_entry);
+		free(rq);
 	}
 	idmap_clear(&r->r_reqs);
 	idmap_clear(&r->r_sessions);
@@ -167,8 +185,22 @@ router_quota(struct router *r)
 	return r->r_quota;
 }
 
+/* A zeroed request, from the spares if there is one. */
+struct rreq *
+rreq_new(struct router *r)
+{
+	struct rreq	*rq;
+
+	if ((rq = TAILQ_FIRST(&r->r_spare)) == NULL)
+		return calloc(1, sizeof(*rq));
+	TAILQ_REMOVE(&r->r_spare, rq, rq_entry);
+	r->r_nspare--;
+	memset(rq, 0, sizeof(*rq));
+	return rq;
+}
+
 void
-rreq_free(struct rreq *rq)
+rreq_free(struct router *r, struct rreq *rq)
 {
 	if (rq == NULL)
 		return;
@@ -177,7 +209,12 @@ rreq_free(struct rreq *rq)
 	free(rq->rq_probe);
 	free(rq->rq_rule);
 	free(rq->rq_gone);
-	free(rq);
+	if (r->r_nspare >= ROUTER_SPARE_MAX) {
+		free(rq);
+		return;
+	}
+	TAILQ_INSERT_HEAD(&r->r_spare, rq, rq_entry);
+	r->r_nspare++;
 }
 
 struct event_base *
@@ -297,10 +334,20 @@ router_close_all(struct router *r)
  * cost upstream one, and a peer that keeps up never has its write event
  * armed.
  */
+/* The flush event is activated once per turn, however many ask. */
+static void
+router_flush_soon(struct router *r)
+{
+	if (r->r_flush_due)
+		return;
+	r->r_flush_due = true;
+	event_active(r->r_flush, EV_TIMEOUT, 0);
+}
+
 void
 router_kick(struct router *r)
 {
-	event_active(r->r_flush, EV_TIMEOUT, 0);
+	router_flush_soon(r);
 }
 
 void
@@ -308,7 +355,7 @@ router_mark_dirty(struct router *r, struct session *s)
 {
 	s->se_flags |= SE_DIRTY;
 	TAILQ_INSERT_TAIL(&r->r_dirty, s, se_dirty);
-	event_active(r->r_flush, EV_TIMEOUT, 0);
+	router_flush_soon(r);
 }
 
 /*
@@ -360,7 +407,7 @@ router_wake(void *arg)
 {
 	struct router	*r = arg;
 
-	event_active(r->r_flush, EV_TIMEOUT, 0);
+	router_flush_soon(r);
 }
 
 /*
@@ -374,6 +421,7 @@ router_flushcb(evutil_socket_t fd, short ev, void *arg)
 	struct router	*r = arg;
 	struct session	*s;
 
+	r->r_flush_due = false;
 	if (!router_may_fire(r))
 		router_events_done(r);
 	gate_flush(r->r_gate);
@@ -428,12 +476,13 @@ router_session_gone(struct router *r, struct session *s)
 }
 
 /* The one place that decides whether a request may go on: the gate's
- * policy.  0 or an errno for the error reply. */
+ * policy.  a: m's arguments, NULL if they did not split.  0 or an errno
+ * for the error reply; what the gate learned is in gr. */
 int
-router_permit(struct router *r, struct session *s, const struct xsp_msg *m)
+router_permit(struct router *r, struct session *s, const struct xsp_msg *m,
+    const struct xsp_args *a, struct gate_req *gr)
 {
-	return -gate_permit(r->r_gate, s, m, router_releases(r, s, m),
-	    &r->r_cur);
+	return -gate_permit(r->r_gate, s, m, a, router_releases(r, s, m), gr);
 }
 
 /* May s see a watch event for path?  The policy's other seam. */
@@ -588,23 +637,23 @@ router_abort_txs(struct router *r, struct session *s, const char *outcome)
 	}
 }
 
-/* Keep what the gate learned of the request being routed in rq. */
+/* Keep what the gate learned of rq's request: the decision (the metrics
+ * count denials), and copies of what its audit record needs. */
 static void
-router_note_audit(struct router *r, struct rreq *rq)
+router_note_gate(struct rreq *rq, const struct gate_req *gr)
 {
-	const struct gate_req	*gr = &r->r_cur;
-
-	if (!r->r_cur_valid)
+	if (gr == NULL)
 		return;
-	r->r_cur_valid = false;		/* one request, one record */
 	rq->rq_decision = gr->gr_decision;
 	rq->rq_why = gr->gr_why;
 	rq->rq_txend = gr->gr_txend;
-	if (gr->gr_rule[0] != '\0')
-		rq->rq_rule = strdup(gr->gr_rule);
 	rq->rq_vlen = gr->gr_vlen;
+	if (!gr->gr_audit)
+		return;
 	rq->rq_start_us = gr->gr_start_us;
-	if (gr->gr_path[0] != '\0')
+	if (gr->gr_rule != NULL)
+		rq->rq_rule = strdup(gr->gr_rule);
+	if (gr->gr_path != NULL)
 		rq->rq_path = strdup(gr->gr_path);
 }
 
@@ -623,17 +672,18 @@ router_reply_tx(const struct router *r, const struct xsp_msg *m)
 
 /* Record a client request in its session's reply queue. */
 struct rreq *
-router_queue_req(struct session *s, const struct xsp_msg *m)
+router_queue_req(struct session *s, const struct xsp_msg *m,
+    const struct gate_req *gr)
 {
 	struct rreq	*rq;
 
-	if ((rq = calloc(1, sizeof(*rq))) == NULL)
+	if ((rq = rreq_new(s->se_router)) == NULL)
 		return NULL;
 	rq->rq_type = m->hdr.type;
 	rq->rq_req_id = m->hdr.req_id;
 	rq->rq_tx_id = router_reply_tx(s->se_router, m);
 	session_enqueue(s, rq);
-	router_note_audit(s->se_router, rq);
+	router_note_gate(rq, gr);
 	if (router_stats(s->se_router)->ps_timing)
 		rq->rq_t0_us = stats_now_us();
 	return rq;
@@ -672,7 +722,7 @@ router_send_up(struct router *r, struct rreq *rq, uint32_t type, uint32_t tx,
 		idmap_remove(&r->r_reqs, &rq->rq_node);
 		return -EIO;
 	}
-	event_active(r->r_flush, EV_TIMEOUT, 0);	/* upstream_flush */
+	router_flush_soon(r);	/* upstream_flush */
 	TAILQ_INSERT_TAIL(&r->r_upq, rq, rq_upent);
 	rq->rq_flags |= RQ_INMAP;
 	rq->rq_up_id = h.req_id;
@@ -693,12 +743,12 @@ router_internal(struct router *r, uint32_t type, uint32_t uw,
 {
 	struct rreq	*rq;
 
-	if ((rq = calloc(1, sizeof(*rq))) == NULL)
+	if ((rq = rreq_new(r)) == NULL)
 		return NULL;
 	rq->rq_type = type;
 	rq->rq_uw = uw;
 	if (router_send_up(r, rq, type, 0, body, len) != 0) {
-		rreq_free(rq);
+		rreq_free(r, rq);
 		return NULL;
 	}
 	return rq;
@@ -710,11 +760,11 @@ router_internal_tx(struct router *r, uint32_t uptx)
 {
 	struct rreq	*rq;
 
-	if ((rq = calloc(1, sizeof(*rq))) == NULL)
+	if ((rq = rreq_new(r)) == NULL)
 		return;
 	rq->rq_type = XSP_TRANSACTION_END;
 	if (router_send_up(r, rq, XSP_TRANSACTION_END, uptx, "F", 2) != 0)
-		rreq_free(rq);
+		rreq_free(r, rq);
 }
 
 /*
@@ -732,7 +782,7 @@ router_complete(struct router *r, struct rreq *rq, uint32_t type,
 		log_debug("%s: reply for a departed client dropped", __func__);
 		gate_complete(r->r_gate, NULL, rq, type, body, len);
 		stats_reply(&r->r_stats, NULL, rq, type, body, len);
-		rreq_free(rq);
+		rreq_free(r, rq);
 		return;
 	}
 	if ((s = router_session(r, rq->rq_sid)) == NULL)
@@ -752,11 +802,12 @@ router_complete_err(struct router *r, struct rreq *rq, int err)
 
 void
 router_reply_local(struct router *r, struct session *s,
-    const struct xsp_msg *m, uint32_t type, const void *body, size_t len)
+    const struct xsp_msg *m, const struct gate_req *gr, uint32_t type,
+    const void *body, size_t len)
 {
 	struct rreq	*rq;
 
-	if ((rq = router_queue_req(s, m)) == NULL) {
+	if ((rq = router_queue_req(s, m, gr)) == NULL) {
 		session_close(s, "out of memory");
 		return;
 	}
@@ -765,11 +816,11 @@ router_reply_local(struct router *r, struct session *s,
 
 void
 router_error_local(struct router *r, struct session *s,
-    const struct xsp_msg *m, int err)
+    const struct xsp_msg *m, const struct gate_req *gr, int err)
 {
 	struct rreq	*rq;
 
-	if ((rq = router_queue_req(s, m)) == NULL) {
+	if ((rq = router_queue_req(s, m, gr)) == NULL) {
 		session_close(s, "out of memory");
 		return;
 	}
@@ -791,7 +842,7 @@ router_tx_unsent(struct router *r, struct rreq *rq)
  * commit for a START or END (rq_ptx, rq_commit). */
 static void
 router_forward(struct router *r, struct session *s, const struct xsp_msg *m,
-    uint32_t uptx, uint32_t ptx, bool commit)
+    const struct gate_req *gr, uint32_t uptx, uint32_t ptx, bool commit)
 {
 	const struct xsp_op	*op = xsp_op(m->hdr.type);
 	const void		*body = m->body;
@@ -804,7 +855,7 @@ router_forward(struct router *r, struct session *s, const struct xsp_msg *m,
 	if ((op != NULL && (op->flags & XSP_OPF_NOBODY)) ||
 	    (len == 0 && router_ocaml_invalid(r, m->hdr.type)))
 		body = "", len = 1;
-	if ((rq = router_queue_req(s, m)) == NULL) {
+	if ((rq = router_queue_req(s, m, gr)) == NULL) {
 		session_close(s, "out of memory");
 		return;
 	}
@@ -825,24 +876,24 @@ router_forward(struct router *r, struct session *s, const struct xsp_msg *m,
  * answers EBUSY). */
 static void
 router_tx_start(struct router *r, struct session *s, const struct xsp_msg *m,
-    uint32_t uptx)
+    const struct gate_req *gr, uint32_t uptx)
 {
 	struct ptx	*tx;
 
 	if (uptx != 0) {
-		router_forward(r, s, m, uptx, 0, false);
+		router_forward(r, s, m, gr, uptx, 0, false);
 		return;
 	}
 	if (s->se_ntx >= s->se_lim.lim_transactions ||
 	    quota_tx_admit(s) != 0) {
-		router_error_local(r, s, m, ENOSPC);
+		router_error_local(r, s, m, gr, ENOSPC);
 		return;
 	}
 	if ((tx = router_tx_new(r, s)) == NULL) {
-		router_error_local(r, s, m, ENOMEM);
+		router_error_local(r, s, m, gr, ENOMEM);
 		return;
 	}
-	router_forward(r, s, m, 0, tx->tx_id, false);
+	router_forward(r, s, m, gr, 0, tx->tx_id, false);
 }
 
 /*
@@ -852,39 +903,41 @@ router_tx_start(struct router *r, struct session *s, const struct xsp_msg *m,
  */
 static void
 router_tx_end(struct router *r, struct session *s, const struct xsp_msg *m,
-    struct ptx *tx)
+    const struct gate_req *gr, struct ptx *tx)
 {
 	bool		commit;
 	uint32_t	uptx;
 
 	if (router_txend_parse(r, m, &commit) != 0) {
-		router_error_local(r, s, m, EINVAL);
+		router_error_local(r, s, m, gr, EINVAL);
 		return;
 	}
 	if (tx == NULL) {
-		router_error_local(r, s, m, ENOENT);
+		router_error_local(r, s, m, gr, ENOENT);
 		return;
 	}
 	if (tx->tx_state == PTX_LOST) {
 		router_tx_free(s, tx);
 		if (commit)
-			router_error_local(r, s, m, EAGAIN);
+			router_error_local(r, s, m, gr, EAGAIN);
 		else
-			router_reply_local(r, s, m, XSP_TRANSACTION_END, "OK", 3);
+			router_reply_local(r, s, m, gr, XSP_TRANSACTION_END,
+			    "OK", 3);
 		return;
 	}
 	uptx = tx->tx_up;
 	router_tx_set(s, tx, PTX_ENDING);
-	router_forward(r, s, m, uptx, tx->tx_id, commit);
+	router_forward(r, s, m, gr, uptx, tx->tx_id, commit);
 }
 
 /* RESET_WATCHES: this client's watches and transactions only. */
 static void
-router_reset(struct router *r, struct session *s, const struct xsp_msg *m)
+router_reset(struct router *r, struct session *s, const struct xsp_msg *m,
+    const struct gate_req *gr)
 {
 	struct rreq	*rq;
 
-	if ((rq = router_queue_req(s, m)) == NULL) {
+	if ((rq = router_queue_req(s, m, gr)) == NULL) {
 		session_close(s, "out of memory");
 		return;
 	}
@@ -895,28 +948,28 @@ router_reset(struct router *r, struct session *s, const struct xsp_msg *m)
 
 static void
 router_dispatch(struct router *r, struct session *s, const struct xsp_msg *m,
-    struct ptx *tx)
+    const struct gate_req *gr, struct ptx *tx)
 {
 	uint32_t	uptx = tx != NULL ? tx->tx_up : 0;
 
 	switch (m->hdr.type) {
 	case XSP_WATCH:
-		watch_request(r->r_watches, s, m);
+		watch_request(r->r_watches, s, m, gr);
 		break;
 	case XSP_UNWATCH:
-		watch_unwatch(r->r_watches, s, m);
+		watch_unwatch(r->r_watches, s, m, gr);
 		break;
 	case XSP_RESET_WATCHES:
-		router_reset(r, s, m);
+		router_reset(r, s, m, gr);
 		break;
 	case XSP_TRANSACTION_START:
-		router_tx_start(r, s, m, uptx);
+		router_tx_start(r, s, m, gr, uptx);
 		break;
 	case XSP_TRANSACTION_END:
-		router_tx_end(r, s, m, tx);
+		router_tx_end(r, s, m, gr, tx);
 		break;
 	default:
-		router_forward(r, s, m, uptx, 0, false);
+		router_forward(r, s, m, gr, uptx, 0, false);
 		break;
 	}
 }
@@ -931,13 +984,15 @@ router_dispatch(struct router *r, struct session *s, const struct xsp_msg *m,
  * EACCES here, what 4.17 means to answer.  0 or an errno.
  */
 static int
-router_check(struct router *r, const struct xsp_msg *m)
+router_check(struct router *r, const struct xsp_msg *m,
+    const struct xsp_args *a, int split)
 {
 	int	err;
 
 	if (r->r_flavour == PX_FLAVOUR_OCAML && (err = router_ocaml(m)) >= 0)
 		return err;
-	err = -xsp_request_check(m->hdr.type, m->body, m->hdr.len);
+	err = -xsp_request_check_split(m->hdr.type, m->body, m->hdr.len, a,
+	    split);
 
 	if (err == 0 && m->hdr.type == XSP_SET_PERMS && m->hdr.len > 0 &&
 	    m->body[0] == '@' && gate_domid(r->r_gate) != 0)
@@ -1030,15 +1085,16 @@ router_lacking(struct router *r, struct session *s, const struct xsp_msg *m,
 /* A request of a type the proxy does not check: answered, or sent up
  * (router_lacking). */
 static void
-router_unchecked(struct router *r, struct session *s, const struct xsp_msg *m)
+router_unchecked(struct router *r, struct session *s, const struct xsp_msg *m,
+    const struct gate_req *gr)
 {
 	struct ptx	*tx = NULL;
 	int		 err = router_lacking(r, s, m, &tx);
 
 	if (err != 0)
-		router_error_local(r, s, m, err);
+		router_error_local(r, s, m, gr, err);
 	else
-		router_forward(r, s, m, tx->tx_up, 0, false);
+		router_forward(r, s, m, gr, tx->tx_up, 0, false);
 }
 
 /* A transaction id the client does not hold: refused as upstream refuses
@@ -1051,26 +1107,28 @@ router_foreign_tx(const struct router *r)
 
 /*
  * One request from a client, in the order xenstored checks: the type,
- * privilege (policy), then the transaction, then the operation.
+ * privilege (policy), then the transaction, then the operation.  Its
+ * arguments are split once, for the gate and the check; what the gate
+ * learned goes with the request (gr).
  */
 void
 router_request(struct router *r, struct session *s, const struct xsp_msg *m)
 {
 	const struct xsp_op	*op = xsp_op(m->hdr.type);
 	struct ptx		*tx = NULL;
-	int			 err;
+	struct xsp_args		 a;
+	struct gate_req		 gr;
+	int			 err, split;
 
-	r->r_cur_valid = false;
 	if (op == NULL || !(op->flags & XSP_OPF_CLIENT)) {
 		gate_protocol_error(r->r_gate, s, "unknown or forbidden type");
-		router_unchecked(r, s, m);
+		router_unchecked(r, s, m, NULL);
 		return;
 	}
-	err = router_permit(r, s, m);
-	r->r_cur_valid = true;
+	split = xsp_split_args(m->hdr.type, m->body, m->hdr.len, &a);
+	err = router_permit(r, s, m, split == 0 ? &a : NULL, &gr);
 	if (err == 0 && router_upstream_lacks(r, m->hdr.type)) {
-		router_unchecked(r, s, m);
-		r->r_cur_valid = false;
+		router_unchecked(r, s, m, &gr);
 		return;
 	}
 	if (err == 0 && !(op->flags & XSP_OPF_NOTX) && m->hdr.tx_id != 0) {
@@ -1081,12 +1139,11 @@ router_request(struct router *r, struct session *s, const struct xsp_msg *m)
 			err = EAGAIN;
 	}
 	if (err == 0)
-		err = router_check(r, m);
+		err = router_check(r, m, &a, split);
 	if (err != 0)
-		router_error_local(r, s, m, err);
+		router_error_local(r, s, m, &gr, err);
 	else
-		router_dispatch(r, s, m, tx);
-	r->r_cur_valid = false;
+		router_dispatch(r, s, m, &gr, tx);
 }
 
 /* Upstream's transaction id in a START reply, or 0. */
@@ -1173,13 +1230,13 @@ router_probe(struct router *r, uint32_t type, const char *body, int flag)
 {
 	struct rreq	*rq;
 
-	if ((rq = calloc(1, sizeof(*rq))) == NULL)
+	if ((rq = rreq_new(r)) == NULL)
 		return;
 	rq->rq_type = type;
 	rq->rq_flags = flag;
 	if (router_send_up(r, rq, type, PX_TX_NONE, body, strlen(body) + 1) !=
 	    0)
-		rreq_free(rq);
+		rreq_free(r, rq);
 }
 
 /*
@@ -1238,7 +1295,7 @@ router_internal_reply(struct router *r, struct rreq *rq,
 	else if (m->hdr.type == XSP_ERROR)
 		log_debug("%s: %s: %.*s", __func__, xsp_type_name(rq->rq_type),
 		    (int)m->hdr.len, (const char *)m->body);
-	rreq_free(rq);
+	rreq_free(r, rq);
 }
 
 /* A whole message from upstream: a reply (by id) or a watch event.  The
@@ -1319,7 +1376,7 @@ router_upstream_down(struct router *r)
 	while ((rq = TAILQ_FIRST(&r->r_upq)) != NULL) {
 		router_unmap(r, rq);
 		if (rq->rq_sid == 0)
-			rreq_free(rq);
+			rreq_free(r, rq);
 		else
 			router_fail_lost(r, rq);
 	}

@@ -2,11 +2,25 @@
 /*
  * session.c: one client connection.
  *
- * Input: whole messages are taken from the bufferevent's input (an
- * oversized header closes the session at once, before any body byte is
- * awaited) and handed to the router, until the client has lim_inflight
- * requests unanswered; then reading stops until a reply goes out.  A
- * message left half-received for lim_partial_ms closes the session.
+ * Input: whole messages are taken where they were read (an oversized
+ * header closes the session at once, before any body byte is awaited) and
+ * handed to the router, until the client has lim_inflight requests
+ * unanswered; then reading stops until a reply goes out.  A message left
+ * half-received for lim_partial_ms closes the session.  A socket is read
+ * here, with one read(2) into a scratch buffer that its messages are
+ * taken from in place: no FIONREAD (libevent's evbuffer_read asks for one
+ * before each read), no copy, no allocation; only bytes left over (a
+ * partial message, or whole ones while reading is paused) are kept, in
+ * se_in.  A test's bufferevent pair is read by the bufferevent.
+ *
+ * Example: a client sends READ "/a" (19 bytes) and half of a second
+ * READ.  One read(2) returns 27 bytes; the first message goes to the
+ * router from the scratch buffer, the 8 left over go to se_in, and the
+ * partial-message timer is armed; the next read appends the rest to se_in
+ * and the message is taken from there.
+ *
+ * An idle client costs little: the bufferevent (output), the stage and
+ * the timers are made when first needed, at its first read.
  *
  * Output: replies leave in request order through se_queue (see router.c);
  * watch events take the place watch.c's ordering model gives them.  A loop
@@ -43,6 +57,9 @@ static void	session_eventcb(struct bufferevent *, short, void *);
 static void	session_partialcb(evutil_socket_t, short, void *);
 static void	session_ratecb(evutil_socket_t, short, void *);
 static void	session_resume(struct session *, int);
+static void	session_rcb(evutil_socket_t, short, void *);
+
+#define SESSION_PAUSED		(SE_PAUSE_INFL | SE_PAUSE_OUT | SE_PAUSE_RATE)
 
 /* Supplementary groups (SO_PEERGROUPS), for group rules. */
 static void
@@ -61,7 +78,7 @@ session_peergroups(struct session *s, evutil_socket_t fd)
 static void
 session_peerprog(struct session *s)
 {
-	char	path[64];
+	char	path[64], exe[PX_EXE_MAX];
 	ssize_t	n;
 	int	fd;
 
@@ -74,8 +91,9 @@ session_peerprog(struct session *s)
 		s->se_comm[n > 0 ? n : 0] = '\0';
 	}
 	snprintf(path, sizeof(path), "/proc/%ld/exe", (long)s->se_pid);
-	n = readlink(path, s->se_exe, sizeof(s->se_exe) - 1);
-	s->se_exe[n > 0 ? n : 0] = '\0';
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n > 0)
+		s->se_exe = strndup(exe, (size_t)n);
 }
 
 /*
@@ -87,7 +105,7 @@ session_identify(struct session *s)
 {
 	struct ucred	uc;
 	socklen_t	len = sizeof(uc);
-	evutil_socket_t	fd = bufferevent_getfd(s->se_bev);
+	evutil_socket_t	fd = s->se_fd;
 
 	s->se_pid = -1;
 	s->se_uid = (uid_t)-1;
@@ -102,58 +120,123 @@ session_identify(struct session *s)
 		session_peerprog(s);
 }
 
-/*
- * A session for a connected bufferevent, which it takes over (and frees
- * with BEV_OPT_CLOSE_ON_FREE semantics as the caller set them).  NULL on
- * failure (the bufferevent is then freed).
- */
-struct session *
-session_new(struct router *r, struct bufferevent *bev, const char *listener)
+/* A session with what every kind holds; NULL on failure. */
+static struct session *
+session_alloc(struct router *r, evutil_socket_t fd, const char *listener)
 {
-	const struct px_limits	*lim = router_limits(r);
-	struct session		*s;
-	struct timeval		 tv;
+	struct session	*s;
 
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		bufferevent_free(bev);
+	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
-	}
 	s->se_router = r;
-	s->se_bev = bev;
+	s->se_fd = fd;
 	s->se_since = (uint64_t)time(NULL);
 	s->se_listener = listener;
 	TAILQ_INIT(&s->se_queue);
 	LIST_INIT(&s->se_txs);
 	LIST_INIT(&s->se_watches);
 	session_identify(s);
-	s->se_lim = *lim;
-	s->se_partial = evtimer_new(router_base(r), session_partialcb, s);
-	s->se_ratewait = evtimer_new(router_base(r), session_ratecb, s);
-	s->se_stage = evbuffer_new();
-	if (s->se_partial == NULL || s->se_stage == NULL ||
-	    s->se_ratewait == NULL || router_add_session(r, s) == 0) {
-		if (s->se_partial != NULL)
-			event_free(s->se_partial);
-		if (s->se_ratewait != NULL)
-			event_free(s->se_ratewait);
-		if (s->se_stage != NULL)
-			evbuffer_free(s->se_stage);
-		bufferevent_free(bev);
+	s->se_lim = *router_limits(r);
+	if (router_add_session(r, s) == 0) {
+		free(s->se_groups);
+		free(s->se_exe);
 		free(s);
 		return NULL;
 	}
-	bufferevent_setcb(bev, session_readcb, session_writecb,
-	    session_eventcb, s);
+	return s;
+}
+
+/* Admitted: counted, announced (as made by fn), and bounded (may close
+ * s). */
+static void
+session_admit(struct session *s, const char *fn)
+{
+	struct router	*r = s->se_router;
+
 	gate_session_new(router_gate(r), s);
-	bufferevent_setwatermark(bev, EV_WRITE, PX_OUT_LOW, 0);
+	router_stats(r)->ps_connections++;
+	log_debug("%s: client %u pid %ld uid %ld", fn, s->se_id,
+	    (long)s->se_pid, (long)s->se_uid);
+	quota_session_new(s);
+}
+
+/* The output side: the bufferevent's callbacks, watermark and stall
+ * timeout, the stage, and quota's count of both.  0 or -ENOMEM. */
+static int
+session_output(struct session *s)
+{
+	struct timeval	tv;
+
+	if ((s->se_stage = evbuffer_new()) == NULL)
+		return -ENOMEM;
+	bufferevent_setcb(s->se_bev, s->se_rev != NULL ? NULL :
+	    session_readcb, session_writecb, session_eventcb, s);
+	bufferevent_setwatermark(s->se_bev, EV_WRITE, PX_OUT_LOW, 0);
 	tv.tv_sec = s->se_lim.lim_stall_ms / 1000;
 	tv.tv_usec = (s->se_lim.lim_stall_ms % 1000) * 1000;
-	bufferevent_set_timeouts(bev, NULL, &tv);
+	bufferevent_set_timeouts(s->se_bev, NULL, &tv);
+	quota_session_output(s);
+	return 0;
+}
+
+/*
+ * A session for an accepted socket.  Until its first read it holds only
+ * its read event; session_start makes the rest.  NULL on failure (the
+ * socket is then closed).
+ */
+struct session *
+session_new(struct router *r, evutil_socket_t fd, const char *listener)
+{
+	struct session	*s;
+
+	if ((s = session_alloc(r, fd, listener)) == NULL) {
+		evutil_closesocket(fd);
+		return NULL;
+	}
+	if ((s->se_rev = event_new(router_base(r), fd, EV_READ | EV_PERSIST,
+	    session_rcb, s)) == NULL || event_add(s->se_rev, NULL) != 0) {
+		session_admit(s, __func__);
+		session_close(s, "out of memory");
+		return NULL;
+	}
+	session_admit(s, __func__);	/* may close s */
+	return s;
+}
+
+/* A socket's first read: its output side.  0, or -1 with s closed. */
+static int
+session_start(struct session *s)
+{
+	s->se_bev = bufferevent_socket_new(router_base(s->se_router),
+	    s->se_fd, BEV_OPT_CLOSE_ON_FREE);
+	if (s->se_bev == NULL || session_output(s) != 0) {
+		session_close(s, "out of memory");
+		return -1;
+	}
+	bufferevent_enable(s->se_bev, EV_WRITE);
+	return 0;
+}
+
+/* A session on a test's bufferevent pair, which it takes over.  NULL on
+ * failure (the bufferevent is then freed). */
+struct session *
+session_new_bev(struct router *r, struct bufferevent *bev,
+    const char *listener)
+{
+	struct session	*s;
+
+	if ((s = session_alloc(r, -1, listener)) == NULL) {
+		bufferevent_free(bev);
+		return NULL;
+	}
+	s->se_bev = bev;
+	if (session_output(s) != 0) {
+		session_admit(s, __func__);
+		session_close(s, "out of memory");
+		return NULL;
+	}
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
-	router_stats(r)->ps_connections++;
-	log_debug("%s: client %u pid %ld uid %ld", __func__, s->se_id,
-	    (long)s->se_pid, (long)s->se_uid);
-	quota_session_new(s);	/* may close s */
+	session_admit(s, __func__);	/* may close s */
 	return s;
 }
 
@@ -162,12 +245,23 @@ void
 session_free(struct session *s)
 {
 	quota_session_free(s);
-	event_free(s->se_partial);
-	event_free(s->se_ratewait);
-	evbuffer_free(s->se_stage);
+	if (s->se_partial != NULL)
+		event_free(s->se_partial);
+	if (s->se_ratewait != NULL)
+		event_free(s->se_ratewait);
+	if (s->se_rev != NULL)
+		event_free(s->se_rev);
+	if (s->se_in != NULL)
+		evbuffer_free(s->se_in);
+	if (s->se_stage != NULL)
+		evbuffer_free(s->se_stage);
+	if (s->se_bev != NULL)
+		bufferevent_free(s->se_bev);	/* a socket's closes se_fd */
+	else if (s->se_fd >= 0)
+		evutil_closesocket(s->se_fd);
 	free(s->se_groups);
+	free(s->se_exe);
 	free(s->se_acache);
-	bufferevent_free(s->se_bev);
 	free(s);
 }
 
@@ -181,15 +275,22 @@ session_close(struct session *s, const char *why)
 	stats_disconnect(router_stats(s->se_router), why);
 	gate_session_gone(router_gate(s->se_router), s, why);
 	quota_session_close(s);
-	evtimer_del(s->se_partial);
-	evtimer_del(s->se_ratewait);
-	bufferevent_disable(s->se_bev, EV_READ | EV_WRITE);
+	if (s->se_partial != NULL)
+		evtimer_del(s->se_partial);
+	if (s->se_ratewait != NULL)
+		evtimer_del(s->se_ratewait);
+	if (s->se_rev != NULL)
+		event_del(s->se_rev);
+	if (s->se_bev != NULL)
+		bufferevent_disable(s->se_bev, EV_READ | EV_WRITE);
 	router_session_closing(s->se_router, s);
 }
 
 size_t
 session_queued(struct session *s)
 {
+	if (s->se_bev == NULL)
+		return s->se_held;
 	return evbuffer_get_length(bufferevent_get_output(s->se_bev)) +
 	    evbuffer_get_length(s->se_stage) + s->se_held;
 }
@@ -213,12 +314,12 @@ void
 session_push(struct session *s)
 {
 	struct evbuffer	*out = bufferevent_get_output(s->se_bev);
-	evutil_socket_t	 fd = bufferevent_getfd(s->se_bev);
 
 	if (s->se_flags & SE_DEAD)
 		return;
-	if (evbuffer_get_length(out) == 0 && fd >= 0)
-		(void)evbuffer_write(s->se_stage, fd);
+	if (evbuffer_get_length(out) == 0 && s->se_fd >= 0 &&
+	    evbuffer_write(s->se_stage, s->se_fd) > 0)
+		quota_session_sent(s);
 	if (evbuffer_get_length(s->se_stage) > 0 &&
 	    evbuffer_add_buffer(out, s->se_stage) != 0) {
 		session_close(s, "out of memory");
@@ -236,10 +337,16 @@ session_resume(struct session *s, int flag)
 	if (!(s->se_flags & flag))
 		return;
 	s->se_flags &= ~flag;
-	if (s->se_flags & (SE_PAUSE_INFL | SE_PAUSE_OUT | SE_PAUSE_RATE))
+	if (s->se_flags & SESSION_PAUSED)
 		return;
+	/* Messages already buffered: process them from a fresh callback
+	 * (a socket's without a read: EV_TIMEOUT says so). */
+	if (s->se_rev != NULL) {
+		event_add(s->se_rev, NULL);
+		event_active(s->se_rev, EV_TIMEOUT, 0);
+		return;
+	}
 	bufferevent_enable(s->se_bev, EV_READ);
-	/* Messages already buffered: process them from a fresh callback. */
 	bufferevent_trigger(s->se_bev, EV_READ,
 	    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 }
@@ -249,8 +356,12 @@ static void
 session_pause(struct session *s, int flag)
 {
 	s->se_flags |= flag;
-	bufferevent_disable(s->se_bev, EV_READ);
-	evtimer_del(s->se_partial);
+	if (s->se_rev != NULL)
+		event_del(s->se_rev);
+	else
+		bufferevent_disable(s->se_bev, EV_READ);
+	if (s->se_partial != NULL)
+		evtimer_del(s->se_partial);
 }
 
 /* After output grew: enforce the byte bound, pause past the high mark. */
@@ -266,7 +377,7 @@ session_check(struct session *s)
 		session_close(s, "queue bound");
 		return;
 	}
-	if (quota_output(s) != 0)
+	if (quota_output(s, out + s->se_held) != 0)
 		return;
 	if (out > PX_OUT_HIGH && !(s->se_flags & SE_PAUSE_OUT))
 		session_pause(s, SE_PAUSE_OUT);
@@ -296,7 +407,7 @@ session_dequeue(struct session *s, struct rreq *rq)
 		s->se_out_seq = rq->rq_seq;
 	}
 	s->se_held -= rq->rq_rlen;
-	rreq_free(rq);
+	rreq_free(s->se_router, rq);
 	if (s->se_inflight < s->se_lim.lim_inflight)
 		session_resume(s, SE_PAUSE_INFL);
 }
@@ -313,7 +424,7 @@ session_drain(struct session *s, void (*in_map)(struct session *,
 		if (rq->rq_flags & RQ_INMAP)
 			in_map(s, rq);
 		else
-			rreq_free(rq);
+			rreq_free(s->se_router, rq);
 	}
 	s->se_inflight = 0;
 	s->se_held = 0;
@@ -410,9 +521,9 @@ session_event_hold(struct session *s, struct rreq *after, const uint8_t *msg,
 {
 	struct rreq	*rq;
 
-	if ((rq = calloc(1, sizeof(*rq))) == NULL ||
+	if ((rq = rreq_new(s->se_router)) == NULL ||
 	    session_hold(s, rq, msg, len) != 0) {
-		rreq_free(rq);
+		rreq_free(s->se_router, rq);
 		session_close(s, "out of memory");
 		return;
 	}
@@ -465,20 +576,41 @@ session_event_up(struct session *s, const uint8_t *msg, size_t len)
 		session_check(s);
 }
 
+/* Bytes read and not yet taken: se_in, or a pair's bufferevent input. */
+static size_t
+session_unread(struct session *s)
+{
+	if (s->se_rev == NULL)
+		return evbuffer_get_length(bufferevent_get_input(s->se_bev));
+	return s->se_in != NULL ? evbuffer_get_length(s->se_in) : 0;
+}
+
+/* A timer of s, made when first needed; NULL (s closed) if it cannot be. */
+static struct event *
+session_timer(struct session *s, struct event **ev,
+    void (*cb)(evutil_socket_t, short, void *))
+{
+	if (*ev == NULL &&
+	    (*ev = evtimer_new(router_base(s->se_router), cb, s)) == NULL)
+		session_close(s, "out of memory");
+	return *ev;
+}
+
 /* Arm the partial-message timer while a message is half received. */
 static void
 session_partial(struct session *s, bool progress)
 {
-	struct evbuffer	*in = bufferevent_get_input(s->se_bev);
 	unsigned	 ms = s->se_lim.lim_partial_ms;
 	struct timeval	 tv = { ms / 1000, (ms % 1000) * 1000 };
 
-	if (evbuffer_get_length(in) == 0 ||
-	    (s->se_flags & (SE_PAUSE_INFL | SE_PAUSE_OUT | SE_PAUSE_RATE)) ||
+	if (session_unread(s) == 0 || (s->se_flags & SESSION_PAUSED) ||
 	    ms == 0) {
-		evtimer_del(s->se_partial);
+		if (s->se_partial != NULL)
+			evtimer_del(s->se_partial);
 		return;
 	}
+	if (session_timer(s, &s->se_partial, session_partialcb) == NULL)
+		return;
 	if (progress || !evtimer_pending(s->se_partial, NULL))
 		evtimer_add(s->se_partial, &tv);
 }
@@ -493,6 +625,8 @@ session_slow(struct session *s)
 
 	if (us == 0)
 		return false;
+	if (session_timer(s, &s->se_ratewait, session_ratecb) == NULL)
+		return true;
 	session_pause(s, SE_PAUSE_RATE);
 	evtimer_add(s->se_ratewait, &tv);
 	return true;
@@ -508,21 +642,24 @@ session_ratecb(evutil_socket_t fd, short ev, void *arg)
 	session_resume(s, SE_PAUSE_RATE);
 }
 
-static void
-session_input(struct session *s)
+/*
+ * Hand the whole messages at the start of p (len bytes) to the router,
+ * while s may send more.  Returns the bytes taken; *progress says if any.
+ */
+static size_t
+session_take(struct session *s, const uint8_t *p, size_t len, bool *progress)
 {
-	struct evbuffer	*in = bufferevent_get_input(s->se_bev);
 	unsigned	 lim = s->se_lim.lim_inflight;
 	struct xsp_msg	 m;
-	bool		 progress = false;
-	int		 r;
+	size_t		 off = 0;
+	ssize_t		 r;
 
 	while (!(s->se_flags & SE_DEAD)) {
 		if (s->se_inflight >= lim) {
 			session_pause(s, SE_PAUSE_INFL);
 			break;
 		}
-		if ((r = wire_peek(in, &m)) == 0)
+		if ((r = xsp_decode(p + off, len - off, &m)) == XSP_PARTIAL)
 			break;
 		if (r < 0) {
 			log_warnx("%s: client %u: %s, disconnecting", __func__,
@@ -530,18 +667,86 @@ session_input(struct session *s)
 			gate_protocol_error(router_gate(s->se_router), s,
 			    xsp_status_str(r));
 			session_close(s, "bad header");
-			return;
+			break;
 		}
 		if (session_slow(s))
 			break;
 		router_request(s->se_router, s, &m);
-		wire_consume(in, &m);
-		progress = true;
+		off += (size_t)r;
+		*progress = true;
+	}
+	return off;
+}
+
+/* The messages in se_in (or a pair's input), taken where they lie. */
+static void
+session_input(struct session *s)
+{
+	struct evbuffer	*in = s->se_rev != NULL ? s->se_in :
+	    bufferevent_get_input(s->se_bev);
+	size_t		 len = in != NULL ? evbuffer_get_length(in) : 0;
+	bool		 progress = false;
+	const uint8_t	*p;
+
+	if (len > 0) {
+		if ((p = evbuffer_pullup(in, -1)) == NULL) {
+			session_close(s, "out of memory");
+			return;
+		}
+		evbuffer_drain(in, session_take(s, p, len, &progress));
 	}
 	if (!(s->se_flags & SE_DEAD))
 		session_partial(s, progress);
 }
 
+/* What one read(2) gave, taken in place; what is left goes to se_in. */
+static void
+session_take_read(struct session *s, const uint8_t *p, size_t n)
+{
+	bool	progress = false;
+	size_t	used = session_take(s, p, n, &progress);
+
+	if (s->se_flags & SE_DEAD)
+		return;
+	if (used < n && ((s->se_in == NULL &&
+	    (s->se_in = evbuffer_new()) == NULL) ||
+	    evbuffer_add(s->se_in, p + used, n - used) != 0)) {
+		session_close(s, "out of memory");
+		return;
+	}
+	session_partial(s, progress);
+}
+
+/* A socket is readable (EV_READ), or reading resumed (EV_TIMEOUT). */
+static void
+session_rcb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct session	*s = arg;
+	const uint8_t	*p;
+	ssize_t		 n;
+
+	if (s->se_flags & (SE_DEAD | SESSION_PAUSED))
+		return;		/* a resume raced a pause */
+	if (s->se_bev == NULL && session_start(s) != 0)
+		return;
+	if (!(ev & EV_READ)) {
+		session_input(s);
+		return;
+	}
+	n = wire_read(fd, &p);
+	if (n == 0)
+		session_close(s, "client closed");
+	else if (n < 0 && errno != EAGAIN && errno != EINTR)
+		session_close(s, "connection error");
+	else if (n > 0 && session_unread(s) == 0)
+		session_take_read(s, p, (size_t)n);
+	else if (n > 0 && evbuffer_add(s->se_in, p, (size_t)n) != 0)
+		session_close(s, "out of memory");
+	else if (n > 0)
+		session_input(s);
+}
+
+/* A pair's bufferevent read some bytes. */
 static void
 session_readcb(struct bufferevent *bev, void *arg)
 {
@@ -549,7 +754,7 @@ session_readcb(struct bufferevent *bev, void *arg)
 
 	if (s->se_flags & SE_DEAD)
 		return;
-	if (s->se_flags & (SE_PAUSE_INFL | SE_PAUSE_OUT | SE_PAUSE_RATE))
+	if (s->se_flags & SESSION_PAUSED)
 		return;		/* a deferred trigger raced a pause */
 	session_input(s);
 }

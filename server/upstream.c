@@ -73,6 +73,11 @@ struct upstream {
 	struct router	*up_router;	/* not owned */
 	bool		 up_ok;		/* connected */
 	struct bufferevent *up_bev;	/* owned: unix and test kinds */
+	struct event	*up_srev;	/* owned: a connected unix socket is
+					   readable (upstream_sock_readcb);
+					   its bufferevent only writes */
+	evutil_socket_t	 up_sfd;	/* that socket (the bufferevent's),
+					   or -1 */
 	int		 up_fd;		/* owned: xenbus device, or -1 */
 	struct event	*up_rev;	/* owned: xenbus readable */
 	struct event	*up_wev;	/* owned: xenbus output turn/retry */
@@ -80,7 +85,8 @@ struct upstream {
 	struct gate	*up_gate;	/* not owned: learns the domid, or
 					   NULL (upstream_learn_domid) */
 	bool		 up_probing;	/* domid probe sent, not answered */
-	struct evbuffer	*up_in;		/* owned: xenbus/embedded input */
+	struct evbuffer	*up_in;		/* owned: xenbus/embedded input; a
+					   unix socket's bytes left over */
 	struct evbuffer	*up_out;	/* owned: xenbus/embedded output; for
 					   the others, this loop turn's
 					   requests (upstream_flush) */
@@ -113,6 +119,7 @@ upstream_alloc(struct event_base *base, struct router *r, enum up_kind kind,
 	up->up_base = base;
 	up->up_router = r;
 	up->up_fd = -1;
+	up->up_sfd = -1;
 	up->up_backoff_ms = PX_BACKOFF_MIN_MS;
 	up->up_spec = strdup(spec);
 	up->up_path = strdup(path != NULL ? path : "");
@@ -149,6 +156,8 @@ upstream_free(struct upstream *up)
 {
 	if (up == NULL)
 		return;
+	if (up->up_srev != NULL)
+		event_free(up->up_srev);
 	if (up->up_bev != NULL)
 		bufferevent_free(up->up_bev);
 	if (up->up_rev != NULL)
@@ -227,6 +236,25 @@ upstream_oversized(struct upstream *up, struct evbuffer *in)
 	m.body = e2big;
 	router_upstream_msg(up->up_router, &m);
 	return 1;
+}
+
+/*
+ * The whole messages at the start of what one read gave (len bytes at p),
+ * to the router where they lie; returns the bytes taken.  It stops at a
+ * partial message and at an oversized one (upstream_input's).
+ */
+static size_t
+upstream_take(struct upstream *up, const uint8_t *p, size_t len)
+{
+	struct xsp_msg	m;
+	size_t		off = 0;
+	ssize_t		r;
+
+	while (up->up_ok && (r = xsp_decode(p + off, len - off, &m)) > 0) {
+		router_upstream_msg(up->up_router, &m);
+		off += (size_t)r;
+	}
+	return off;
 }
 
 /* Whole messages from upstream to the router. */
@@ -309,6 +337,11 @@ upstream_lost(struct upstream *up, const char *why)
 		up->up_probing = false;
 		evtimer_del(up->up_probe);
 	}
+	if (up->up_srev != NULL) {
+		event_free(up->up_srev);
+		up->up_srev = NULL;
+	}
+	up->up_sfd = -1;
 	if (up->up_bev != NULL) {
 		bufferevent_free(up->up_bev);
 		up->up_bev = NULL;
@@ -342,13 +375,67 @@ upstream_readcb(struct bufferevent *bev, void *arg)
 	upstream_input(arg, bufferevent_get_input(bev));
 }
 
+/*
+ * A connected unix socket is read here, one read(2) taken in place
+ * (wire_read), rather than by the bufferevent, which asks FIONREAD before
+ * each read and allocates a chain for what it reads.  Bytes left over wait
+ * in up_in.
+ */
+static void
+upstream_sock_readcb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct upstream	*up = arg;
+	const uint8_t	*p;
+	ssize_t		 n = wire_read(fd, &p);
+	size_t		 used = 0;
+
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		upstream_lost(up, n == 0 ? "closed" : strerror(errno));
+		return;
+	}
+	if (n < 0)
+		return;
+	if (evbuffer_get_length(up->up_in) == 0)
+		used = upstream_take(up, p, (size_t)n);
+	if (!up->up_ok || used == (size_t)n)
+		return;
+	if (evbuffer_add(up->up_in, p + used, (size_t)n - used) != 0) {
+		upstream_lost(up, "out of memory");
+		return;
+	}
+	upstream_input(up, up->up_in);
+}
+
+/* A unix socket connected: reading moves from the bufferevent to here. */
+static void
+upstream_sock_read(struct upstream *up)
+{
+	evutil_socket_t	fd = bufferevent_getfd(up->up_bev);
+
+	if (up->up_kind != UP_UNIX || fd < 0)
+		return;
+	up->up_srev = event_new(up->up_base, fd, EV_READ | EV_PERSIST,
+	    upstream_sock_readcb, up);
+	if (up->up_srev == NULL || event_add(up->up_srev, NULL) != 0) {
+		if (up->up_srev != NULL)
+			event_free(up->up_srev);
+		up->up_srev = NULL;	/* the bufferevent reads on */
+		return;
+	}
+	up->up_sfd = fd;
+	bufferevent_disable(up->up_bev, EV_READ);
+	evbuffer_add_buffer(up->up_in, bufferevent_get_input(up->up_bev));
+}
+
 static void
 upstream_eventcb(struct bufferevent *bev, short what, void *arg)
 {
 	struct upstream	*up = arg;
 
-	if (what & BEV_EVENT_CONNECTED)
+	if (what & BEV_EVENT_CONNECTED) {
+		upstream_sock_read(up);
 		upstream_up(up);
+	}
 	else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
 		upstream_lost(up, (what & BEV_EVENT_EOF) ? "closed" :
 		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
@@ -644,17 +731,13 @@ upstream_start(struct upstream *up)
 int
 upstream_send(struct upstream *up, const struct xsp_hdr *h, const void *body)
 {
-	struct evbuffer	*out;
-	uint8_t		 hdr[XSP_HDR_LEN];
-
 	if (!up->up_ok)
 		return -EIO;
 	if (h->len > XSP_PAYLOAD_MAX)
 		fatalx("%s: oversized message toward upstream", __func__);
-	out = up->up_out;
-	xsp_put_hdr(hdr, h);
-	if (evbuffer_add(out, hdr, sizeof(hdr)) != 0 ||
-	    (h->len > 0 && evbuffer_add(out, body, h->len) != 0))
+	/* Header and body in one piece of up_out (one evbuffer_add). */
+	if (wire_send(up->up_out, h->type, h->req_id, h->tx_id, body,
+	    h->len) != 0)
 		return -ENOMEM;
 	if (up->up_kind == UP_XENBUS)
 		event_active(up->up_wev, EV_TIMEOUT, 0); /* not in our caller */
@@ -678,7 +761,7 @@ upstream_flush(struct upstream *up)
 	    evbuffer_get_length(up->up_out) == 0)
 		return;
 	out = bufferevent_get_output(up->up_bev);
-	fd = bufferevent_getfd(up->up_bev);
+	fd = up->up_sfd >= 0 ? up->up_sfd : bufferevent_getfd(up->up_bev);
 	if (evbuffer_get_length(out) == 0 && fd >= 0)
 		(void)evbuffer_write(up->up_out, fd);
 	if (evbuffer_get_length(up->up_out) > 0)

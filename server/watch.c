@@ -570,7 +570,8 @@ watch_set(struct watch_table *wt, struct session *s, struct wsub *ws,
  */
 static void
 watch_probe(struct watch_table *wt, struct session *s,
-    const struct xsp_msg *m, const struct watch_args *wa)
+    const struct xsp_msg *m, const struct gate_req *gr,
+    const struct watch_args *wa)
 {
 	struct router	*r = wt->wt_router;
 	struct uwatch	*uw = watch_lookup(wt, wa->wa_path, wa->wa_depth);
@@ -579,10 +580,10 @@ watch_probe(struct watch_table *wt, struct session *s,
 	int		 n;
 
 	if (uw != NULL && uw->uw_state == UW_ACTIVE) {
-		router_error_local(r, s, m, EEXIST);
+		router_error_local(r, s, m, gr, EEXIST);
 		return;
 	}
-	if ((rq = router_queue_req(s, m)) == NULL) {
+	if ((rq = router_queue_req(s, m, gr)) == NULL) {
 		session_close(s, "out of memory");
 		return;
 	}
@@ -634,7 +635,7 @@ watch_admit(struct watch_table *wt, struct session *s,
 
 void
 watch_request(struct watch_table *wt, struct session *s,
-    const struct xsp_msg *m)
+    const struct xsp_msg *m, const struct gate_req *gr)
 {
 	struct router		*r = wt->wt_router;
 	struct watch_args	 wa;
@@ -646,19 +647,19 @@ watch_request(struct watch_table *wt, struct session *s,
 
 	if ((err = watch_admit(wt, s, m, &wa, canon, sizeof(canon))) != 0) {
 		if (err == -EEXIST)
-			watch_probe(wt, s, m, &wa);
+			watch_probe(wt, s, m, gr, &wa);
 		else
-			router_error_local(r, s, m, err);
+			router_error_local(r, s, m, gr, err);
 		return;
 	}
 	if ((uw = watch_get(wt, &wa)) == NULL ||
 	    (ws = watch_sub_new(s, uw, canon, wa.wa_token)) == NULL) {
 		if (uw != NULL)
 			watch_release(wt, uw);
-		router_error_local(r, s, m, ENOMEM);
+		router_error_local(r, s, m, gr, ENOMEM);
 		return;
 	}
-	if ((rq = router_queue_req(s, m)) == NULL) {
+	if ((rq = router_queue_req(s, m, gr)) == NULL) {
 		watch_sub_free(wt, s, ws);
 		session_close(s, "out of memory");
 		return;
@@ -686,7 +687,7 @@ watch_holds(struct watch_table *wt, struct session *s,
 
 void
 watch_unwatch(struct watch_table *wt, struct session *s,
-    const struct xsp_msg *m)
+    const struct xsp_msg *m, const struct gate_req *gr)
 {
 	struct router		*r = wt->wt_router;
 	struct watch_args	 wa;
@@ -697,14 +698,14 @@ watch_unwatch(struct watch_table *wt, struct session *s,
 	if (watch_parse(m, &wa, false) != 0 ||
 	    watch_canon(gate_home(router_gate(r)), wa.wa_path, canon,
 	    sizeof(canon)) < 0) {
-		router_error_local(r, s, m, EINVAL);
+		router_error_local(r, s, m, gr, EINVAL);
 		return;
 	}
 	if ((ws = watch_find_sub(s, canon, wa.wa_token)) == NULL) {
-		router_error_local(r, s, m, ENOENT);
+		router_error_local(r, s, m, gr, ENOENT);
 		return;
 	}
-	if ((un = router_queue_req(s, m)) == NULL) {
+	if ((un = router_queue_req(s, m, gr)) == NULL) {
 		session_close(s, "out of memory");
 		return;
 	}

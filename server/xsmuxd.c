@@ -539,17 +539,11 @@ xsmuxd_rlimit(void)
 static void
 xsmuxd_accept(void *arg, evutil_socket_t fd, struct listener *ls)
 {
-	struct xsmuxd		*x = arg;
-	struct bufferevent	*bev;
+	struct xsmuxd	*x = arg;
 
-	bev = bufferevent_socket_new(x->x_base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL) {
+	if (session_new(x->x_router, fd, listener_path(ls)) == NULL)
 		log_warnx("%s: out of memory: connection refused",
 		    listener_path(ls));
-		evutil_closesocket(fd);
-		return;
-	}
-	session_new(x->x_router, bev, listener_path(ls));
 }
 
 /*

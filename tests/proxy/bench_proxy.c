@@ -29,7 +29,10 @@
  * -C counts instructions with callgrind instead (valgrind needed): each
  * proxied variant runs under `valgrind --tool=callgrind` twice, for N and
  * 2N read requests at 1x1 and at 64x8, and the difference divided by N
- * is the exact count per request, start-up and exit cancelled out.
+ * is the exact count per request, start-up and exit cancelled out.  The
+ * callgrind outputs stay in the directory it names (cg-VARIANT-NxD-COUNT),
+ * for callgrind_annotate.  -V names the proxied variants -C runs, comma
+ * separated (default: all of them).
  */
 #include <sys/epoll.h>
 #include <sys/resource.h>
@@ -517,17 +520,18 @@ struct bvariant {
 	const char	*args[8];	/* xsmuxd's extra arguments */
 	struct xh_daemon d;		/* its xsmuxd (not for direct) */
 	const char	*sock;
+	bool		 on;		/* chosen (-V) */
 };
 
 static struct bvariant b_vars[] = {
-	{ "direct", { NULL }, { 0 }, NULL },
-	{ "proxy", { NULL }, { 0 }, NULL },
+	{ "direct", { NULL }, { 0 }, NULL, true },
+	{ "proxy", { NULL }, { 0 }, NULL, true },
 	{ "audit", { "--audit", "all", "--audit-log", "@DIR@/audit.log",
-	    NULL }, { 0 }, NULL },
+	    NULL }, { 0 }, NULL, true },
 	{ "policy", { "--policy", "@SRC@/tests/proxy/bench-allow-all.conf",
-	    NULL }, { 0 }, NULL },
+	    NULL }, { 0 }, NULL, true },
 	{ "metrics", { "--metrics", "unix:@DIR@/metrics", NULL }, { 0 },
-	    NULL },
+	    NULL, true },
 };
 #define B_NVARS		(sizeof(b_vars) / sizeof(b_vars[0]))
 #define B_DIRECT	0
@@ -681,6 +685,26 @@ b_start_proxy(struct bvariant *v, const char *const *wrap)
 	v->sock = v->d.xd_sock;
 }
 
+/* -V: the variants named in list (comma separated) are on. */
+static void
+b_choose(const char *list)
+{
+	char	*copy, *w, *save = NULL;
+	size_t	 i;
+
+	if ((copy = strdup(list)) == NULL)
+		b_die("strdup");
+	for (i = B_PROXY; i < B_NVARS; i++)
+		b_vars[i].on = false;
+	for (w = strtok_r(copy, ",", &save); w != NULL;
+	    w = strtok_r(NULL, ",", &save)) {
+		for (i = B_PROXY; i < B_NVARS; i++)
+			if (strcmp(w, b_vars[i].name) == 0)
+				b_vars[i].on = true;
+	}
+	free(copy);
+}
+
 static void
 b_start(int xenstored)
 {
@@ -738,7 +762,8 @@ b_cg_once(struct bvariant *v, unsigned n, unsigned depth, uint64_t count,
 	struct bvariant	 cv = *v;
 	struct bstats	 st;
 
-	snprintf(out, sizeof(out), "%s/cg.out", dir);
+	snprintf(out, sizeof(out), "%s/cg-%s-%ux%u-%llu", dir, v->name, n,
+	    depth, (unsigned long long)count);
 	snprintf(opt, sizeof(opt), "--callgrind-out-file=%s", out);
 	unlink(out);
 	memset(&cv.d, 0, sizeof(cv.d));
@@ -763,10 +788,12 @@ b_callgrind(void)
 	if (mkdtemp(dir) == NULL)
 		b_die("mkdtemp");
 	printf("instructions per forwarded read (callgrind, %d and %d "
-	    "requests, difference / %d):\n", B_CG_REQUESTS, 2 * B_CG_REQUESTS,
-	    B_CG_REQUESTS);
+	    "requests, difference / %d; outputs in %s):\n", B_CG_REQUESTS,
+	    2 * B_CG_REQUESTS, B_CG_REQUESTS, dir);
 	for (k = 0; k < 2; k++)
 		for (i = B_PROXY; i < B_NVARS; i++) {
+			if (!b_vars[i].on)
+				continue;
 			a = b_cg_once(&b_vars[i], shapes[k][0], shapes[k][1],
 			    B_CG_REQUESTS, dir);
 			b = b_cg_once(&b_vars[i], shapes[k][0], shapes[k][1],
@@ -775,7 +802,6 @@ b_callgrind(void)
 			    shapes[k][0], shapes[k][1], a < 0 || b < 0 ? -1 :
 			    (b - a) / B_CG_REQUESTS);
 		}
-	rmdir(dir);
 }
 
 int
@@ -787,8 +813,9 @@ main(int argc, char **argv)
 	unsigned	 n = 0, depth = 1, idle = 10000, watchers = 10000;
 	int		 c, xenstored = 0, m, mix = -1, pin = 0, cg = 0;
 
-	while ((c = getopt(argc, argv, "u:s:c:d:m:i:w:n:pC")) != -1) {
+	while ((c = getopt(argc, argv, "u:s:c:d:m:i:w:n:V:pC")) != -1) {
 		switch (c) {
+		case 'V': b_choose(optarg); break;
 		case 'p': pin = 1; break;
 		case 'C': cg = 1; break;
 		case 'n': b_runs = (unsigned)atoi(optarg); break;
@@ -806,7 +833,8 @@ main(int argc, char **argv)
 		default:
 			fprintf(stderr, "usage: bench-proxy [-u stored|xenstored]"
 			    " [-s secs] [-c clients] [-d depth] [-m mix]"
-			    " [-i idle] [-w watchers] [-n runs] [-p] [-C]\n");
+			    " [-i idle] [-w watchers] [-n runs] [-V variants]"
+			    " [-p] [-C]\n");
 			return 2;
 		}
 	}

@@ -406,3 +406,179 @@ Test(xsmuxd, listen_socket_rules, .fini = px_fini_second)
 	cr_expect_eq(xh_stop(&second), 0, "%s", second.xd_err);
 	cr_expect_eq(access(stale, F_OK), -1, "socket file left behind");
 }
+
+/*
+ * Reads that end inside a message, on both sides of xsmuxd: it takes the
+ * whole messages of each read where they lie and keeps the rest for the
+ * next (session.c, upstream.c).  The test plays the upstream on its own
+ * socket; each split is made certain by waiting, before the rest is sent,
+ * for what shows the proxy has read the first part.
+ */
+static struct {
+	char		dir[XH_PATH_LEN];	/* owned: mkdtemp, holds sock */
+	char		sock[XH_PATH_LEN + 8];
+	int		lfd;			/* listening, or -1 */
+	struct xh_conn	up;			/* the proxy's connection */
+	struct xh_conn	cl;			/* a client of the proxy */
+} sp = { .lfd = -1, .up = { .xc_fd = -1 }, .cl = { .xc_fd = -1 } };
+
+static void
+sp_fini(void)
+{
+	xh_close(&sp.cl);
+	xh_close(&sp.up);
+	if (sp.lfd >= 0)
+		close(sp.lfd);
+	unlink(sp.sock);
+	rmdir(sp.dir);
+	pxh_fini();
+}
+
+/* A fake upstream on sp.sock, and xsmuxd in front of it. */
+static void
+sp_start(void)
+{
+	char			 spec[XH_PATH_LEN + 16];
+	const char		*argv[] = { "@BUILD@/server/xsmuxd", "--listen",
+	    "@SOCK@", "--upstream", spec, NULL };
+	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
+	struct pollfd		 pfd;
+	struct xh_msg		 m;
+
+	snprintf(sp.dir, sizeof(sp.dir), "/tmp/xsmux-split-XXXXXX");
+	cr_assert_not_null(mkdtemp(sp.dir));
+	snprintf(sp.sock, sizeof(sp.sock), "%s/up", sp.dir);
+	cr_assert_lt(strlen(sp.sock), sizeof(sun.sun_path));
+	memcpy(sun.sun_path, sp.sock, strlen(sp.sock) + 1);
+	sp.lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert(sp.lfd >= 0 && bind(sp.lfd, (struct sockaddr *)&sun,
+	    sizeof(sun)) == 0 && listen(sp.lfd, 4) == 0);
+	snprintf(spec, sizeof(spec), "unix:%s", sp.sock);
+	cr_assert_eq(xh_start(&pxh.p_px, argv), 0, "%s", pxh.p_px.xd_err);
+	pfd.fd = sp.lfd;
+	pfd.events = POLLIN;
+	cr_assert_eq(poll(&pfd, 1, PXH_IO_MS), 1, "xsmuxd never connected");
+	sp.up.xc_fd = accept4(sp.lfd, NULL, NULL, SOCK_CLOEXEC);
+	cr_assert(sp.up.xc_fd >= 0);
+	/* The flavour probes: answered as xenstored 4.17 answers them. */
+	cr_assert_eq(xh_recv(&sp.up, &m, PXH_IO_MS), 0);
+	cr_assert_eq(m.hdr.type, XSP_READ);
+	pxh_send(&sp.up, XSP_ERROR, m.hdr.req_id, m.hdr.tx_id, "ENOENT", 7);
+	cr_assert_eq(xh_recv(&sp.up, &m, PXH_IO_MS), 0);
+	cr_assert_eq(m.hdr.type, XSP_GET_FEATURE);
+	pxh_send(&sp.up, XSP_ERROR, m.hdr.req_id, m.hdr.tx_id, "ENOSYS", 7);
+	pxh_open(&sp.cl, pxh.p_px.xd_sock);
+}
+
+/* Message bytes into buf at *off. */
+static void
+sp_put(uint8_t *buf, size_t *off, uint32_t type, uint32_t req,
+    const void *body, size_t len)
+{
+	ssize_t	n = xsp_build(buf + *off, 8192 - *off, type, req, 0, body,
+	    len);
+
+	cr_assert(n > 0);
+	*off += (size_t)n;
+}
+
+/* The next request upstream: a READ of path; its upstream id. */
+static uint32_t
+sp_upstream_read(const char *path)
+{
+	struct xh_msg	m;
+
+	cr_assert_eq(xh_recv(&sp.up, &m, PXH_IO_MS), 0);
+	cr_assert_eq(m.hdr.type, XSP_READ);
+	cr_assert_str_eq(m.body, path);
+	return m.hdr.req_id;
+}
+
+/* The client's next reply: req's, with body (an ERROR's name, or a
+ * READ's value). */
+static void
+sp_client_gets(uint32_t req, uint32_t type, const char *body)
+{
+	struct xh_msg	m;
+
+	cr_assert_eq(xh_recv(&sp.cl, &m, PXH_IO_MS), 0, "no reply %u", req);
+	cr_expect_eq(m.hdr.req_id, req);
+	cr_expect_eq(m.hdr.type, type);
+	cr_expect_eq(m.hdr.len, strlen(body) + (type == XSP_ERROR));
+	cr_expect_eq(memcmp(m.body, body, strlen(body)), 0, "%s", m.body);
+}
+
+/* A reply longer than the protocol allows: E2BIG for its client. */
+static void
+sp_put_oversized(uint8_t *buf, size_t *off, uint32_t req)
+{
+	uint32_t	h[4] = { XSP_READ, req, 0, XSP_PAYLOAD_MAX + 904 };
+
+	cr_assert_leq(*off + sizeof(h) + h[3], 8192);
+	memcpy(buf + *off, h, sizeof(h));
+	memset(buf + *off + sizeof(h), 'x', h[3]);
+	*off += sizeof(h) + h[3];
+}
+
+/* Client READ "/<req>", answered by upstream with value (NULL: an
+ * oversized reply, E2BIG for the client) in a write of its own. */
+static void
+sp_round(uint32_t req, const char *value)
+{
+	uint8_t		 b[8192];
+	size_t		 n = 0;
+	char		 path[16];
+	uint32_t	 up;
+
+	snprintf(path, sizeof(path), "/%u", req);
+	sp_put(b, &n, XSP_READ, req, path, strlen(path) + 1);
+	cr_assert_eq(xh_send_raw(&sp.cl, b, n), 0);
+	up = sp_upstream_read(path);
+	n = 0;
+	if (value != NULL)
+		sp_put(b, &n, XSP_READ, up, value, strlen(value));
+	else
+		sp_put_oversized(b, &n, up);
+	cr_assert_eq(xh_send_raw(&sp.up, b, n), 0);
+	sp_client_gets(req, value != NULL ? XSP_READ : XSP_ERROR,
+	    value != NULL ? value : "E2BIG");
+}
+
+Test(xsmuxd, reads_ending_inside_a_message, .fini = sp_fini)
+{
+	uint8_t		 c[8192], u[8192];
+	size_t		 nc = 0, nu = 0, cut;
+	uint32_t	 u1, u2, u3, u4;
+
+	sp_start();
+	/* The client: READ 1 whole and 8 bytes of READ 2, in one write. */
+	sp_put(c, &nc, XSP_READ, 1, "/1", 3);
+	cut = nc + 8;
+	sp_put(c, &nc, XSP_READ, 2, "/2", 3);
+	cr_assert_eq(xh_send_raw(&sp.cl, c, cut), 0);
+	u1 = sp_upstream_read("/1");	/* READ 1 read, 8 bytes kept */
+	/* The rest of READ 2, and READs 3 and 4. */
+	sp_put(c, &nc, XSP_READ, 3, "/3", 3);
+	sp_put(c, &nc, XSP_READ, 4, "/4", 3);
+	cr_assert_eq(xh_send_raw(&sp.cl, c + cut, nc - cut), 0);
+	u2 = sp_upstream_read("/2");
+	u3 = sp_upstream_read("/3");
+	u4 = sp_upstream_read("/4");
+	/* Upstream: replies 1 and 2 whole and 12 bytes of 3, in one write. */
+	sp_put(u, &nu, XSP_READ, u1, "v1", 2);
+	sp_put(u, &nu, XSP_READ, u2, "v2", 2);
+	cut = nu + 12;
+	sp_put(u, &nu, XSP_READ, u3, "v3", 2);
+	cr_assert_eq(xh_send_raw(&sp.up, u, cut), 0);
+	sp_client_gets(1, XSP_READ, "v1");
+	sp_client_gets(2, XSP_READ, "v2");
+	/* The rest of 3, and an oversized reply to 4 behind it. */
+	sp_put_oversized(u, &nu, u4);
+	cr_assert_eq(xh_send_raw(&sp.up, u + cut, nu - cut), 0);
+	sp_client_gets(3, XSP_READ, "v3");
+	sp_client_gets(4, XSP_ERROR, "E2BIG");
+	/* An oversized reply at the start of a read, then one as usual:
+	 * the connection to upstream is the same one. */
+	sp_round(5, NULL);
+	sp_round(6, "v6");
+}

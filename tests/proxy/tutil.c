@@ -148,7 +148,7 @@ tclient(struct tenv *e)
 	int			 i;
 
 	tpair(e, &ours, &theirs);
-	if (session_new(e->r, theirs, "test") == NULL)
+	if (session_new_bev(e->r, theirs, "test") == NULL)
 		abort();
 	for (i = 0; i < TENV_CLIENTS && e->cl[i] != NULL; i++)
 		;
