@@ -1,0 +1,465 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_sockread.c: a client on a real socket (session_new on one end of a
+ * socketpair), read by session.c itself: one read(2) of at most
+ * WIRE_READ_MAX bytes, messages taken in place, the rest kept in se_in.
+ * The test writes the other end with write(2) in chosen pieces, so that
+ * each read ends where the test wants it to (inside a header, inside a
+ * body, exactly at the end of the scratch buffer), and plays xenstored on
+ * the fake upstream (a bufferevent pair, tutil.c).
+ *
+ * Example: a WRITE whose value pushes the next message's first byte to
+ * offset 16383 of the stream; the first read returns 16384 bytes, the
+ * next message's first byte is kept, and the next read completes it.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+
+#include "log.h"
+#include "texpect.h"
+#include "tutil.h"
+#include "wire.h"
+
+static struct tenv	env;
+
+static void
+setup(void)
+{
+	log_init("test", LOG_LEVEL_ERROR, 0);
+	signal(SIGPIPE, SIG_IGN);	/* as xsmuxd: a closed client's write */
+	tenv_init(&env, NULL);
+}
+
+static void
+teardown(void)
+{
+	tenv_fini(&env);
+}
+
+TestSuite(sockread, .init = setup, .fini = teardown);
+
+/* A client on a socket; c->fd is the test's end, written with write(2),
+ * and c->bev reads the replies there. */
+struct sclient {
+	int			 fd;
+	struct bufferevent	*bev;
+};
+
+static struct sclient	sr_cl[TENV_CLIENTS];
+static unsigned		sr_n;
+
+static struct sclient *
+sclient(void)
+{
+	struct sclient	*c;
+
+	cr_assert_lt(sr_n, TENV_CLIENTS);
+	c = &sr_cl[sr_n++];
+	c->bev = tclient_sock(&env);
+	c->fd = bufferevent_getfd(c->bev);
+	return c;
+}
+
+/* The client closes its end (with whatever it has not read). */
+static void
+sclient_close(struct sclient *c)
+{
+	tclient_close(&env, c->bev);
+	c->bev = NULL;
+	c->fd = -1;
+}
+
+/* Write all of buf to the client's socket (no pumping). */
+static void
+swrite(struct sclient *c, const void *buf, size_t len)
+{
+	cr_assert_eq(write(c->fd, buf, len), (ssize_t)len, "write: %s",
+	    strerror(errno));
+}
+
+/* Did xsmuxd close the client's connection?  EOF seen by its end. */
+static int
+sclosed(struct sclient *c)
+{
+	char	b;
+
+	tpump(&env);
+	return recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+/* Message bytes appended to buf (cap bytes) at *off. */
+static void
+sput(uint8_t *buf, size_t cap, size_t *off, uint32_t type, uint32_t req,
+    const void *body, size_t len)
+{
+	ssize_t	n = xsp_build(buf + *off, cap - *off, type, req, 0, body, len);
+
+	cr_assert_gt(n, 0);
+	*off += (size_t)n;
+}
+
+/* A WRITE of "/w<req>" with vlen bytes of value, each (req + i) & 0x7f
+ * plus one (never NUL). */
+static void
+sput_write(uint8_t *buf, size_t cap, size_t *off, uint32_t req, size_t vlen)
+{
+	uint8_t	body[XSP_PAYLOAD_MAX];
+	int	plen = snprintf((char *)body, sizeof(body), "/w%u", req) + 1;
+	size_t	i;
+
+	cr_assert_leq((size_t)plen + vlen, sizeof(body));
+	for (i = 0; i < vlen; i++)
+		body[plen + i] = (uint8_t)(((req + i) & 0x7f) + 1);
+	sput(buf, cap, off, XSP_WRITE, req, body, (size_t)plen + vlen);
+}
+
+/* The next request upstream is a WRITE just as sput_write built it;
+ * answer it "OK". */
+static void
+sup_write(uint32_t req, size_t vlen)
+{
+	struct tmsg	t;
+	char		path[16];
+	int		plen = snprintf(path, sizeof(path), "/w%u", req) + 1;
+	size_t		i, bad = 0;
+
+	cr_assert(trecv(&env, env.fake, &t), "no WRITE %u upstream", req);
+	cr_assert_eq(t.hdr.type, XSP_WRITE);
+	cr_assert_eq(t.hdr.len, (uint32_t)plen + vlen, "WRITE %u: %u bytes",
+	    req, t.hdr.len);
+	cr_assert_str_eq(t.body, path);
+	for (i = 0; i < vlen; i++)
+		bad += (uint8_t)t.body[plen + i] !=
+		    (uint8_t)(((req + i) & 0x7f) + 1);
+	cr_assert_eq(bad, 0, "WRITE %u: %zu value bytes differ", req, bad);
+	tsend_raw(env.fake, XSP_WRITE, t.hdr.req_id, 0, "OK", 3);
+}
+
+/* The next request upstream is READ path; answer it with value. */
+static void
+sup_read(const char *path, const char *value)
+{
+	struct tmsg	t;
+
+	cr_assert(trecv(&env, env.fake, &t), "no READ %s upstream", path);
+	cr_assert_eq(t.hdr.type, XSP_READ);
+	cr_assert_str_eq(t.body, path);
+	tsend_raw(env.fake, XSP_READ, t.hdr.req_id, 0, value, strlen(value));
+}
+
+/*
+ * A read of exactly WIRE_READ_MAX bytes that ends at a chosen offset of a
+ * maximal (4096-byte payload) WRITE: its start, inside its header, at the
+ * header's end, inside its body.  A first WRITE of prefix_vlen value bytes
+ * and three maximal WRITEs put the fifth message's offset where wanted;
+ * a READ follows.  Every byte must reach upstream as sent.
+ */
+static void
+full_read_cut(size_t cut)
+{
+	static uint8_t	 buf[WIRE_READ_MAX + 2 * (XSP_HDR_LEN +
+	    XSP_PAYLOAD_MAX)];
+	const size_t	 big = XSP_PAYLOAD_MAX - 4;	/* "/wN\0" */
+	struct sclient	*c = sclient();
+	size_t		 n = 0, first, i;
+	uint32_t	 req;
+
+	/* 19 + v bytes for WRITE 1 (path "/w1"), 4112 for 2..4. */
+	first = WIRE_READ_MAX - cut - 3 * (XSP_HDR_LEN + XSP_PAYLOAD_MAX) -
+	    XSP_HDR_LEN - 4;
+	sput_write(buf, sizeof(buf), &n, 1, first);
+	for (req = 2; req <= 5; req++)
+		sput_write(buf, sizeof(buf), &n, req, big);
+	cr_assert_eq(WIRE_READ_MAX - (n - (XSP_HDR_LEN + XSP_PAYLOAD_MAX)),
+	    cut, "the fifth message starts %zu bytes before the cut", cut);
+	sput(buf, sizeof(buf), &n, XSP_READ, 6, "/r", 3);
+	swrite(c, buf, n);
+	sup_write(1, first);
+	for (req = 2; req <= 5; req++)
+		sup_write(req, big);
+	sup_read("/r", "v");
+	for (i = 1; i <= 5; i++)
+		texpect(&env, c->bev, XSP_WRITE, (uint32_t)i, 0, "OK|");
+	texpect(&env, c->bev, XSP_READ, 6, 0, "v");
+	cr_expect_eq(tpending(&env, env.fake), 0);
+	sclient_close(c);
+}
+
+Test(sockread, read_fills_the_buffer_at_a_message_start)
+{
+	full_read_cut(0);
+}
+
+Test(sockread, read_fills_the_buffer_inside_a_header)
+{
+	full_read_cut(1);
+	full_read_cut(15);
+}
+
+Test(sockread, read_fills_the_buffer_at_a_header_end)
+{
+	full_read_cut(16);
+}
+
+Test(sockread, read_fills_the_buffer_inside_a_maximal_body)
+{
+	full_read_cut(17);
+	full_read_cut(4028);	/* WRITE 1's value is then empty */
+}
+
+/* A header, then its body, then the next message, a byte at a time. */
+Test(sockread, one_byte_per_read)
+{
+	struct sclient	*c = sclient();
+	uint8_t		 buf[256];
+	size_t		 n = 0, i;
+
+	sput(buf, sizeof(buf), &n, XSP_READ, 7, "/one", 5);
+	sput(buf, sizeof(buf), &n, XSP_READ, 8, "/two", 5);
+	for (i = 0; i < n; i++) {
+		swrite(c, buf + i, 1);
+		tpump(&env);
+	}
+	sup_read("/one", "1");
+	sup_read("/two", "2");
+	texpect(&env, c->bev, XSP_READ, 7, 0, "1");
+	texpect(&env, c->bev, XSP_READ, 8, 0, "2");
+}
+
+/*
+ * Many small requests in one read, ten times the in-flight bound: the
+ * session pauses with whole messages kept in se_in, and each reply lets
+ * more go on, in order, without another byte from the client.
+ */
+Test(sockread, many_messages_in_one_read_past_the_inflight_bound)
+{
+	static uint8_t	 buf[WIRE_READ_MAX];
+	struct sclient	*c = sclient();
+	const unsigned	 nreq = 10 * PX_INFLIGHT_DEFAULT;
+	char		 path[16];
+	size_t		 n = 0;
+	unsigned	 i;
+
+	for (i = 0; i < nreq; i++) {
+		snprintf(path, sizeof(path), "/%u", i);
+		sput(buf, sizeof(buf), &n, XSP_READ, i, path, strlen(path) + 1);
+	}
+	swrite(c, buf, n);
+	tpump(&env);
+	for (i = 0; i < nreq; i++) {
+		snprintf(path, sizeof(path), "/%u", i);
+		sup_read(path, path);
+	}
+	for (i = 0; i < nreq; i++) {
+		snprintf(path, sizeof(path), "/%u", i);
+		texpect(&env, c->bev, XSP_READ, i, 0, path);
+	}
+	cr_expect_eq(tpending(&env, env.fake), 0);
+}
+
+/* A length past XSP_PAYLOAD_MAX closes that client before any body byte,
+ * and only that client. */
+Test(sockread, oversized_length_closes_the_client_alone)
+{
+	struct sclient	*bad = sclient(), *good = sclient();
+	uint32_t	 h[4] = { XSP_READ, 1, 0, XSP_PAYLOAD_MAX + 1 };
+	uint8_t		 buf[64];
+	size_t		 n = 0;
+
+	swrite(bad, h, sizeof(h));
+	cr_expect(sclosed(bad), "an oversized header left open");
+	sput(buf, sizeof(buf), &n, XSP_READ, 2, "/g", 3);
+	swrite(good, buf, n);
+	sup_read("/g", "ok");
+	texpect(&env, good->bev, XSP_READ, 2, 0, "ok");
+}
+
+/* A request, then EOF: it is still sent upstream; its reply finds no
+ * client; another client goes on. */
+Test(sockread, a_client_that_sends_then_closes)
+{
+	struct sclient	*c = sclient(), *other;
+	uint8_t		 buf[64];
+	size_t		 n = 0;
+
+	sput(buf, sizeof(buf), &n, XSP_READ, 1, "/gone", 6);
+	swrite(c, buf, n);
+	sclient_close(c);
+	sup_read("/gone", "late");
+	tpump(&env);
+	other = sclient();
+	n = 0;
+	sput(buf, sizeof(buf), &n, XSP_READ, 2, "/here", 6);
+	swrite(other, buf, n);
+	sup_read("/here", "v");
+	texpect(&env, other->bev, XSP_READ, 2, 0, "v");
+}
+
+/* Requests past the in-flight bound and a partial one, then EOF: what is
+ * kept in se_in while paused goes with the session. */
+Test(sockread, a_client_that_closes_while_paused)
+{
+	static uint8_t	 buf[WIRE_READ_MAX];
+	struct sclient	*c = sclient(), *other;
+	struct tmsg	 t;
+	char		 path[16];
+	size_t		 n = 0;
+	unsigned	 i, up = 0;
+
+	for (i = 0; i < 3 * PX_INFLIGHT_DEFAULT; i++) {
+		snprintf(path, sizeof(path), "/%u", i);
+		sput(buf, sizeof(buf), &n, XSP_READ, i, path, strlen(path) + 1);
+	}
+	swrite(c, buf, n);
+	swrite(c, "\x02\0\0\0\x01", 5);	/* 5 bytes of a header */
+	tpump(&env);
+	sclient_close(c);
+	while (trecv(&env, env.fake, &t)) {
+		cr_assert_eq(t.hdr.type, XSP_READ);
+		tsend_raw(env.fake, XSP_READ, t.hdr.req_id, 0, "x", 1);
+		up++;
+	}
+	cr_expect_geq(up, PX_INFLIGHT_DEFAULT);
+	other = sclient();
+	n = 0;
+	sput(buf, sizeof(buf), &n, XSP_READ, 2, "/here", 6);
+	swrite(other, buf, n);
+	sup_read("/here", "v");
+	texpect(&env, other->bev, XSP_READ, 2, 0, "v");
+}
+
+/* A client that closes with replies unread: xsmuxd's next read of its
+ * socket fails (ECONNRESET on a unix socket), not only EOF. */
+Test(sockread, a_client_that_resets)
+{
+	struct sclient	*c = sclient(), *other;
+	uint8_t		 buf[64];
+	size_t		 n = 0;
+
+	sput(buf, sizeof(buf), &n, XSP_READ, 1, "/a", 3);
+	swrite(c, buf, n);
+	sup_read("/a", "unread");
+	tpump(&env);
+	n = 0;
+	sput(buf, sizeof(buf), &n, XSP_READ, 2, "/b", 3);
+	bufferevent_disable(c->bev, EV_READ);	/* the reply stays unread */
+	swrite(c, buf, n);
+	sup_read("/b", "unread too");
+	tpump(&env);
+	sclient_close(c);
+	other = sclient();
+	n = 0;
+	sput(buf, sizeof(buf), &n, XSP_READ, 3, "/c", 3);
+	swrite(other, buf, n);
+	sup_read("/c", "v");
+	texpect(&env, other->bev, XSP_READ, 3, 0, "v");
+}
+
+/* Idle clients hold only their read event: one that connects and leaves,
+ * one that stays idle until the router is freed, and one that lost
+ * upstream's connection before its first byte. */
+Test(sockread, idle_clients_come_and_go)
+{
+	struct sclient	*gone = sclient(), *c;
+	uint8_t		 buf[64];
+	size_t		 n = 0;
+
+	(void)sclient();	/* idle until teardown */
+	sclient_close(gone);
+	c = sclient();
+	tupstream_lose(&env);
+	tupstream_attach(&env);
+	sput(buf, sizeof(buf), &n, XSP_READ, 4, "/after", 7);
+	swrite(c, buf, n);
+	sup_read("/after", "v");
+	texpect(&env, c->bev, XSP_READ, 4, 0, "v");
+}
+
+static int
+sclosed_cond(void *arg)
+{
+	return sclosed(arg);
+}
+
+/* Half a header kept in se_in: the partial-message timer closes it. */
+Test(sockread, a_partial_header_times_out)
+{
+	struct px_limits	 l;
+	struct sclient		*c;
+
+	tenv_fini(&env);
+	tlimits(&l);
+	l.lim_partial_ms = 20;
+	tenv_init(&env, &l);
+	c = sclient();
+	swrite(c, "\x02\0\0\0\x01\0\0", 7);
+	cr_expect(trun_until(&env, sclosed_cond, c, 50),
+	    "a partial header never timed out");
+}
+
+/*
+ * Back-pressure: a client that does not read while 4000-byte replies pile
+ * up stops being read (past PX_OUT_HIGH) with its requests kept; once it
+ * reads, they go on, in order.
+ */
+Test(sockread, a_client_that_does_not_read)
+{
+	static uint8_t	 buf[WIRE_READ_MAX];
+	static char	 value[4001];
+	struct sclient	*c = sclient();
+	struct tmsg	 t;
+	const unsigned	 nreq = 200;
+	unsigned	 i, answered = 0, got = 0, rounds = 0;
+	char		 path[16];
+	size_t		 n = 0;
+
+	memset(value, 'v', sizeof(value) - 1);
+	for (i = 0; i < nreq; i++) {
+		snprintf(path, sizeof(path), "/%u", i);
+		sput(buf, sizeof(buf), &n, XSP_READ, i, path, strlen(path) + 1);
+	}
+	bufferevent_disable(c->bev, EV_READ);
+	swrite(c, buf, n);
+	tpump(&env);
+	/* Answer all that come until none does: the client is not read. */
+	while (answered < nreq && trecv(&env, env.fake, &t)) {
+		snprintf(path, sizeof(path), "/%u", answered);
+		cr_assert_str_eq(t.body, path);
+		tsend_raw(env.fake, XSP_READ, t.hdr.req_id, 0, value, 4000);
+		answered++;
+	}
+	cr_expect_lt(answered, nreq, "never paused for output");
+	bufferevent_enable(c->bev, EV_READ);
+	while (got < nreq) {
+		cr_assert_lt(rounds++, 10 * nreq, "stuck at %u of %u", got,
+		    answered);
+		while (trecv(&env, c->bev, &t)) {
+			cr_assert_eq(t.hdr.req_id, got, "reply %u for %u",
+			    t.hdr.req_id, got);
+			cr_assert_eq(t.hdr.len, 4000);
+			got++;
+		}
+		if (answered < nreq && trecv(&env, env.fake, &t)) {
+			snprintf(path, sizeof(path), "/%u", answered);
+			cr_assert_str_eq(t.body, path);
+			tsend_raw(env.fake, XSP_READ, t.hdr.req_id, 0, value,
+			    4000);
+			answered++;
+		} else if (got < answered)
+			continue;
+		else
+			cr_assert_eq(answered, nreq, "stuck at %u", answered);
+	}
+	cr_expect(!sclosed(c));
+}
