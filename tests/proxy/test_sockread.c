@@ -461,3 +461,25 @@ Test(sockread, a_client_that_does_not_read)
 	}
 	cr_expect(!sclosed(c));
 }
+
+/* A client past the client bound is closed at admission, before its
+ * output side is made, and the admitted client goes on. */
+Test(sockread, a_client_refused_at_admission)
+{
+	struct px_limits	 l;
+	struct sclient		*in, *out;
+	uint8_t			 buf[64];
+	size_t			 n = 0;
+
+	tenv_fini(&env);
+	tlimits(&l);
+	l.lim_clients = 1;
+	tenv_init(&env, &l);
+	in = sclient();
+	out = sclient();
+	cr_expect(sclosed(out), "a client past the bound left open");
+	sput(buf, sizeof(buf), &n, XSP_READ, 2, "/in", 4);
+	swrite(in, buf, n);
+	sup_read("/in", "v");
+	texpect(&env, in->bev, XSP_READ, 2, 0, "v");
+}
