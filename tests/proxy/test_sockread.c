@@ -25,6 +25,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 
+#include "audit.h"
 #include "log.h"
 #include "texpect.h"
 #include "tutil.h"
@@ -482,4 +483,83 @@ Test(sockread, a_client_refused_at_admission)
 	swrite(in, buf, n);
 	sup_read("/in", "v");
 	texpect(&env, in->bev, XSP_READ, 2, 0, "v");
+}
+
+/* The audit record of the first line of file holding op (and needle,
+ * if not NULL), or "" if none. */
+static void
+saudit_line(const char *file, const char *op, const char *needle,
+    char *line, size_t cap)
+{
+	char	 want[64];
+	FILE	*f;
+
+	snprintf(want, sizeof(want), "\"op\":\"%s\"", op);
+	cr_assert_not_null(f = fopen(file, "r"));
+	while (fgets(line, (int)cap, f) != NULL)
+		if (strstr(line, want) != NULL &&
+		    (needle == NULL || strstr(line, needle) != NULL)) {
+			fclose(f);
+			return;
+		}
+	fclose(f);
+	line[0] = '\0';
+}
+
+/*
+ * What a request's audit record needs is copied when it is queued: its
+ * path was taken where the message lay in the read buffer, which the
+ * next read overwrites before upstream answers; and a request reused
+ * from the spares (TRANSACTION_START, no path) carries nothing of the one
+ * freed before it.
+ */
+Test(sockread, audit_fields_outlive_the_read_buffer)
+{
+	struct sclient	*c = sclient();
+	char		 dir[] = "/tmp/xsmux-sockread-XXXXXX", file[64];
+	char		 line[2048];
+	struct tmsg	 t[3];
+	uint8_t		 buf[128];
+	size_t		 n = 0;
+	int		 i;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/audit.jsonl", dir);
+	cr_assert_eq(gate_open_audit(router_gate(env.r), file,
+	    AUDIT_BIT(AUDIT_NCLASS) - 1), 0);
+	/* A request with a path, answered and freed: a spare. */
+	sput(buf, sizeof(buf), &n, XSP_READ, 1, "/stale", 7);
+	swrite(c, buf, n);
+	sup_read("/stale", "s");
+	texpect(&env, c->bev, XSP_READ, 1, 0, "s");
+	/* Read 1: WRITE /first, held upstream. */
+	n = 0;
+	sput(buf, sizeof(buf), &n, XSP_WRITE, 2, "/first\0v", 8);
+	swrite(c, buf, n);
+	cr_assert(trecv(&env, env.fake, &t[0]));
+	/* Read 2, over the same bytes: START (no path), WRITE rel. */
+	n = 0;
+	sput(buf, sizeof(buf), &n, XSP_TRANSACTION_START, 3, "", 1);
+	sput(buf, sizeof(buf), &n, XSP_WRITE, 4, "rel\0wwwwwwwwwww", 15);
+	swrite(c, buf, n);
+	cr_assert(trecv(&env, env.fake, &t[1]));
+	cr_assert(trecv(&env, env.fake, &t[2]));
+	tsend_raw(env.fake, XSP_WRITE, t[0].hdr.req_id, 0, "OK", 3);
+	tsend_raw(env.fake, XSP_TRANSACTION_START, t[1].hdr.req_id, 0, "5",
+	    2);
+	tsend_raw(env.fake, XSP_WRITE, t[2].hdr.req_id, 0, "OK", 3);
+	for (i = 0; i < 3; i++)
+		cr_assert(trecv(&env, c->bev, &t[i]), "reply %d", i);
+	gate_open_audit(router_gate(env.r), "/dev/null", 0); /* flushed */
+	saudit_line(file, "WRITE", "\"req_id\":2", line, sizeof(line));
+	cr_expect(strstr(line, "\"path\":\"/first\"") != NULL, "WRITE 2: %s",
+	    line);
+	saudit_line(file, "TRANSACTION_START", NULL, line, sizeof(line));
+	cr_expect(strstr(line, "\"path\":null") != NULL,
+	    "START: %s", line);
+	saudit_line(file, "WRITE", "\"req_id\":4", line, sizeof(line));
+	cr_expect(strstr(line, "/rel\"") != NULL &&
+	    strstr(line, "\"value_len\":11") != NULL, "WRITE 4: %s", line);
+	unlink(file);
+	rmdir(dir);
 }
