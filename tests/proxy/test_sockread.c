@@ -157,6 +157,30 @@ sup_read(const char *path, const char *value)
 	tsend_raw(env.fake, XSP_READ, t.hdr.req_id, 0, value, strlen(value));
 }
 
+/* Client c sends READ path (req), in a write of its own. */
+static void
+sreq(struct sclient *c, uint32_t req, const char *path)
+{
+	uint8_t	buf[64];
+	size_t	n = 0;
+
+	sput(buf, sizeof(buf), &n, XSP_READ, req, path, strlen(path) + 1);
+	swrite(c, buf, n);
+}
+
+/* Client c (a new one if NULL) sends READ path (req) and gets value:
+ * xsmuxd serves it as before whatever happened to another client. */
+static void
+sround(struct sclient *c, uint32_t req, const char *path,
+    const char *value)
+{
+	if (c == NULL)
+		c = sclient();
+	sreq(c, req, path);
+	sup_read(path, value);
+	texpect(&env, c->bev, XSP_READ, req, 0, value);
+}
+
 /*
  * A read of exactly WIRE_READ_MAX bytes that ends at a chosen offset of a
  * maximal (4096-byte payload) WRITE: its start, inside its header, at the
@@ -273,36 +297,23 @@ Test(sockread, oversized_length_closes_the_client_alone)
 {
 	struct sclient	*bad = sclient(), *good = sclient();
 	uint32_t	 h[4] = { XSP_READ, 1, 0, XSP_PAYLOAD_MAX + 1 };
-	uint8_t		 buf[64];
-	size_t		 n = 0;
 
 	swrite(bad, h, sizeof(h));
 	cr_expect(sclosed(bad), "an oversized header left open");
-	sput(buf, sizeof(buf), &n, XSP_READ, 2, "/g", 3);
-	swrite(good, buf, n);
-	sup_read("/g", "ok");
-	texpect(&env, good->bev, XSP_READ, 2, 0, "ok");
+	sround(good, 2, "/g", "ok");
 }
 
 /* A request, then EOF: it is still sent upstream; its reply finds no
  * client; another client goes on. */
 Test(sockread, a_client_that_sends_then_closes)
 {
-	struct sclient	*c = sclient(), *other;
-	uint8_t		 buf[64];
-	size_t		 n = 0;
+	struct sclient	*c = sclient();
 
-	sput(buf, sizeof(buf), &n, XSP_READ, 1, "/gone", 6);
-	swrite(c, buf, n);
+	sreq(c, 1, "/gone");
 	sclient_close(c);
 	sup_read("/gone", "late");
 	tpump(&env);
-	other = sclient();
-	n = 0;
-	sput(buf, sizeof(buf), &n, XSP_READ, 2, "/here", 6);
-	swrite(other, buf, n);
-	sup_read("/here", "v");
-	texpect(&env, other->bev, XSP_READ, 2, 0, "v");
+	sround(NULL, 2, "/here", "v");
 }
 
 /* Requests past the in-flight bound and a partial one, then EOF: what is
@@ -310,7 +321,7 @@ Test(sockread, a_client_that_sends_then_closes)
 Test(sockread, a_client_that_closes_while_paused)
 {
 	static uint8_t	 buf[WIRE_READ_MAX];
-	struct sclient	*c = sclient(), *other;
+	struct sclient	*c = sclient();
 	struct tmsg	 t;
 	char		 path[16];
 	size_t		 n = 0;
@@ -330,39 +341,24 @@ Test(sockread, a_client_that_closes_while_paused)
 		up++;
 	}
 	cr_expect_geq(up, PX_INFLIGHT_DEFAULT);
-	other = sclient();
-	n = 0;
-	sput(buf, sizeof(buf), &n, XSP_READ, 2, "/here", 6);
-	swrite(other, buf, n);
-	sup_read("/here", "v");
-	texpect(&env, other->bev, XSP_READ, 2, 0, "v");
+	sround(NULL, 2, "/here", "v");
 }
 
 /* A client that closes with replies unread: xsmuxd's next read of its
  * socket fails (ECONNRESET on a unix socket), not only EOF. */
 Test(sockread, a_client_that_resets)
 {
-	struct sclient	*c = sclient(), *other;
-	uint8_t		 buf[64];
-	size_t		 n = 0;
+	struct sclient	*c = sclient();
 
-	sput(buf, sizeof(buf), &n, XSP_READ, 1, "/a", 3);
-	swrite(c, buf, n);
+	sreq(c, 1, "/a");
 	sup_read("/a", "unread");
 	tpump(&env);
-	n = 0;
-	sput(buf, sizeof(buf), &n, XSP_READ, 2, "/b", 3);
 	bufferevent_disable(c->bev, EV_READ);	/* the reply stays unread */
-	swrite(c, buf, n);
+	sreq(c, 2, "/b");
 	sup_read("/b", "unread too");
 	tpump(&env);
 	sclient_close(c);
-	other = sclient();
-	n = 0;
-	sput(buf, sizeof(buf), &n, XSP_READ, 3, "/c", 3);
-	swrite(other, buf, n);
-	sup_read("/c", "v");
-	texpect(&env, other->bev, XSP_READ, 3, 0, "v");
+	sround(NULL, 3, "/c", "v");
 }
 
 /* Idle clients hold only their read event: one that connects and leaves,
@@ -371,18 +367,13 @@ Test(sockread, a_client_that_resets)
 Test(sockread, idle_clients_come_and_go)
 {
 	struct sclient	*gone = sclient(), *c;
-	uint8_t		 buf[64];
-	size_t		 n = 0;
 
 	(void)sclient();	/* idle until teardown */
 	sclient_close(gone);
 	c = sclient();
 	tupstream_lose(&env);
 	tupstream_attach(&env);
-	sput(buf, sizeof(buf), &n, XSP_READ, 4, "/after", 7);
-	swrite(c, buf, n);
-	sup_read("/after", "v");
-	texpect(&env, c->bev, XSP_READ, 4, 0, "v");
+	sround(c, 4, "/after", "v");
 }
 
 static int
@@ -469,8 +460,6 @@ Test(sockread, a_client_refused_at_admission)
 {
 	struct px_limits	 l;
 	struct sclient		*in, *out;
-	uint8_t			 buf[64];
-	size_t			 n = 0;
 
 	tenv_fini(&env);
 	tlimits(&l);
@@ -479,10 +468,7 @@ Test(sockread, a_client_refused_at_admission)
 	in = sclient();
 	out = sclient();
 	cr_expect(sclosed(out), "a client past the bound left open");
-	sput(buf, sizeof(buf), &n, XSP_READ, 2, "/in", 4);
-	swrite(in, buf, n);
-	sup_read("/in", "v");
-	texpect(&env, in->bev, XSP_READ, 2, 0, "v");
+	sround(in, 2, "/in", "v");
 }
 
 /* The audit record of the first line of file holding op (and needle,
