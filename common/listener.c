@@ -36,6 +36,7 @@ struct listener {
 	void		*ls_admit_arg;	/* not owned */
 	bool		 ls_held;	/* stopped by ls_admit */
 	bool		 ls_stopped;	/* listener_stop: for good */
+	bool		 ls_closed;	/* socket closed, file unlinked */
 };
 
 /* Accepting stops while the owner's admission check fails. */
@@ -173,12 +174,34 @@ listener_adopt(struct event_base *base, int fd, listener_cb *cb, void *arg,
 	return listener_wrap(base, fd, path, true, cb, arg, err);
 }
 
+/* Close the socket, and unlink its file if it is still ours. */
+static void
+listener_close(struct listener *ls)
+{
+	if (ls->ls_closed)
+		return;
+	ls->ls_closed = true;
+	if (ls->ls_lev != NULL)
+		evconnlistener_free(ls->ls_lev);
+	ls->ls_lev = NULL;
+	if (!ls->ls_adopted)
+		util_unlink_ours(ls->ls_path, ls->ls_dev, ls->ls_ino);
+}
+
+/*
+ * For good, at shutdown: the socket is closed at once, so that a client
+ * connecting while the proxy drains (a client reconnecting after its
+ * disconnect) is refused and tries the next proxy, instead of waiting in
+ * a backlog no one will accept from, to be cut when this one exits.  A
+ * service manager's socket stays open in the manager, which queues new
+ * connections for the next start.
+ */
 void
 listener_stop(struct listener *ls)
 {
 	ls->ls_stopped = true;
-	evconnlistener_disable(ls->ls_lev);
 	evtimer_del(ls->ls_resume);
+	listener_close(ls);
 }
 
 void
@@ -204,12 +227,9 @@ listener_free(struct listener *ls)
 {
 	if (ls == NULL)
 		return;
-	if (ls->ls_lev != NULL)
-		evconnlistener_free(ls->ls_lev);
+	listener_close(ls);
 	if (ls->ls_resume != NULL)
 		event_free(ls->ls_resume);
-	if (!ls->ls_adopted)
-		util_unlink_ours(ls->ls_path, ls->ls_dev, ls->ls_ino);
 	free(ls->ls_path);
 	free(ls);
 }

@@ -59,7 +59,8 @@ struct listener	*listener_new(struct event_base *, const char *path,
  */
 struct listener	*listener_adopt(struct event_base *, int fd, listener_cb *cb,
 		    void *arg, int *err);
-/* Stop accepting (shutdown); the socket file stays until the free. */
+/* Stop for good (shutdown): the socket is closed and its file, if ours,
+ * unlinked, so that new connections are refused at once. */
 void		 listener_stop(struct listener *);
 /* Accept only while admit(arg); NULL removes the check. */
 void		 listener_set_admit(struct listener *, bool (*admit)(void *),

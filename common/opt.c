@@ -112,8 +112,9 @@ opt_parse_argv(const struct opt_def *d, size_t n, int argc, char **argv,
 		if ((o = opt_by_val(d, n, c)) == NULL)
 			continue;
 		msg[0] = '\0';
-		if (o->od_set(ctx, o, OPT_PASS_ARGV, optarg, msg,
-		    sizeof(msg)) != 0) {
+		/* a flag given is on: "", as a "yes" in the file */
+		if (o->od_set(ctx, o, OPT_PASS_ARGV, (o->od_flags &
+		    OPT_NOARG) ? "" : optarg, msg, sizeof(msg)) != 0) {
 			snprintf(err, errlen, "--%s: %s", o->od_name, msg);
 			return -1;
 		}

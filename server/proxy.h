@@ -33,6 +33,8 @@
 
 #include "audit.h"
 #include "defaults.h"
+#include "htab.h"
+#include "idmap.h"
 #include "listener.h"
 #include "policy.h"
 #include "xsp.h"
@@ -187,31 +189,6 @@ struct upstream;
 struct uwatch;
 
 /*
- * idmap.c: a uint32 -> entry hash with intrusive nodes.  Callers embed a
- * struct idm_node and find their struct with IDM_ENTRY.
- */
-struct idm_node {
-	uint32_t	 in_key;
-	struct idm_node	*in_next;	/* bucket chain */
-};
-struct idmap {
-	struct idm_node	**im_tab;	/* owned: the buckets, not the nodes */
-	size_t		  im_size;	/* a power of two */
-	size_t		  im_count;
-	size_t		  im_scan;	/* idmap_any's cursor */
-};
-#define IDM_ENTRY(n, type, field) \
-	((type *)(void *)((char *)(n) - offsetof(type, field)))
-
-void	 idmap_init(struct idmap *);
-void	 idmap_clear(struct idmap *);	/* frees buckets, not nodes */
-int	 idmap_insert(struct idmap *, struct idm_node *, uint32_t key);
-struct idm_node *idmap_find(const struct idmap *, uint32_t key);
-void	 idmap_remove(struct idmap *, struct idm_node *);
-/* Any node (for draining), or NULL when empty. */
-struct idm_node *idmap_any(struct idmap *);
-
-/*
  * A request accepted from a client (or made by the router itself) that
  * has not yet had its reply written to the client.  It sits in its
  * session's reply queue (RQ_QUEUED) so replies leave in request order, and
@@ -308,9 +285,9 @@ struct uwatch {
 	uint32_t	 uw_id;		/* the token upstream knows: "x<hex id>" */
 	uint32_t	 uw_rank;	/* place in upstream's watch list (the
 					   order it fires in), 0: not set */
-	char		*uw_path;	/* owned: path as clients gave it */
-	char		*uw_depth;	/* owned: depth argument, or NULL */
-	uint32_t	 uw_hash;	/* of (path, depth) */
+	const char	*uw_depth;	/* depth argument (in uw_path[]'s
+					   allocation, after the path's
+					   NUL), or NULL */
 	int		 uw_state;
 #define UW_DOWN		0		/* not set upstream */
 #define UW_SETTING	1		/* WATCH sent, no reply yet */
@@ -318,10 +295,14 @@ struct uwatch {
 #define UW_ACTIVE	3
 	TAILQ_HEAD(, wsub) uw_subs;	/* subscribers, owned */
 	unsigned	 uw_nsubs;
-	LIST_ENTRY(uwatch) uw_hent;	/* wt_bykey bucket */
-	uint8_t		*uw_early;	/* owned: an event that came before
-					   the WATCH reply, or NULL */
-	uint32_t	 uw_early_len;
+	struct htab_ent	 uw_hent;	/* wt_bykey; key: uw_path[], and the
+					   depth after a NUL if there is one */
+	struct evbuffer	*uw_early;	/* owned: events that came before
+					   the WATCH reply (each: uint32
+					   length, body), or NULL */
+	unsigned	 uw_nearly;	/* how many */
+	char		 uw_path[];	/* path as clients gave it
+					   (canonical), in the allocation */
 };
 
 /* One client connection. */

@@ -146,15 +146,16 @@ session_alloc(struct router *r, evutil_socket_t fd, const char *listener)
 	return s;
 }
 
-/* Admitted: counted, announced, and bounded (may close s). */
+/* Admitted: counted, announced (as made by fn), and bounded (may close
+ * s). */
 static void
-session_admit(struct session *s)
+session_admit(struct session *s, const char *fn)
 {
 	struct router	*r = s->se_router;
 
 	gate_session_new(router_gate(r), s);
 	router_stats(r)->ps_connections++;
-	log_debug("%s: client %u pid %ld uid %ld", __func__, s->se_id,
+	log_debug("%s: client %u pid %ld uid %ld", fn, s->se_id,
 	    (long)s->se_pid, (long)s->se_uid);
 	quota_session_new(s);
 }
@@ -194,11 +195,11 @@ session_new(struct router *r, evutil_socket_t fd, const char *listener)
 	}
 	if ((s->se_rev = event_new(router_base(r), fd, EV_READ | EV_PERSIST,
 	    session_rcb, s)) == NULL || event_add(s->se_rev, NULL) != 0) {
-		session_admit(s);
+		session_admit(s, __func__);
 		session_close(s, "out of memory");
 		return NULL;
 	}
-	session_admit(s);	/* may close s */
+	session_admit(s, __func__);	/* may close s */
 	return s;
 }
 
@@ -230,12 +231,12 @@ session_new_bev(struct router *r, struct bufferevent *bev,
 	}
 	s->se_bev = bev;
 	if (session_output(s) != 0) {
-		session_admit(s);
+		session_admit(s, __func__);
 		session_close(s, "out of memory");
 		return NULL;
 	}
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
-	session_admit(s);	/* may close s */
+	session_admit(s, __func__);	/* may close s */
 	return s;
 }
 

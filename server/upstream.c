@@ -731,23 +731,13 @@ upstream_start(struct upstream *up)
 int
 upstream_send(struct upstream *up, const struct xsp_hdr *h, const void *body)
 {
-	struct evbuffer_iovec	v;
-	uint8_t			*p;
-
 	if (!up->up_ok)
 		return -EIO;
 	if (h->len > XSP_PAYLOAD_MAX)
 		fatalx("%s: oversized message toward upstream", __func__);
-	/* Header and body framed in place, in one piece of up_out. */
-	if (evbuffer_reserve_space(up->up_out, XSP_HDR_LEN + h->len, &v,
-	    1) != 1)
-		return -ENOMEM;
-	p = v.iov_base;
-	xsp_put_hdr(p, h);
-	if (h->len > 0)
-		memcpy(p + XSP_HDR_LEN, body, h->len);
-	v.iov_len = XSP_HDR_LEN + h->len;
-	if (evbuffer_commit_space(up->up_out, &v, 1) != 0)
+	/* Header and body in one piece of up_out (one evbuffer_add). */
+	if (wire_send(up->up_out, h->type, h->req_id, h->tx_id, body,
+	    h->len) != 0)
 		return -ENOMEM;
 	if (up->up_kind == UP_XENBUS)
 		event_active(up->up_wev, EV_TIMEOUT, 0); /* not in our caller */

@@ -88,27 +88,35 @@
  * verdict, so the client sees what a direct connection shows: WATCH OK,
  * the initial event, UNWATCH OK; or the WATCH error, then ENOENT.
  *
- * Upstream watches are found by (path, depth) in a hash table that
- * doubles with its load, keyed with a per-process random seed: clients
- * choose the paths, and must not be able to aim them at one bucket.
+ * Upstream watches are found by (path, depth) in common/htab's seeded
+ * table: clients choose the paths, and must not be able to aim them at
+ * one bucket.  The key is the path, then a NUL and the depth if there is
+ * one ("/a" and "/a\0" + "2" differ; so does an empty depth).
  */
-#include <sys/random.h>
-
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
+#include <event2/buffer.h>
+
+#include "htab.h"
 #include "log.h"
 #include "proxy.h"
 
 #define WT_BUCKETS_MIN	64		/* (path, depth) buckets at first */
+#define WT_KEY_MAX	(2 * XSP_PAYLOAD_MAX)	/* a canonical path (a
+					   relative one under its home) and
+					   a depth, from one payload */
 #define WT_BATCH_MAX	65536		/* events held for one upstream
 					   request; past it they go out
 					   without rule 5 (never lost) */
+#define WT_EARLY_MAX	64		/* none in xenstored: events of one
+					   watch kept before its WATCH reply
+					   (watch_early): the initial one,
+					   and changes made in the moment
+					   before the device's "OK" */
 
 /* An event held for rule 5: for client ev_sid, a whole message. */
 struct wt_ev {
@@ -127,9 +135,7 @@ struct watch_table {
 	struct router	*wt_router;	/* not owned */
 	struct idmap	 wt_byid;	/* uwatch by uw_id, owned */
 	TAILQ_HEAD(, uwatch) wt_all;	/* the same uwatches, by creation */
-	LIST_HEAD(wt_bucket, uwatch) *wt_bykey;	/* owned: the buckets */
-	size_t		 wt_nbuckets;	/* a power of two */
-	uint32_t	 wt_seed;	/* of the (path, depth) hash */
+	struct htab	 wt_bykey;	/* the same, by (path, depth) */
 	uint32_t	 wt_next_id;
 	uint32_t	 wt_next_rank;
 	uint32_t	 wt_next_probe;
@@ -148,37 +154,37 @@ struct watch_args {
 	const char	*wa_depth;	/* NULL when absent */
 };
 
-static uint32_t
-watch_seed(void)
+static const void *
+watch_key_of(const struct htab_ent *he)
 {
-	uint32_t	seed;
-
-	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
-		seed = (uint32_t)time(NULL) ^ ((uint32_t)getpid() << 16);
-	return seed;
+	return HTAB_ENTRY(he, const struct uwatch, uw_hent)->uw_path;
 }
 
 struct watch_table *
 watch_table_new(struct router *r)
 {
 	struct watch_table	*wt;
-	size_t			 i;
 
 	if ((wt = calloc(1, sizeof(*wt))) == NULL)
 		return NULL;
-	wt->wt_nbuckets = WT_BUCKETS_MIN;
-	if ((wt->wt_bykey = calloc(wt->wt_nbuckets,
-	    sizeof(*wt->wt_bykey))) == NULL) {
+	if (htab_init(&wt->wt_bykey, WT_BUCKETS_MIN, watch_key_of) != 0) {
 		free(wt);
 		return NULL;
 	}
-	for (i = 0; i < wt->wt_nbuckets; i++)
-		LIST_INIT(&wt->wt_bykey[i]);
 	wt->wt_router = r;
-	wt->wt_seed = watch_seed();
 	idmap_init(&wt->wt_byid);
 	TAILQ_INIT(&wt->wt_all);
 	return wt;
+}
+
+/* Events kept before a WATCH reply that will not come (or failed). */
+static void
+watch_early_drop(struct uwatch *uw)
+{
+	if (uw->uw_early != NULL)
+		evbuffer_free(uw->uw_early);
+	uw->uw_early = NULL;
+	uw->uw_nearly = 0;
 }
 
 static void
@@ -186,10 +192,8 @@ watch_uw_free(struct watch_table *wt, struct uwatch *uw)
 {
 	idmap_remove(&wt->wt_byid, &uw->uw_node);
 	TAILQ_REMOVE(&wt->wt_all, uw, uw_allent);
-	LIST_REMOVE(uw, uw_hent);
-	free(uw->uw_path);
-	free(uw->uw_depth);
-	free(uw->uw_early);
+	htab_del(&wt->wt_bykey, &uw->uw_hent);
+	watch_early_drop(uw);
 	free(uw);
 }
 
@@ -218,7 +222,7 @@ watch_table_free(struct watch_table *wt)
 	idmap_clear(&wt->wt_byid);
 	watch_batch_clear(wt);
 	free(wt->wt_batch);
-	free(wt->wt_bykey);
+	htab_free(&wt->wt_bykey);
 	free(wt);
 }
 
@@ -236,100 +240,62 @@ watch_canon(const char *home, const char *path, char *out, size_t cap)
 	    cap);
 }
 
-/* FNV-1a from a secret start, then a final mix (murmur3's). */
-static uint32_t
-watch_hash(const struct watch_table *wt, const char *path, const char *depth)
+/* The table's key for (path, depth) in key: its length, or -1 if it is
+ * longer than any a client can send. */
+static ssize_t
+watch_key(char *key, size_t cap, const char *path, const char *depth)
 {
-	uint32_t	h = 2166136261u ^ wt->wt_seed;
-	const char	*p;
+	size_t	pl = strlen(path), dl = depth != NULL ? strlen(depth) : 0;
+	size_t	len = pl + (depth != NULL ? 1 + dl : 0);
 
-	for (p = path; *p != '\0'; p++)
-		h = (h ^ (uint8_t)*p) * 16777619u;
-	h = (h ^ 0xffu) * 16777619u;
-	for (p = depth != NULL ? depth : ""; *p != '\0'; p++)
-		h = (h ^ (uint8_t)*p) * 16777619u;
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35u;
-	return h ^ (h >> 16);
-}
-
-static struct wt_bucket *
-watch_bucket(struct watch_table *wt, uint32_t h)
-{
-	return &wt->wt_bykey[h & (wt->wt_nbuckets - 1)];
-}
-
-/* Double the buckets once there are more watches than buckets. */
-static void
-watch_grow(struct watch_table *wt)
-{
-	struct wt_bucket	*nb, *old = wt->wt_bykey;
-	struct uwatch		*uw;
-	size_t			 i, n = wt->wt_nbuckets * 2;
-
-	if (wt->wt_byid.im_count < wt->wt_nbuckets ||
-	    (nb = calloc(n, sizeof(*nb))) == NULL)
-		return;		/* without memory: longer chains */
-	for (i = 0; i < n; i++)
-		LIST_INIT(&nb[i]);
-	wt->wt_bykey = nb;
-	wt->wt_nbuckets = n;
-	TAILQ_FOREACH(uw, &wt->wt_all, uw_allent) {
-		LIST_REMOVE(uw, uw_hent);
-		LIST_INSERT_HEAD(watch_bucket(wt, uw->uw_hash), uw, uw_hent);
+	if (len > cap)
+		return -1;
+	memcpy(key, path, pl);
+	if (depth != NULL) {
+		key[pl] = '\0';
+		memcpy(key + pl + 1, depth, dl);
 	}
-	free(old);
-}
-
-static bool
-watch_same_depth(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
+	return (ssize_t)len;
 }
 
 static struct uwatch *
 watch_lookup(struct watch_table *wt, const char *path, const char *depth)
 {
-	uint32_t	 h = watch_hash(wt, path, depth);
-	struct uwatch	*uw;
+	char		 key[WT_KEY_MAX];
+	ssize_t		 len = watch_key(key, sizeof(key), path, depth);
+	struct htab_ent	*he;
 
-	LIST_FOREACH(uw, watch_bucket(wt, h), uw_hent)
-		if (uw->uw_hash == h && strcmp(uw->uw_path, path) == 0 &&
-		    watch_same_depth(uw->uw_depth, depth))
-			return uw;
-	return NULL;
+	if (len < 0 || (he = htab_find(&wt->wt_bykey, key, (size_t)len)) ==
+	    NULL)
+		return NULL;
+	return HTAB_ENTRY(he, struct uwatch, uw_hent);
 }
 
+/* A new upstream watch, UW_DOWN, with its key in the same allocation. */
 static struct uwatch *
 watch_uw_new(struct watch_table *wt, const char *path, const char *depth)
 {
+	char		 key[WT_KEY_MAX];
+	ssize_t		 len = watch_key(key, sizeof(key), path, depth);
 	struct uwatch	*uw;
 
-	if ((uw = calloc(1, sizeof(*uw))) == NULL)
+	if (len < 0 || (uw = calloc(1, sizeof(*uw) + (size_t)len + 1)) ==
+	    NULL)
 		return NULL;
-	uw->uw_path = strdup(path);
-	uw->uw_depth = depth != NULL ? strdup(depth) : NULL;
+	memcpy(uw->uw_path, key, (size_t)len);	/* NUL-terminated by calloc */
+	uw->uw_depth = depth != NULL ? uw->uw_path + strlen(path) + 1 : NULL;
 	do {
 		wt->wt_next_id++;
 	} while (wt->wt_next_id == 0 ||
 	    idmap_find(&wt->wt_byid, wt->wt_next_id) != NULL);
 	uw->uw_id = wt->wt_next_id;
-	uw->uw_hash = watch_hash(wt, path, depth);
 	TAILQ_INIT(&uw->uw_subs);
-	if (uw->uw_path == NULL || (depth != NULL && uw->uw_depth == NULL) ||
-	    idmap_insert(&wt->wt_byid, &uw->uw_node, uw->uw_id) != 0) {
-		free(uw->uw_path);
-		free(uw->uw_depth);
+	if (idmap_insert(&wt->wt_byid, &uw->uw_node, uw->uw_id) != 0) {
 		free(uw);
 		return NULL;
 	}
 	TAILQ_INSERT_TAIL(&wt->wt_all, uw, uw_allent);
-	LIST_INSERT_HEAD(watch_bucket(wt, uw->uw_hash), uw, uw_hent);
-	watch_grow(wt);
+	htab_add(&wt->wt_bykey, &uw->uw_hent, uw->uw_path, (size_t)len);
 	return uw;
 }
 
@@ -785,8 +751,7 @@ watch_fail(struct watch_table *wt, struct uwatch *uw, const struct xsp_msg *m)
 	unsigned	 n = uw->uw_nsubs;
 
 	uw->uw_state = UW_DOWN;
-	free(uw->uw_early);	/* of a connection or WATCH gone */
-	uw->uw_early = NULL;
+	watch_early_drop(uw);	/* of a connection or WATCH gone */
 	if (n == 0)
 		watch_uw_free(wt, uw);
 	while (n-- > 0) {
@@ -804,25 +769,51 @@ watch_fail(struct watch_table *wt, struct uwatch *uw, const struct xsp_msg *m)
 /*
  * The Linux XenBus device (xenbus_dev_frontend) delivers watch events on
  * a path of their own, so a watch's initial event may come before the
- * WATCH reply.  It is kept (watch_upstream_event) and taken as the
- * initial event once the reply is in; without this the next change's
- * event would be taken for it, and lost.
+ * WATCH reply, and so may the events of changes made just after it was
+ * set.  They are kept (watch_keep_early) and handed on in order once the
+ * reply is in: the first is the initial event, the others changes.
+ * Without this the next change's event would be taken for the initial
+ * one, and lost.
  */
+static void
+watch_keep_early(struct uwatch *uw, const struct xsp_msg *m)
+{
+	uint32_t	len = m->hdr.len;
+
+	if (uw->uw_early == NULL && (uw->uw_early = evbuffer_new()) == NULL)
+		return;
+	if (uw->uw_nearly >= WT_EARLY_MAX ||
+	    evbuffer_expand(uw->uw_early, sizeof(len) + len) != 0 ||
+	    evbuffer_add(uw->uw_early, &len, sizeof(len)) != 0 ||
+	    evbuffer_add(uw->uw_early, m->body, len) != 0) {
+		log_warnx("%s: %s: event before the WATCH reply dropped",
+		    __func__, uw->uw_path);
+		return;
+	}
+	uw->uw_nearly++;
+}
+
 static void
 watch_early(struct watch_table *wt, struct uwatch *uw)
 {
-	struct xsp_msg	m;
-	uint8_t		*early = uw->uw_early;
+	struct evbuffer	*early = uw->uw_early;
+	struct xsp_msg	 m;
+	uint32_t	 len;
 
 	if (early == NULL)
 		return;
-	uw->uw_early = NULL;
+	uw->uw_early = NULL;	/* uw may go while its events are handled */
+	uw->uw_nearly = 0;
 	memset(&m, 0, sizeof(m));
 	m.hdr.type = XSP_WATCH_EVENT;
-	m.hdr.len = uw->uw_early_len;
-	m.body = early;
-	watch_upstream_event(wt, &m);
-	free(early);
+	while (evbuffer_remove(early, &len, sizeof(len)) == sizeof(len)) {
+		m.hdr.len = len;
+		m.body = evbuffer_pullup(early, len);
+		if (m.body != NULL)
+			watch_upstream_event(wt, &m);
+		evbuffer_drain(early, len);
+	}
+	evbuffer_free(early);
 }
 
 /*
@@ -1075,10 +1066,8 @@ watch_upstream_event(struct watch_table *wt, const struct xsp_msg *m)
 		log_debug("%s: event for no watch of ours", __func__);
 		return;
 	}
-	if (uw->uw_state == UW_SETTING && uw->uw_early == NULL &&
-	    (uw->uw_early = malloc(m->hdr.len)) != NULL) {
-		memcpy(uw->uw_early, m->body, m->hdr.len);	/* watch_early */
-		uw->uw_early_len = m->hdr.len;
+	if (uw->uw_state == UW_SETTING) {
+		watch_keep_early(uw, m);	/* watch_early */
 		return;
 	}
 	initial = uw->uw_state == UW_INIT;
@@ -1124,8 +1113,7 @@ watch_upstream_down(struct watch_table *wt)
 	for (uw = TAILQ_FIRST(&wt->wt_all); uw != NULL; uw = next) {
 		next = TAILQ_NEXT(uw, uw_allent);
 		uw->uw_state = UW_DOWN;
-		free(uw->uw_early);	/* of the connection gone */
-		uw->uw_early = NULL;
+		watch_early_drop(uw);	/* of the connection gone */
 		uw->uw_rank = 0;
 		watch_fail_pending(wt, uw);
 		if (uw->uw_nsubs == 0)

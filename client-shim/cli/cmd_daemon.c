@@ -13,9 +13,6 @@
  *	ID  UID  GID  PID   EXE                  LISTENER           SINCE ...
  *	3   0    0    812   /usr/bin/xenstore-watch /run/xsmux/socket ...
  */
-#include <sys/socket.h>
-#include <sys/un.h>
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,26 +27,6 @@
 #define CTL_DEFAULT	"/run/xsmux/control"
 #define CTL_REPLY_MAX	(16 * 1024 * 1024)	/* a very busy daemon */
 
-static int
-ctl_connect(const char *path)
-{
-	struct sockaddr_un	sun = { .sun_family = AF_UNIX };
-	int			fd;
-
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	strcpy(sun.sun_path, path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* Send cmd, read the answer to EOF; NULL (errno set) on failure. */
 static char *
 ctl_ask(const char *path, const char *cmd)
@@ -59,7 +36,7 @@ ctl_ask(const char *path, const char *cmd)
 	ssize_t	 n;
 	int	 fd;
 
-	if ((fd = ctl_connect(path)) == -1)
+	if ((fd = xsmux_connect_unix(path)) == -1)
 		return NULL;
 	if (write(fd, cmd, strlen(cmd)) != (ssize_t)strlen(cmd) ||
 	    write(fd, "\n", 1) != 1)

@@ -24,8 +24,8 @@
  * and pyxs fall back to it when XSMUX_DEFAULT_XENBUS does not exist. */
 #define CONN_PROC_XENBUS	"/proc/xen/xenbus"
 
-static int
-conn_unix(const char *path)
+int
+xsmux_connect_unix(const char *path)
 {
 	struct sockaddr_un	sun;
 	int			fd;
@@ -57,7 +57,7 @@ conn_xenbus(const char *path)
 	struct stat	st;
 
 	if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-		return conn_unix(path);
+		return xsmux_connect_unix(path);
 	return open(path, O_RDWR | O_CLOEXEC);
 }
 
@@ -85,11 +85,11 @@ conn_open(const char *unix_path, const char *xenbus_path)
 	int		 fd;
 
 	if (unix_path != NULL)
-		return conn_unix(unix_path);
+		return xsmux_connect_unix(unix_path);
 	if (xenbus_path != NULL)
 		return conn_xenbus(xenbus_path);
 	if ((s = conn_default_socket(buf, sizeof(buf))) != NULL &&
-	    (fd = conn_unix(s)) != -1)
+	    (fd = xsmux_connect_unix(s)) != -1)
 		return fd;
 	if (access(XSMUX_DEFAULT_XENBUS, F_OK) == -1 && errno == ENOENT)
 		return conn_xenbus(CONN_PROC_XENBUS);

@@ -128,6 +128,13 @@ XSMUX_API int		 xsmux_errno(const char *name);
 XSMUX_API struct xsmux_router	*xsmux_router_open(const char *unix_socket_path,
 				    const char *xen_bus_path, int *err);
 XSMUX_API struct xsmux_router	*xsmux_router_fdopen(int fd, int *err);
+/*
+ * A Unix stream socket connected to path (close-on-exec), as
+ * xsmux_router_open connects to a socket path; -1 with errno set
+ * (ENAMETOOLONG past sun_path).  For xsmux_router_fdopen, or for another
+ * protocol on a Unix socket (xsmux's control-socket commands).
+ */
+XSMUX_API int			 xsmux_connect_unix(const char *path);
 XSMUX_API void			 xsmux_router_close(struct xsmux_router *);
 /* 1 while the connection is up, 0 once it has been lost. */
 XSMUX_API int			 xsmux_router_is_connected(struct xsmux_router *);

@@ -18,11 +18,9 @@
 const struct st_node *
 st_db_main_get(const struct store *s, const char *name)
 {
-	struct st_hent	*he = st_htab_find(&s->s_nodes, name);
+	struct htab_ent	*he = htab_find(&s->s_nodes, name, strlen(name));
 
-	return he == NULL ? NULL :
-	    (const struct st_node *)((const char *)he -
-	    offsetof(struct st_node, n_he));
+	return he == NULL ? NULL : HTAB_ENTRY(he, const struct st_node, n_he);
 }
 
 /* The owner of a record, and what it costs the owner (record + key). */
@@ -43,7 +41,8 @@ void
 st_db_main_put(struct store *s, struct st_node *n)
 {
 	st_db_main_del(s, st_node_name(n));
-	st_htab_add(&s->s_nodes, &n->n_he, st_node_name(n));
+	htab_add(&s->s_nodes, &n->n_he, st_node_name(n),
+	    strlen(st_node_name(n)));
 	st_mem_add(s, st_db_owner(n), st_db_cost(n));
 }
 
@@ -55,7 +54,7 @@ st_db_main_del(struct store *s, const char *name)
 	if (o == NULL)
 		return;
 	st_mem_add(s, st_db_owner(o), -st_db_cost(o));
-	st_htab_del(&s->s_nodes, &o->n_he);
+	htab_del(&s->s_nodes, &o->n_he);
 	st_node_free(o);
 }
 

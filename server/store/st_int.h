@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "htab.h"
 #include "store.h"
 #include "xsp.h"
 
@@ -34,28 +35,6 @@
 #define ST_PERM_READ	0x1
 #define ST_PERM_WRITE	0x2
 #define ST_PERM_OWNER	0x4
-
-/*
- * An intrusive hash table entry, keyed by a NUL-terminated string that
- * lives inside the same allocation, after the entry (so 32 bits locate it).
- */
-struct st_hent {
-	struct st_hent	*he_next;	/* chain */
-	uint32_t	 he_hash;
-	uint32_t	 he_keyoff;	/* key at (char *)he + he_keyoff */
-};
-
-static inline const char *
-st_hent_key(const struct st_hent *he)
-{
-	return (const char *)he + he->he_keyoff;
-}
-
-struct st_htab {
-	struct st_hent	**h_slots;	/* owned array; entries not owned */
-	size_t		  h_size;	/* power of two */
-	size_t		  h_count;
-};
 
 struct st_perm {
 	uint32_t	 p_id;		/* domid */
@@ -71,7 +50,7 @@ struct st_perm {
  * owner n5, no children: 32 + 8 + 2 + 0 + 5 bytes.
  */
 struct st_node {
-	struct st_hent	 n_he;		/* key: the name, inline */
+	struct htab_ent	 n_he;		/* s_nodes; key: the name, inline */
 	uint64_t	 n_gen;		/* generation of its last change */
 	uint32_t	 n_childlen;	/* bytes of "a\0b\0" */
 	uint16_t	 n_datalen;	/* <= XSP_PAYLOAD_MAX */
@@ -99,7 +78,7 @@ st_node_name(const struct st_node *n)
 
 /* A node a transaction has touched (xenstored's accessed_node). */
 struct st_acc {
-	struct st_hent	 a_he;		/* key: a_name */
+	struct htab_ent	 a_he;		/* t_acc; key: a_name */
 	TAILQ_ENTRY(st_acc) a_entry;	/* in t_accq, first-access order */
 	struct st_node	*a_node;	/* owned: the transaction's copy, or
 					   NULL if absent in this view */
@@ -127,7 +106,7 @@ struct st_tx {
 	uint32_t	 t_id;
 	uint64_t	 t_gen;		/* global generation at start */
 	unsigned	 t_keypfx;	/* strlen("<t_gen>/") of its keys */
-	struct st_htab	 t_acc;		/* st_acc by name; owned via t_accq */
+	struct htab	 t_acc;		/* st_acc by name; owned via t_accq */
 	TAILQ_HEAD(, st_acc) t_accq;	/* owned entries */
 	unsigned	 t_nacc;
 	bool		 t_fail;	/* an internal error: commit fails */
@@ -148,7 +127,7 @@ struct st_watch {
 
 /* The watch index: every watch on one path. */
 struct st_wbucket {
-	struct st_hent	 wb_he;		/* key: wb_path */
+	struct htab_ent	 wb_he;		/* s_windex; key: wb_path */
 	TAILQ_HEAD(, st_watch) wb_list;	/* not owned (see c_watches) */
 	char		 wb_path[];	/* in the same allocation */
 };
@@ -201,11 +180,12 @@ struct store_conn {
 };
 
 /* An event sent while handling the current request (duplicate check). */
+/* An event sent while handling the current request (st_sent_dup). */
 struct st_sent {
-	const struct store_conn *se_conn;	/* not owned */
-	char		*se_msg;		/* owned: path\0token\0 */
-	size_t		 se_len;
-	uint32_t	 se_slot;		/* its slot in s_sidx */
+	struct htab_ent	 se_he;		/* s_sent; key: se_key */
+	struct st_sent	*se_next;	/* s_sentq */
+	uint8_t		 se_key[];	/* the connection's address, then the
+					   body path\0token\0 */
 };
 
 /* A special watch path's permissions (they are not nodes in 4.17). */
@@ -216,14 +196,14 @@ struct st_special {
 };
 
 struct store {
-	struct st_htab	 s_nodes;	/* owned st_node records */
+	struct htab	 s_nodes;	/* owned st_node records, by name */
 	uint64_t	 s_gen;		/* xenstored's global generation */
 	unsigned	 s_quota[STORE_Q_COUNT];
 	unsigned	 s_quota_soft_memory;
 	TAILQ_HEAD(, store_conn) s_conns; /* not owned: the callers' */
 	uint64_t	 s_conn_seq;
 	TAILQ_HEAD(, st_domain) s_domains; /* owned */
-	struct st_htab	 s_windex;	/* owned st_wbucket entries */
+	struct htab	 s_windex;	/* owned st_wbucket entries, by path */
 	uint64_t	 s_watch_seq;
 	unsigned	 s_nwatches;
 	store_log_fn	*s_log;
@@ -232,24 +212,15 @@ struct store {
 	struct st_special s_special[ST_NSPECIAL];
 	uint32_t	*s_ever;	/* owned: domids ever introduced */
 	unsigned	 s_never;
-	struct st_sent	*s_sent;	/* owned: events of this request */
-	unsigned	 s_nsent, s_capsent;
-	uint32_t	*s_sidx;	/* owned: open-addressed index of
-					   s_sent, entry + 1; 0 is free */
-	uint32_t	 s_sidx_size;	/* a power of two, > 2 * s_nsent */
+	struct htab	 s_sent;	/* events of this request, by
+					   (connection, body) */
+	struct st_sent	*s_sentq;	/* owned: the same, to clear */
 };
 
-/* st_htab.c */
-uint32_t	 st_hash(const char *key);
-int		 st_htab_init(struct st_htab *, size_t size);
-void		 st_htab_free(struct st_htab *);
-struct st_hent	*st_htab_find(const struct st_htab *, const char *key);
-int		 st_htab_add(struct st_htab *, struct st_hent *he,
-		    const char *key);
-void		 st_htab_del(struct st_htab *, struct st_hent *he);
-/* Visit every entry; fn may delete the entry it is given. */
-void		 st_htab_walk(struct st_htab *,
-		    void (*fn)(struct st_hent *, void *), void *arg);
+/* The string-keyed tables (common/htab.h), keys without their NUL. */
+const void	*st_node_key(const struct htab_ent *);	/* st_node.c */
+const void	*st_acc_key(const struct htab_ent *);	/* st_tx.c */
+const void	*st_wb_key(const struct htab_ent *);	/* st_watch.c */
 
 /* st_node.c */
 struct st_node	*st_node_new(const char *name);

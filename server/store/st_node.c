@@ -22,6 +22,12 @@ st_node_alloc(unsigned np, size_t dlen, size_t clen, size_t nlen)
 	    clen + nlen + 1;
 }
 
+const void *
+st_node_key(const struct htab_ent *he)
+{
+	return st_node_name(HTAB_ENTRY(he, const struct st_node, n_he));
+}
+
 /* A new record from its parts (each may be NULL when its length is 0). */
 static struct st_node *
 st_node_build(uint64_t gen, const struct st_perm *p, unsigned np,

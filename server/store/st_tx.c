@@ -41,10 +41,15 @@ st_tx_find(struct store_conn *c, uint32_t id)
 struct st_acc *
 st_tx_acc(struct st_tx *t, const char *name)
 {
-	struct st_hent	*he = st_htab_find(&t->t_acc, name);
+	struct htab_ent	*he = htab_find(&t->t_acc, name, strlen(name));
 
-	return he == NULL ? NULL : (struct st_acc *)((char *)he -
-	    offsetof(struct st_acc, a_he));
+	return he == NULL ? NULL : HTAB_ENTRY(he, struct st_acc, a_he);
+}
+
+const void *
+st_acc_key(const struct htab_ent *he)
+{
+	return HTAB_ENTRY(he, const struct st_acc, a_he)->a_name;
 }
 
 /*
@@ -125,7 +130,7 @@ st_tx_access(struct store_conn *c, const char *name,
 			a->a_noperms = m->n_nperms;
 		}
 	}
-	st_htab_add(&t->t_acc, &a->a_he, a->a_name);
+	htab_add(&t->t_acc, &a->a_he, a->a_name, strlen(a->a_name));
 	TAILQ_INSERT_TAIL(&t->t_accq, a, a_entry);
 	t->t_nacc++;
 	*out = a;
@@ -180,7 +185,7 @@ st_tx_free(struct st_tx *t)
 		TAILQ_REMOVE(&t->t_accq, a, a_entry);
 		st_acc_free(t, a);
 	}
-	st_htab_free(&t->t_acc);
+	htab_free(&t->t_acc);
 	free(t->t_deltas);
 	free(t);
 }
@@ -220,7 +225,7 @@ st_op_tx_start(struct store_conn *c, const struct xsp_msg *m)
 		return ENOSPC;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return ENOMEM;
-	if (st_htab_init(&t->t_acc, 16) != 0) {
+	if (htab_init(&t->t_acc, 16, st_acc_key) != 0) {
 		free(t);
 		return ENOMEM;
 	}
@@ -255,7 +260,7 @@ st_tx_check(struct store *s, struct st_tx *t)
 				return EAGAIN;
 		}
 		if (!a->a_modified) {
-			st_htab_del(&t->t_acc, &a->a_he);
+			htab_del(&t->t_acc, &a->a_he);
 			TAILQ_REMOVE(&t->t_accq, a, a_entry);
 			st_acc_free(t, a);
 		}
@@ -285,7 +290,7 @@ st_tx_install(struct store_conn *c, struct st_tx *t)
 
 	while ((a = TAILQ_FIRST(&t->t_accq)) != NULL) {
 		TAILQ_REMOVE(&t->t_accq, a, a_entry);
-		st_htab_del(&t->t_acc, &a->a_he);
+		htab_del(&t->t_acc, &a->a_he);
 		/* Created and deleted again by the transaction: no event. */
 		if (a->a_node == NULL && a->a_gen == ST_NO_GEN)
 			a->a_fire = false;

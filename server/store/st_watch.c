@@ -23,10 +23,15 @@
 static struct st_wbucket *
 st_wb_find(struct store *s, const char *path)
 {
-	struct st_hent	*he = st_htab_find(&s->s_windex, path);
+	struct htab_ent	*he = htab_find(&s->s_windex, path, strlen(path));
 
-	return he == NULL ? NULL : (struct st_wbucket *)((char *)he -
-	    offsetof(struct st_wbucket, wb_he));
+	return he == NULL ? NULL : HTAB_ENTRY(he, struct st_wbucket, wb_he);
+}
+
+const void *
+st_wb_key(const struct htab_ent *he)
+{
+	return HTAB_ENTRY(he, const struct st_wbucket, wb_he)->wb_path;
 }
 
 static int
@@ -40,7 +45,7 @@ st_wb_insert(struct store *s, struct st_watch *w)
 			return ENOMEM;
 		memcpy(b->wb_path, w->w_node, len);
 		TAILQ_INIT(&b->wb_list);
-		st_htab_add(&s->s_windex, &b->wb_he, b->wb_path);
+		htab_add(&s->s_windex, &b->wb_he, b->wb_path, len - 1);
 	}
 	TAILQ_INSERT_TAIL(&b->wb_list, w, w_ientry);
 	return 0;
@@ -64,7 +69,7 @@ st_watch_del(struct store_conn *c, struct st_watch *w)
 	if (b != NULL) {
 		TAILQ_REMOVE(&b->wb_list, w, w_ientry);
 		if (TAILQ_EMPTY(&b->wb_list)) {
-			st_htab_del(&s->s_windex, &b->wb_he);
+			htab_del(&s->s_windex, &b->wb_he);
 			free(b);
 		}
 	}

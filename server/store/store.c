@@ -23,6 +23,7 @@
 				   to it are never refused for memory */
 
 static void	st_sent_clear(struct store *);
+static const void *st_sent_key(const struct htab_ent *);
 static void	st_reply_error(struct store_conn *, int err);
 
 typedef int st_handler(struct store_conn *, const struct xsp_msg *);
@@ -150,8 +151,9 @@ store_new(const struct store_config *cfg)
 	s->s_quota_soft_memory = cfg->sc_quota_soft_memory;
 	TAILQ_INIT(&s->s_conns);
 	TAILQ_INIT(&s->s_domains);
-	if (st_htab_init(&s->s_nodes, 1024) != 0 ||
-	    st_htab_init(&s->s_windex, 64) != 0 || st_setup(s) != 0) {
+	if (htab_init(&s->s_nodes, 1024, st_node_key) != 0 ||
+	    htab_init(&s->s_windex, 64, st_wb_key) != 0 ||
+	    htab_init(&s->s_sent, 64, st_sent_key) != 0 || st_setup(s) != 0) {
 		store_free(s);
 		return NULL;
 	}
@@ -159,10 +161,10 @@ store_new(const struct store_config *cfg)
 }
 
 static void
-st_free_node_he(struct st_hent *he, void *arg)
+st_free_node_he(struct htab_ent *he, void *arg)
 {
-	st_node_free((struct st_node *)((char *)he -
-	    offsetof(struct st_node, n_he)));
+	(void)arg;
+	st_node_free(HTAB_ENTRY(he, struct st_node, n_he));
 }
 
 void
@@ -170,17 +172,16 @@ store_free(struct store *s)
 {
 	if (s == NULL)
 		return;
-	if (s->s_nodes.h_slots != NULL)
-		st_htab_walk(&s->s_nodes, st_free_node_he, NULL);
-	st_htab_free(&s->s_nodes);
-	st_htab_free(&s->s_windex);
+	if (s->s_nodes.ht_slots != NULL)
+		htab_walk(&s->s_nodes, st_free_node_he, NULL);
+	htab_free(&s->s_nodes);
+	htab_free(&s->s_windex);
 	st_dom_free_all(s);
 	free(s->s_special[0].sp_perms);
 	free(s->s_special[1].sp_perms);
 	free(s->s_ever);
 	st_sent_clear(s);
-	free(s->s_sent);
-	free(s->s_sidx);
+	htab_free(&s->s_sent);
 	free(s);
 }
 
@@ -194,7 +195,7 @@ store_set_log(struct store *s, store_log_fn *fn, void *arg)
 size_t
 store_node_count(const struct store *s)
 {
-	return s->s_nodes.h_count;
+	return s->s_nodes.ht_count;
 }
 
 struct store_conn *
@@ -436,74 +437,19 @@ st_ack(struct store_conn *c)
 static void
 st_sent_clear(struct store *s)
 {
-	while (s->s_nsent > 0) {
-		s->s_nsent--;
-		s->s_sidx[s->s_sent[s->s_nsent].se_slot] = 0;
-		free(s->s_sent[s->s_nsent].se_msg);
+	struct st_sent	*e;
+
+	while ((e = s->s_sentq) != NULL) {
+		s->s_sentq = e->se_next;
+		htab_del(&s->s_sent, &e->se_he);
+		free(e);
 	}
 }
 
-static uint32_t
-st_sent_hash(const struct store_conn *c, const uint8_t *msg, size_t len)
+static const void *
+st_sent_key(const struct htab_ent *he)
 {
-	uintptr_t	p = (uintptr_t)c;
-	uint32_t	h = 2166136261u;	/* FNV-1a */
-	size_t		i;
-
-	for (i = 0; i < sizeof(p); i++, p >>= 8)
-		h = (h ^ (uint8_t)p) * 16777619u;
-	for (i = 0; i < len; i++)
-		h = (h ^ msg[i]) * 16777619u;
-	return h;
-}
-
-/* The slot of (c, msg) in s_sidx: its entry's, or the free one to use. */
-static uint32_t
-st_sent_slot(const struct store *s, const struct store_conn *c,
-    const uint8_t *msg, size_t len, uint32_t h)
-{
-	const struct st_sent	*e;
-	uint32_t		 i = h & (s->s_sidx_size - 1);
-
-	for (; s->s_sidx[i] != 0; i = (i + 1) & (s->s_sidx_size - 1)) {
-		e = &s->s_sent[s->s_sidx[i] - 1];
-		if (e->se_conn == c && e->se_len == len &&
-		    memcmp(e->se_msg, msg, len) == 0)
-			break;
-	}
-	return i;
-}
-
-/* Room for one more entry in s_sent and its index. */
-static int
-st_sent_grow(struct store *s)
-{
-	struct st_sent	*v;
-	uint32_t	*x, size, i;
-
-	if (s->s_nsent == s->s_capsent) {
-		s->s_capsent = s->s_capsent ? s->s_capsent * 2 : 16;
-		v = realloc(s->s_sent, s->s_capsent * sizeof(*v));
-		if (v == NULL)
-			return -1;
-		s->s_sent = v;
-	}
-	if (s->s_sidx_size > 2 * (s->s_nsent + 1))
-		return 0;
-	size = s->s_sidx_size ? s->s_sidx_size * 2 : 64;
-	if ((x = calloc(size, sizeof(*x))) == NULL)
-		return -1;
-	free(s->s_sidx);
-	s->s_sidx = x;
-	s->s_sidx_size = size;
-	for (i = 0; i < s->s_nsent; i++) {
-		s->s_sent[i].se_slot = st_sent_slot(s, s->s_sent[i].se_conn,
-		    (const uint8_t *)s->s_sent[i].se_msg, s->s_sent[i].se_len,
-		    st_sent_hash(s->s_sent[i].se_conn,
-		    (const uint8_t *)s->s_sent[i].se_msg, s->s_sent[i].se_len));
-		x[s->s_sent[i].se_slot] = i + 1;
-	}
-	return 0;
+	return HTAB_ENTRY(he, const struct st_sent, se_he)->se_key;
 }
 
 /*
@@ -511,28 +457,30 @@ st_sent_grow(struct store *s)
  * it if not.  xenstored drops an event identical to one still queued for
  * the connection (special @ events excepted); within one request the
  * earlier one always is.  A commit or a recursive RM can send many
- * thousands of events, so the check is a hash lookup.
+ * thousands of events, so the check is a lookup, keyed by the
+ * connection's address and the body (path and token: the client's
+ * choice, hence the seeded table).  Without memory, it is sent.
  */
 static bool
 st_sent_dup(struct store *s, const struct store_conn *c, const uint8_t *msg,
     size_t len)
 {
+	uint8_t		 key[sizeof(c) + XSP_PAYLOAD_MAX];
 	struct st_sent	*e;
-	uint32_t	 slot;
 
-	if (st_sent_grow(s) != 0)
+	if (len > XSP_PAYLOAD_MAX)
 		return false;
-	slot = st_sent_slot(s, c, msg, len, st_sent_hash(c, msg, len));
-	if (s->s_sidx[slot] != 0)
+	memcpy(key, &c, sizeof(c));
+	memcpy(key + sizeof(c), msg, len);
+	len += sizeof(c);
+	if (htab_find(&s->s_sent, key, len) != NULL)
 		return true;
-	e = &s->s_sent[s->s_nsent];
-	if ((e->se_msg = malloc(len)) == NULL)
+	if ((e = malloc(sizeof(*e) + len)) == NULL)
 		return false;
-	memcpy(e->se_msg, msg, len);
-	e->se_len = len;
-	e->se_conn = c;
-	e->se_slot = slot;
-	s->s_sidx[slot] = ++s->s_nsent;
+	memcpy(e->se_key, key, len);
+	htab_add(&s->s_sent, &e->se_he, e->se_key, len);
+	e->se_next = s->s_sentq;
+	s->s_sentq = e;
 	return false;
 }
 

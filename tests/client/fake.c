@@ -13,23 +13,7 @@
 #include <unistd.h>
 
 #include "fake.h"
-
-static int
-fake_write_all(int fd, const uint8_t *p, size_t len)
-{
-	ssize_t	n;
-
-	while (len > 0) {
-		n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
+#include "harness.h"
 
 int
 fake_send(struct fake *f, uint32_t type, uint32_t req_id, uint32_t tx_id,
@@ -43,7 +27,7 @@ fake_send(struct fake *f, uint32_t type, uint32_t req_id, uint32_t tx_id,
 	xsp_put_hdr(buf, &h);
 	if (len > 0)
 		memcpy(buf + XSP_HDR_LEN, body, len);
-	return fake_write_all(f->f_fd, buf, XSP_HDR_LEN + len);
+	return xh_write_all(f->f_fd, buf, XSP_HDR_LEN + len) == 0 ? 0 : -1;
 }
 
 int

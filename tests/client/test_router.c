@@ -701,3 +701,26 @@ Test(connect, failure_is_its_own_error)
 		cr_expect_eq(err, XSMUX_E_CONNECT);
 	}
 }
+
+/* The connect helper alone: a descriptor that works, or errno. */
+Test(connect, unix_socket_helper)
+{
+	char			 sock[128], longer[200];
+	struct xsmux_router	*r;
+	int			 fd;
+
+	listen_in_tmp(sock, sizeof(sock));
+	fd = xsmux_connect_unix(sock);
+	cr_assert_geq(fd, 0, "%s", strerror(errno));
+	cr_expect_eq(fcntl(fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	cr_assert_not_null(r = xsmux_router_fdopen(fd, NULL));
+	expect_works(xsmux_client_new(r, NULL));
+	xsmux_router_close(r);
+	cr_expect_eq(xsmux_connect_unix("/nonexistent/socket"), -1);
+	cr_expect_eq(errno, ENOENT);
+	memset(longer, 'a', sizeof(longer) - 1);
+	longer[0] = '/';
+	longer[sizeof(longer) - 1] = '\0';
+	cr_expect_eq(xsmux_connect_unix(longer), -1);
+	cr_expect_eq(errno, ENAMETOOLONG);
+}

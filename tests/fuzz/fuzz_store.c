@@ -132,9 +132,9 @@ fs_slot(struct fs_count *fc, uint32_t domid)
 }
 
 static void
-fs_count_node(struct st_hent *he, void *arg)
+fs_count_node(struct htab_ent *he, void *arg)
 {
-	const struct st_node	*n = (const struct st_node *)he;
+	const struct st_node	*n = HTAB_ENTRY(he, const struct st_node, n_he);
 	long			*m = fs_slot(arg, n->n_nperms > 0 ?
 				    n->n_perm[0].p_id : 0);
 
@@ -186,7 +186,7 @@ fs_check_accounting(struct store *s)
 			return;		/* too many to follow: skip */
 		fc.fc_id[fc.fc_n++] = d->d_id;
 	}
-	st_htab_walk(&s->s_nodes, fs_count_node, &fc);
+	htab_walk(&s->s_nodes, fs_count_node, &fc);
 	TAILQ_FOREACH(c, &s->s_conns, c_entry) {
 		if ((m = fs_slot(&fc, c->c_id)) == NULL)
 			abort();	/* a connection's domain has a struct */

@@ -155,6 +155,8 @@ void	xh_dump_log(const struct xh_daemon *d);
 
 /* A connected Unix stream socket (close-on-exec), or -errno. */
 int	xh_connect(const char *sock);
+/* Write all of buf to the socket fd (no SIGPIPE); 0 or -errno. */
+int	xh_write_all(int fd, const void *buf, size_t len);
 
 /*
  * Run a client tool and wait for it, at most XH_RUN_TIMEOUT_MS (then

@@ -161,21 +161,29 @@ xh_close(struct xh_conn *c)
 }
 
 int
-xh_send_raw(struct xh_conn *c, const void *buf, size_t len)
+xh_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
 	ssize_t n;
 
 	while (len > 0) {
-		n = send(c->xc_fd, p, len, MSG_NOSIGNAL);
+		n = send(fd, p, len, MSG_NOSIGNAL);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1)
 			return -errno;
+		if (n == 0)
+			return -EPIPE;
 		p += n;
 		len -= n;
 	}
 	return 0;
+}
+
+int
+xh_send_raw(struct xh_conn *c, const void *buf, size_t len)
+{
+	return xh_write_all(c->xc_fd, buf, len);
 }
 
 int

@@ -16,17 +16,15 @@
 
 #include <criterion/criterion.h>
 
-#include "harness.h"
+#include "harness_cr.h"
 
-#define OR_OUT		16384
+#define OR_OUT		XH_TOOL_OUT
 #define OR_QUIET_MS	300	/* how long "no reply" is waited for */
 #define OR_RANDOM_S	"10"	/* test-xenstore random mode, seconds */
 
 static struct xh_daemon	or_xs;
 static enum xh_kind	or_kind;	/* the daemon the test runs on */
 static struct xh_daemon	or_fake;
-static char		or_envbuf[XH_PATH_LEN + 32];
-static const char	*or_env[2];
 
 static void
 or_fini(void)
@@ -42,17 +40,13 @@ or_fini(void)
 	Test(oxenstored, name) { or_kind = XH_OXENSTORED; name(); }	\
 	static void name(void)
 
-/* Start the daemon and point client tools at it. */
+/* Start the daemon. */
 static void
 or_start(void)
 {
 	XH_NEED_UPSTREAM(or_kind);
 	cr_assert_eq(xh_start_upstream(&or_xs, or_kind, NULL), 0, "%s",
 	    or_xs.xd_err);
-	snprintf(or_envbuf, sizeof(or_envbuf), "XENSTORED_PATH=%s",
-	    or_xs.xd_sock);
-	or_env[0] = or_envbuf;
-	or_env[1] = NULL;
 }
 
 /* Send a request of `type` with an empty payload. */
@@ -68,16 +62,11 @@ or_send_empty(struct xh_conn *c, uint32_t type)
 	return xh_send_raw(c, buf, (size_t)n);
 }
 
-/* Run a tool against the oracle; returns its exit status. */
+/* A client tool against the daemon (xh_tool); its exit status. */
 static int
 or_tool(char *out, const char *const argv[])
 {
-	int rc, st;
-
-	rc = xh_run(argv, or_env, NULL, out, OR_OUT, &st);
-	cr_assert_eq(rc, 0, "%s: %s", argv[0], strerror(-rc));
-	cr_assert(WIFEXITED(st), "%s: died, status 0x%x", argv[0], st);
-	return WEXITSTATUS(st);
+	return xh_tool(or_xs.xd_sock, out, argv);
 }
 
 TestSuite(oracle, .fini = or_fini, .timeout = 60);
@@ -116,22 +105,8 @@ OR_BOTH(starts_and_stops)
 
 OR_BOTH(xenstore_utils)
 {
-	char out[OR_OUT];
-
 	or_start();
-	cr_assert_eq(or_tool(out, (const char *[]){ "xenstore-write",
-	    "/a", "b", "/a/c", "d e", NULL }), 0, "%s", out);
-	cr_assert_eq(or_tool(out, (const char *[]){ "xenstore-read", "/a",
-	    NULL }), 0, "%s", out);
-	cr_expect_str_eq(out, "b\n");
-	cr_assert_eq(or_tool(out, (const char *[]){ "xenstore-ls", "-f",
-	    "/a", NULL }), 0, "%s", out);
-	cr_expect_str_eq(out, "/a/c = \"d e\"\n");
-	cr_assert_eq(or_tool(out, (const char *[]){ "xenstore-rm", "/a",
-	    NULL }), 0, "%s", out);
-	cr_expect_neq(or_tool(out, (const char *[]){ "xenstore-read", "/a",
-	    NULL }), 0);
-	cr_expect(strstr(out, "couldn't read path /a") != NULL, "%s", out);
+	xh_tool_roundtrip(or_xs.xd_sock);
 }
 
 OR_BOTH(pyxs)

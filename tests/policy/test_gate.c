@@ -21,7 +21,7 @@
 #include <criterion/criterion.h>
 #include <jansson.h>
 
-#include "harness.h"
+#include "harness_cr.h"
 #include "xsp.h"
 
 #define AGENT	1000	/* reads /local/domain/5, writes its data */
@@ -247,8 +247,7 @@ Test(gate, read_only_listener)
 /* The audit line a real tool's refused write leaves, field by field. */
 Test(gate, real_clients_are_audited)
 {
-	char		 sockenv[160], out[4096];
-	const char	*env[] = { sockenv, NULL };
+	char		 out[XH_TOOL_OUT];
 	const char	*denied[] = { "setpriv", "--reuid=1000", "--regid=1000",
 	    "--clear-groups", "xenstore-write", "/local/domain/6/y", "v", NULL };
 	const char	*allowed[] = { "xenstore-write",
@@ -261,15 +260,11 @@ Test(gate, real_clients_are_audited)
 	    "    print(c.read(b'/local/domain/5/data/z').decode())\n", NULL };
 	json_t		*l[256], *w = NULL, *r = NULL, *p = NULL;
 	size_t		 n, i;
-	int		 status;
 
-	snprintf(sockenv, sizeof(sockenv), "XENSTORED_PATH=%s", d.xd_sock);
-	cr_assert_eq(xh_run(allowed, env, NULL, out, sizeof(out), &status), 0);
-	cr_assert_eq(status, 0, "%s", out);
-	cr_assert_eq(xh_run(denied, env, NULL, out, sizeof(out), &status), 0);
-	cr_assert_neq(status, 0, "a refused write succeeded: %s", out);
-	cr_assert_eq(xh_run(py, env, NULL, out, sizeof(out), &status), 0);
-	cr_assert_eq(status, 0, "%s", out);
+	cr_assert_eq(xh_tool(d.xd_sock, out, allowed), 0, "%s", out);
+	cr_assert_neq(xh_tool(d.xd_sock, out, denied), 0,
+	    "a refused write succeeded: %s", out);
+	cr_assert_eq(xh_tool(d.xd_sock, out, py), 0, "%s", out);
 	cr_assert_str_eq(out, "hello\n");
 	n = records(audit, l, 256);
 	for (i = 0; i < n; i++) {
@@ -656,19 +651,14 @@ Test(gate, rule_limits)
 /* Supplementary groups (SO_PEERGROUPS) match group rules. */
 Test(gate, supplementary_groups_match)
 {
-	char		 sockenv[160], out[1024];
-	const char	*env[] = { sockenv, NULL };
+	char		 out[XH_TOOL_OUT];
 	const char	*member[] = { "setpriv", "--reuid=5000", "--regid=5000",
 	    "--groups=100,4242", "xenstore-read", "/tool", NULL };
 	const char	*other[] = { "setpriv", "--reuid=5000", "--regid=5000",
 	    "--groups=100", "xenstore-read", "/tool", NULL };
-	int		 status;
 
-	snprintf(sockenv, sizeof(sockenv), "XENSTORED_PATH=%s", d.xd_sock);
-	cr_assert_eq(xh_run(member, env, NULL, out, sizeof(out), &status), 0);
-	cr_expect_eq(status, 0, "%s", out);
-	cr_assert_eq(xh_run(other, env, NULL, out, sizeof(out), &status), 0);
-	cr_expect_neq(status, 0, "%s", out);
+	cr_expect_eq(xh_tool(d.xd_sock, out, member), 0, "%s", out);
+	cr_expect_neq(xh_tool(d.xd_sock, out, other), 0, "%s", out);
 }
 
 /* Protocol errors flood the log no more than AUDIT_RATE_BURST times. */

@@ -120,20 +120,6 @@ pxh_start(enum pxh_kind kind, const char *const extra[])
 	xh_close(&c);
 }
 
-int
-pxh_tool(const char *sock, char *out, const char *const argv[])
-{
-	char		 env[XH_PATH_LEN + 32];
-	const char	*envp[] = { env, NULL };
-	int		 rc, st;
-
-	snprintf(env, sizeof(env), "XENSTORED_PATH=%s", sock);
-	rc = xh_run(argv, envp, NULL, out, PXH_OUT, &st);
-	cr_assert_eq(rc, 0, "%s: %s", argv[0], strerror(-rc));
-	cr_assert(WIFEXITED(st), "%s: died, status 0x%x", argv[0], st);
-	return WEXITSTATUS(st);
-}
-
 void
 pxh_subst(char *s, const char *from, const char *to)
 {
@@ -156,7 +142,7 @@ pxh_quota(const char *name)
 	size_t		 nl = strlen(name);
 
 	XH_NEED_ORACLE();
-	if (pxh_tool(pxh.p_up.xd_sock, out, argv) != 0)
+	if (xh_tool(pxh.p_up.xd_sock, out, argv) != 0)
 		return -1;
 	for (p = out; (p = strstr(p, name)) != NULL; p += nl)
 		if ((p == out || p[-1] == '\n') && (p[nl] == ' ' ||
@@ -188,7 +174,7 @@ pxh_conn_sum(const char *field)
 	long		 sum = 0;
 
 	XH_NEED_ORACLE();
-	if (pxh_tool(pxh.p_up.xd_sock, out, argv) != 0 ||
+	if (xh_tool(pxh.p_up.xd_sock, out, argv) != 0 ||
 	    strncmp(out, "conn ", 5) != 0)
 		return -1;
 	for (p = out; (p = strstr(p, field)) != NULL; p += fl)

@@ -9,9 +9,9 @@
 
 #include <stddef.h>
 
-#include "harness.h"
+#include "harness_cr.h"
 
-#define PXH_OUT		16384
+#define PXH_OUT		XH_TOOL_OUT
 #define PXH_IO_MS	10000	/* one reply */
 
 /* The upstream: Xen's C xenstored, xsmux-stored, Xen's oxenstored. */
@@ -38,8 +38,6 @@ void	pxh_restart_upstream(void);
 /* Start xsmuxd before it with extra options (NULL-terminated, or NULL). */
 void	pxh_start_proxy(const char *const extra[]);
 void	pxh_start(enum pxh_kind, const char *const extra[]);
-/* Run a client tool against sock; returns its exit status, out filled. */
-int	pxh_tool(const char *sock, char *out, const char *const argv[]);
 /* Replace every `from` in s by `to` (in place; to no longer than from). */
 void	pxh_subst(char *s, const char *from, const char *to);
 /* Domain 0's "quota" figure (watches, transactions, memory) upstream,

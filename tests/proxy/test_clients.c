@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,7 +80,7 @@ px_run_cmds(const char *sock, const char *base, char *log, size_t cap)
 			argv[k] = args[k];
 		}
 		argv[k] = NULL;
-		st = pxh_tool(sock, out, argv);
+		st = xh_tool(sock, out, argv);
 		pxh_subst(out, base, "/B");
 		used += (size_t)snprintf(log + used, cap - used,
 		    "$ %s -> %d\n%s", px_cmds[i].argv[0], st, out);
@@ -206,10 +207,10 @@ PX_BOTH(pyxs_same_as_direct)
 {
 	char	direct[PXH_OUT], proxied[PXH_OUT];
 
-	cr_assert_eq(pxh_tool(pxh.p_up.xd_sock, direct, (const char *[]){
+	cr_assert_eq(xh_tool(pxh.p_up.xd_sock, direct, (const char *[]){
 	    "/usr/bin/python3", "-c", px_pyxs, pxh.p_up.xd_sock, "/direct",
 	    NULL }), 0, "%s", direct);
-	cr_assert_eq(pxh_tool(pxh.p_px.xd_sock, proxied, (const char *[]){
+	cr_assert_eq(xh_tool(pxh.p_px.xd_sock, proxied, (const char *[]){
 	    "/usr/bin/python3", "-c", px_pyxs, pxh.p_px.xd_sock, "/proxied",
 	    NULL }), 0, "%s", proxied);
 	pxh_subst(direct, "/direct", "/B");
@@ -222,12 +223,12 @@ PX_BOTH(test_xenstore_through_proxy)
 	char	out[PXH_OUT];
 
 	XH_NEED_ORACLE();
-	cr_assert_eq(pxh_tool(pxh.p_px.xd_sock, out, (const char *[]){
+	cr_assert_eq(xh_tool(pxh.p_px.xd_sock, out, (const char *[]){
 	    "@XENBIN@/test-xenstore", NULL }), 0, "%s", out);
 	cr_expect(strstr(out, "ta err") != NULL, "%s", out);
-	cr_assert_eq(pxh_tool(pxh.p_px.xd_sock, out, (const char *[]){
+	cr_assert_eq(xh_tool(pxh.p_px.xd_sock, out, (const char *[]){
 	    "@XENBIN@/test-xenstore", "-i", "20", NULL }), 0, "%s", out);
-	cr_assert_eq(pxh_tool(pxh.p_px.xd_sock, out, (const char *[]){
+	cr_assert_eq(xh_tool(pxh.p_px.xd_sock, out, (const char *[]){
 	    "@XENBIN@/test-xenstore", "-r", "3", NULL }), 0, "%s", out);
 }
 
@@ -281,14 +282,87 @@ Test(xsmuxd, embedded_upstream, .fini = pxh_fini)
 	char		 out[PXH_OUT];
 
 	cr_assert_eq(xh_start(&pxh.p_px, argv), 0, "%s", pxh.p_px.xd_err);
-	cr_assert_eq(pxh_tool(pxh.p_px.xd_sock, out, (const char *[]){
+	cr_assert_eq(xh_tool(pxh.p_px.xd_sock, out, (const char *[]){
 	    "xenstore-write", "/e/a", "1", NULL }), 0, "%s", out);
-	cr_assert_eq(pxh_tool(pxh.p_px.xd_sock, out, (const char *[]){
+	cr_assert_eq(xh_tool(pxh.p_px.xd_sock, out, (const char *[]){
 	    "xenstore-read", "/e/a", NULL }), 0, "%s", out);
 	cr_expect_str_eq(out, "1\n");
 	XH_NEED_ORACLE();
-	cr_assert_eq(pxh_tool(pxh.p_px.xd_sock, out, (const char *[]){
+	cr_assert_eq(xh_tool(pxh.p_px.xd_sock, out, (const char *[]){
 	    "@XENBIN@/test-xenstore", NULL }), 0, "%s", out);
+}
+
+/* The upstream, stopped by a test, runs again before it is stopped. */
+static void
+px_fini_cont(void)
+{
+	if (pxh.p_up.xd_pid > 0)
+		kill(pxh.p_up.xd_pid, SIGCONT);
+	pxh_fini();
+}
+
+/* Has the proxy sent one of its client's requests upstream, unanswered? */
+static int
+px_one_inflight(const char *control)
+{
+	char	out[PXH_OUT];
+	int	st;
+
+	return xh_run((const char *[]){ "@BUILD@/client-shim/cli/xsmux",
+	    "--json", "--control", control, "clients", NULL }, NULL, NULL, out,
+	    sizeof(out), &st) == 0 && strstr(out, "\"inflight\":1") != NULL;
+}
+
+/*
+ * Stopping, xsmuxd closes its socket at once: a client that reconnects
+ * when it is cut (while the proxy drains, here for a request held by a
+ * stopped upstream) is refused and can try the next proxy, instead of
+ * being accepted into a backlog that no one reads and that is cut when
+ * the proxy exits.
+ */
+Test(xsmuxd, stopping_refuses_new_connections, .fini = px_fini_cont)
+{
+	const char	*extra[] = { "--control", "@DIR@/control", NULL };
+	const char	*strs[] = { "/held" };
+	char		 control[XH_PATH_LEN + 16];
+	struct xh_conn	 c;
+	struct xh_msg	 m;
+	int		 fd, i, r;
+
+	pxh_start(PXH_STORED, extra);
+	snprintf(control, sizeof(control), "%s/control", pxh.p_px.xd_dir);
+	pxh_open(&c, pxh.p_px.xd_sock);
+	cr_assert_eq(kill(pxh.p_up.xd_pid, SIGSTOP), 0);
+	cr_assert_gt(xh_send(&c, XSP_READ, 0, strs, 1, NULL, 0), 0);
+	for (i = 0; i < 100 && !px_one_inflight(control); i++)
+		continue;	/* each look is a round trip */
+	cr_assert(px_one_inflight(control), "the READ never went upstream");
+	cr_assert_eq(kill(pxh.p_px.xd_pid, SIGTERM), 0);
+	while ((r = xh_recv(&c, &m, PXH_IO_MS)) == 0)
+		continue;	/* the READ's EIO, if it came */
+	cr_assert_eq(r, -ECONNRESET, "the client was not cut (%d)", r);
+	fd = xh_connect(pxh.p_px.xd_sock);
+	cr_expect_lt(fd, 0, "a stopping proxy took a new connection");
+	if (fd >= 0)
+		close(fd);
+	xh_close(&c);
+}
+
+/* -v on the command line logs at debug level (it once set info). */
+Test(xsmuxd, verbose_flag_logs_debug, .fini = pxh_fini)
+{
+	const char	*extra[] = { "-v", NULL };
+	char		 log[PXH_OUT];
+	FILE		*f;
+	size_t		 n;
+
+	pxh_start(PXH_STORED, extra);	/* one client, one round trip */
+	cr_assert_not_null(f = fopen(pxh.p_px.xd_log, "r"));
+	n = fread(log, 1, sizeof(log) - 1, f);
+	fclose(f);
+	log[n] = '\0';
+	cr_expect(strstr(log, "[debug]: session_new: client") != NULL, "%s",
+	    log);
 }
 
 static struct xh_daemon	second;

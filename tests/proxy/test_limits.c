@@ -14,23 +14,8 @@
 #include <criterion/criterion.h>
 #include <event2/buffer.h>
 
-#include "log.h"
 #include "texpect.h"
 #include "tutil.h"
-
-static struct tenv	env;
-
-static void
-quiet(void)
-{
-	log_init("test", LOG_LEVEL_ERROR, 0);
-}
-
-static void
-teardown(void)
-{
-	tenv_fini(&env);
-}
 
 static void
 setup_limits(unsigned inflight, unsigned watches, unsigned txs,
@@ -38,7 +23,6 @@ setup_limits(unsigned inflight, unsigned watches, unsigned txs,
 {
 	struct px_limits	l;
 
-	quiet();
 	tlimits(&l);
 	l.lim_inflight = inflight;
 	l.lim_watches = watches;
@@ -49,20 +33,13 @@ setup_limits(unsigned inflight, unsigned watches, unsigned txs,
 }
 
 static void
-setup_default(void)
-{
-	quiet();
-	tenv_init(&env, NULL);
-}
-
-static void
 setup_small(void)
 {
 	setup_limits(4, 2, 1, 64 * 1024, 50);
 }
 
-TestSuite(limits, .init = setup_small, .fini = teardown);
-TestSuite(loss, .init = setup_default, .fini = teardown);
+TestSuite(limits, .init = setup_small, .fini = tteardown);
+TestSuite(loss, .init = tsetup, .fini = tteardown);
 
 #define expect(b, type, req, tx, body)	texpect(&env, b, type, req, tx, body)
 
@@ -421,7 +398,6 @@ setup_aggregate(void)
 {
 	struct px_limits	l;
 
-	quiet();
 	tlimits(&l);
 	l.lim_uid_watches = 3;
 	l.lim_up_watches = 2;
@@ -429,7 +405,7 @@ setup_aggregate(void)
 	tenv_init(&env, &l);
 }
 
-TestSuite(aggregate, .init = setup_aggregate, .fini = teardown);
+TestSuite(aggregate, .init = setup_aggregate, .fini = tteardown);
 
 /* Answer one WATCH upstream: its reply, then its initial event. */
 static void

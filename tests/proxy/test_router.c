@@ -15,26 +15,10 @@
 #include <criterion/criterion.h>
 #include <event2/buffer.h>
 
-#include "log.h"
 #include "texpect.h"
 #include "tutil.h"
 
-static struct tenv	env;
-
-static void
-setup(void)
-{
-	log_init("test", LOG_LEVEL_ERROR, 0);
-	tenv_init(&env, NULL);
-}
-
-static void
-teardown(void)
-{
-	tenv_fini(&env);
-}
-
-TestSuite(router, .init = setup, .fini = teardown);
+TestSuite(router, .init = tsetup, .fini = tteardown);
 
 #define expect(b, type, req, tx, body)	texpect(&env, b, type, req, tx, body)
 

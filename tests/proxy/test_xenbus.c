@@ -16,12 +16,22 @@
  *
  * A transport that writes only from an EV_WRITE callback sends nothing
  * here, as it sent nothing inside a real guest.
+ *
+ * The device's own answers to a WATCH are mimicked too: it registers the
+ * watch with xenstored itself, inside the write(2), and then queues the
+ * "OK" it makes up, while its watch thread queues the initial event on
+ * its own, in a real guest before that "OK" (tests/xen).  A WATCH that
+ * xenstored refuses fails the write(2) with xenstored's errno and queues
+ * nothing; this process's write(2) is wrapped to refuse, on the device
+ * end, the WATCHes past a quota with E2BIG, as xenstored's
+ * quota-nb-watch-per-domain makes them fail in a guest.
  */
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <linux/sockios.h>
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
@@ -30,7 +40,7 @@
 #include <criterion/criterion.h>
 #include <event2/event.h>
 
-#include "log.h"
+#include "texpect.h"
 #include "tutil.h"
 
 #define XB_SNDBUF	32768	/* the kernel doubles it */
@@ -38,26 +48,40 @@
 #define XB_TURNS	200	/* blocking loop turns before giving up */
 #define XB_DEADLINE_S	2	/* ... or seconds */
 
-static struct tenv	env;
 static int		sv[2] = { -1, -1 };
+static int		xb_quota = -1;	/* WATCHes the device takes, -1: all */
 
-static void
-setup(void)
+/* write(2), as the device refuses a WATCH past xb_quota. */
+ssize_t
+write(int fd, const void *buf, size_t len)
 {
-	log_init("test", LOG_LEVEL_ERROR, 0);
-	tenv_init(&env, NULL);
+	static ssize_t	(*real)(int, const void *, size_t);
+	struct xsp_hdr	h;
+
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "write");
+	if (fd != -1 && fd == sv[0] && xb_quota >= 0 &&
+	    xsp_decode_hdr(buf, len, &h) == XSP_HDR_LEN &&
+	    h.type == XSP_WATCH) {
+		if (xb_quota == 0) {
+			errno = E2BIG;
+			return -1;
+		}
+		xb_quota--;
+	}
+	return real(fd, buf, len);
 }
 
 static void
 teardown(void)
 {
-	tenv_fini(&env);
+	tteardown();
 	if (sv[1] != -1)
 		close(sv[1]);
 	sv[0] = sv[1] = -1;
 }
 
-TestSuite(xenbus, .init = setup, .fini = teardown);
+TestSuite(xenbus, .init = tsetup, .fini = teardown);
 
 static bool
 xb_signals_writable(int fd)
@@ -273,4 +297,125 @@ Test(xenbus, domid_error_keeps_home)
 	tpump(&env);
 	cr_expect(router_upstream_ok(env.r));
 	cr_expect_str_eq(gate_home(g), "/local/domain/0");
+}
+
+/* An event from the device for our token tok. */
+static void
+xb_event(const char *path, const char *tok)
+{
+	char	body[XSP_PAYLOAD_MAX];
+	int	n = snprintf(body, sizeof(body), "%s%c%s", path, 0, tok);
+
+	xb_reply(XSP_WATCH_EVENT, 0, body, (size_t)n + 1);
+}
+
+/* The device takes the next WATCH (of path): the initial event, then
+ * its "OK", as in a real guest.  Our token for it into tok. */
+static void
+xb_watch_taken(const char *path, char *tok, size_t cap)
+{
+	struct xsp_hdr	h;
+	char		body[XSP_PAYLOAD_MAX + 1];
+
+	xb_expect(XSP_WATCH, &h, body, sizeof(body));
+	cr_assert_str_eq(body, path);
+	snprintf(tok, cap, "%s", body + strlen(body) + 1);
+	xb_event(path, tok);
+	xb_reply(XSP_WATCH, h.req_id, "OK", 3);
+}
+
+static void
+xb_nothing_more(struct bufferevent **c, int n)
+{
+	uint8_t	buf[XSP_MSG_MAX];
+	int	i;
+
+	cr_expect_eq(xb_take(buf, sizeof(buf)), -1, "more on the device");
+	for (i = 0; i < n; i++)
+		cr_expect_eq(tpending(&env, c[i]), 0, "more for client %d", i);
+}
+
+/*
+ * More watches than the device lets through (tests/xen's watch-quota
+ * check inside a guest): each WATCH it takes is answered with its
+ * initial event, which came before the device's "OK" (before the fix the
+ * event was dropped and that WATCH never answered); each it refuses,
+ * E2BIG, for every client waiting on it, and what was queued behind it
+ * still goes up.
+ */
+Test(xenbus, watches_past_the_device_quota)
+{
+	struct bufferevent	*c[2];
+	struct xsp_hdr		 h;
+	char			 p[32], t[32], ev[80], tok[2][32];
+	int			 i;
+
+	xb_standin(false, NULL);
+	xb_probe();
+	c[0] = tclient(&env);
+	c[1] = tclient(&env);
+	xb_quota = 2;
+	for (i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "/q/%d", i);
+		snprintf(t, sizeof(t), "t%d", i);
+		tsend(c[i % 2], XSP_WATCH, 10 + i, 0, p, t, NULL);
+		tpump(&env);
+		if (i < 2) {
+			xb_watch_taken(p, tok[i], sizeof(tok[i]));
+			texpect(&env, c[i % 2], XSP_WATCH, 10 + i, 0, "OK|");
+			snprintf(ev, sizeof(ev), "%s|%s|", p, t);
+			texpect(&env, c[i % 2], XSP_WATCH_EVENT, 0, 0, ev);
+		} else
+			texpect(&env, c[i % 2], XSP_ERROR, 10 + i, 0, "E2BIG|");
+		xb_nothing_more(c, 2);
+	}
+	/* Refused with a READ queued behind it. */
+	tsend(c[0], XSP_WATCH, 20, 0, "/q/x", "tx", NULL);
+	tsend(c[0], XSP_READ, 21, 0, "/r", NULL);
+	tpump(&env);
+	xb_expect(XSP_READ, &h, NULL, 0);
+	xb_reply(XSP_READ, h.req_id, "v", 1);
+	texpect(&env, c[0], XSP_ERROR, 20, 0, "E2BIG|");
+	texpect(&env, c[0], XSP_READ, 21, 0, "v");
+	/* Refused while shared by two clients. */
+	tsend(c[0], XSP_WATCH, 30, 0, "/q/s", "a", NULL);
+	tsend(c[1], XSP_WATCH, 31, 0, "/q/s", "b", NULL);
+	tpump(&env);
+	texpect(&env, c[0], XSP_ERROR, 30, 0, "E2BIG|");
+	texpect(&env, c[1], XSP_ERROR, 31, 0, "E2BIG|");
+	xb_nothing_more(c, 2);
+	/* The watches taken see the next changes. */
+	xb_event("/q/0/k", tok[0]);
+	xb_event("/q/1", tok[1]);
+	texpect(&env, c[0], XSP_WATCH_EVENT, 0, 0, "/q/0/k|t0|");
+	texpect(&env, c[1], XSP_WATCH_EVENT, 0, 0, "/q/1|t1|");
+	xb_nothing_more(c, 2);
+}
+
+/*
+ * The device's watch thread may queue more than the initial event ahead
+ * of the device's "OK": a change made just after xenstored set the
+ * watch.  That event is the client's too, after the initial one (only
+ * the first event was kept, and the change was lost).
+ */
+Test(xenbus, events_before_the_device_ok)
+{
+	struct bufferevent	*a;
+	struct xsp_hdr		 h;
+	char			 body[XSP_PAYLOAD_MAX + 1], tok[32];
+
+	xb_standin(false, NULL);
+	xb_probe();
+	a = tclient(&env);
+	tsend(a, XSP_WATCH, 1, 0, "/e", "tk", NULL);
+	tpump(&env);
+	xb_expect(XSP_WATCH, &h, body, sizeof(body));
+	snprintf(tok, sizeof(tok), "%s", body + strlen(body) + 1);
+	xb_event("/e", tok);
+	xb_event("/e/c", tok);
+	xb_reply(XSP_WATCH, h.req_id, "OK", 3);
+	texpect(&env, a, XSP_WATCH, 1, 0, "OK|");
+	texpect(&env, a, XSP_WATCH_EVENT, 0, 0, "/e|tk|");
+	texpect(&env, a, XSP_WATCH_EVENT, 0, 0, "/e/c|tk|");
+	xb_nothing_more(&a, 1);
 }

@@ -10,6 +10,7 @@
 
 #include <event2/buffer.h>
 
+#include "log.h"
 #include "tutil.h"
 #include "wire.h"
 
@@ -71,6 +72,7 @@ tenv_init(struct tenv *e, const struct px_limits *lim)
 		tlimits(&l);
 		lim = &l;
 	}
+	log_init("test", LOG_LEVEL_ERROR, 0);	/* refusals are expected */
 	memset(e, 0, sizeof(*e));
 	e->base = event_base_new();
 	e->r = router_new(e->base, lim);
@@ -79,6 +81,20 @@ tenv_init(struct tenv *e, const struct px_limits *lim)
 	router_set_upstream(e->r, e->up);
 	tpump(e);
 	tupstream_probe(e, "ENOENT");
+}
+
+struct tenv	env;
+
+void
+tsetup(void)
+{
+	tenv_init(&env, NULL);
+}
+
+void
+tteardown(void)
+{
+	tenv_fini(&env);
 }
 
 void

@@ -31,6 +31,13 @@ struct tmsg {
 void	tlimits(struct px_limits *);
 void	tenv_init(struct tenv *, const struct px_limits *);
 void	tenv_fini(struct tenv *);
+/*
+ * The router tests' environment, and their suites' .init (default
+ * limits) and .fini: TestSuite(x, .init = tsetup, .fini = tteardown).
+ */
+extern struct tenv env;
+void	tsetup(void);
+void	tteardown(void);
 void	tpump(struct tenv *);
 /* Run the loop until cond(arg) or max_turns blocking turns (timers). */
 int	trun_until(struct tenv *, int (*cond)(void *), void *arg,

@@ -8,13 +8,27 @@
 
 #include "st_test.h"
 
+static struct store		*t_cur;		/* the test's store, owned */
+static TAILQ_HEAD(t_connq, t_conn) t_live = TAILQ_HEAD_INITIALIZER(t_live);
+
 struct store *
 t_store(void)
 {
-	struct store	*s = store_new(NULL);
+	cr_assert_null(t_cur, "one store per test");
+	t_cur = store_new(NULL);
+	cr_assert_not_null(t_cur);
+	return t_cur;
+}
 
-	cr_assert_not_null(s);
-	return s;
+void
+t_teardown(void)
+{
+	struct t_conn	*c;
+
+	while ((c = TAILQ_LAST(&t_live, t_connq)) != NULL)
+		t_conn_free(c);
+	store_free(t_cur);
+	t_cur = NULL;
 }
 
 static void
@@ -71,12 +85,14 @@ t_conn(struct store *s, uint32_t domid)
 	cr_assert_not_null(c->tc_q);
 	c->tc_conn = store_conn_new(s, domid, t_out, c);
 	cr_assert_not_null(c->tc_conn);
+	TAILQ_INSERT_TAIL(&t_live, c, tc_entry);
 	return c;
 }
 
 void
 t_conn_free(struct t_conn *c)
 {
+	TAILQ_REMOVE(&t_live, c, tc_entry);
 	store_conn_free(c->tc_conn);
 	free(c->tc_held);
 	free(c->tc_q);

@@ -6,6 +6,9 @@
  * one request and returns its reply; the watch events emitted meanwhile
  * wait in the connection's queue for t_event.
  *
+ * What t_store and t_conn make, t_teardown frees (a suite's .fini), so a
+ * suite's own setup only makes them.
+ *
  * Example:
  *	struct t_conn *c = t_conn(s, 0);
  *	t_ok(c, XSP_WRITE, 0, "/a", "x", T_END);
@@ -13,6 +16,8 @@
  */
 #ifndef XSMUX_ST_TEST_H
 #define XSMUX_ST_TEST_H
+
+#include <sys/queue.h>
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -30,6 +35,7 @@ struct t_msg {
 };
 
 struct t_conn {
+	TAILQ_ENTRY(t_conn)	 tc_entry;	/* the live ones, for t_teardown */
 	struct store_conn	*tc_conn;	/* owned */
 	struct t_msg		*tc_q;		/* owned: emitted, in order */
 	unsigned		 tc_n;		/* messages in tc_q */
@@ -43,6 +49,8 @@ struct t_conn {
 struct store	*t_store(void);
 struct t_conn	*t_conn(struct store *, uint32_t domid);
 void		 t_conn_free(struct t_conn *);
+/* Free the connections still open, then the store (Criterion .fini). */
+void		 t_teardown(void);
 /*
  * hold: the client stops reading, so its output stays counted as its
  * domain's memory; !hold: everything held is read (store_conn_sent).

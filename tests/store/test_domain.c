@@ -18,14 +18,7 @@ setup(void)
 	d0 = t_conn(s, 0);
 }
 
-static void
-teardown(void)
-{
-	t_conn_free(d0);
-	store_free(s);
-}
-
-TestSuite(domain, .init = setup, .fini = teardown);
+TestSuite(domain, .init = setup, .fini = t_teardown);
 
 Test(domain, introduce_release)
 {

@@ -20,16 +20,7 @@ setup(void)
 	t_ok(d0, XSP_WRITE, 0, "/p", "secret", T_END);
 }
 
-static void
-teardown(void)
-{
-	t_conn_free(g6);
-	t_conn_free(g5);
-	t_conn_free(d0);
-	store_free(s);
-}
-
-TestSuite(perms, .init = setup, .fini = teardown);
+TestSuite(perms, .init = setup, .fini = t_teardown);
 
 Test(perms, default_is_dom0_only)
 {

@@ -30,14 +30,7 @@ setup(void)
 	t_ok(d0, XSP_SET_PERMS, 0, "/local/domain/5", "n5", T_END);
 }
 
-static void
-teardown(void)
-{
-	t_conn_free(d0);
-	store_free(s);
-}
-
-TestSuite(quota, .init = setup, .fini = teardown);
+TestSuite(quota, .init = setup, .fini = t_teardown);
 
 static long
 mem(uint32_t domid)

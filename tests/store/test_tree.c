@@ -18,14 +18,7 @@ setup(void)
 	c = t_conn(s, 0);
 }
 
-static void
-teardown(void)
-{
-	t_conn_free(c);
-	store_free(s);
-}
-
-TestSuite(tree, .init = setup, .fini = teardown);
+TestSuite(tree, .init = setup, .fini = t_teardown);
 
 Test(tree, initial_tree)
 {

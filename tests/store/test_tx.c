@@ -21,15 +21,7 @@ setup(void)
 	t_ok(a, XSP_WRITE, 0, "/t/y", "1", T_END);
 }
 
-static void
-teardown(void)
-{
-	t_conn_free(b);
-	t_conn_free(a);
-	store_free(s);
-}
-
-TestSuite(tx, .init = setup, .fini = teardown);
+TestSuite(tx, .init = setup, .fini = t_teardown);
 
 Test(tx, ids_per_connection)
 {

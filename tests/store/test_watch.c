@@ -18,15 +18,7 @@ setup(void)
 	b = t_conn(s, 0);
 }
 
-static void
-teardown(void)
-{
-	t_conn_free(b);
-	t_conn_free(a);
-	store_free(s);
-}
-
-TestSuite(watch, .init = setup, .fini = teardown);
+TestSuite(watch, .init = setup, .fini = t_teardown);
 
 Test(watch, reply_then_initial_event)
 {

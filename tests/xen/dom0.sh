@@ -42,6 +42,84 @@ common_checks() {
 	    xenstore-read /local/domain/0/xt/pre
 	audited "$d preload read audited" '"op":"READ"' '"result":"OK"' \
 	    '"path":"/local/domain/0/xt/pre"'
+	# pyxs: read, write, a transaction, an error, a watch, through the
+	# proxy as on the daemon's own socket
+	python3 /pyxs-check.py /run/xenstored/socket /local/domain/0/xt/pyd >/tmp/py.direct 2>&1
+	python3 /pyxs-check.py $S /local/domain/0/xt/pyp >/tmp/py.proxied 2>&1
+	if cmp -s /tmp/py.direct /tmp/py.proxied && [ "$(grep -c . /tmp/py.proxied)" -eq 6 ]; then
+		pass "$d pyxs as directly: $(tr '\n' ' ' </tmp/py.proxied)"
+	else
+		fail "$d pyxs: '$(tr '\n' ' ' </tmp/py.proxied)', directly '$(tr '\n' ' ' </tmp/py.direct)'"
+	fi
+	audited "$d pyxs audited" '"comm":"python3"' '"op":"WATCH"' '"result":"OK"' \
+	    '"path":"/local/domain/0/xt/pyp/y"'
+}
+
+# libxsmux's domain calls through the proxy and directly ($2: the live
+# guest's domid, or 0), in front of daemon $1.
+domain_checks() {
+	xsmux-xentest $S /local/domain/0 "dom0 $1" domains /run/xenstored/socket "$2"
+	for op in IS_DOMAIN_INTRODUCED INTRODUCE RELEASE; do
+		audited "$1 libxsmux $op audited" "\"op\":\"$op\"" '"uid":0'
+	done
+}
+
+# What daemon $1 holds upstream: "W T", how many of its watches are on
+# node $2 and how many transactions it has open.  xenstored: its memory
+# report (the talloc tree of its connections, their watches and
+# transactions, appended to the file); oxenstored: its CONTROL "watches"
+# listing, and "-" for transactions (it lists none).
+held() {
+	if [ "$1" = xenstored ]; then
+		rm -f /tmp/mem.txt
+		$X/xenstore-control memreport /tmp/mem.txt >/dev/null
+		echo "$(grep -c "^ *$2 " /tmp/mem.txt) $(grep -c "struct transaction " /tmp/mem.txt)"
+	else
+		echo "$($X/xenstore-control watches | grep -c " $2 ") -"
+	fi
+}
+
+# xsmuxd restarted under live clients (in front of daemon $1, started
+# with $XSARGS): a raw-protocol one (xsmux-xentest, which reconnects) and
+# a libxsmux watcher (which is told the connection is lost: libxsmux does
+# not reconnect).  The daemon must keep nothing of the old proxy's
+# connection.
+restart_checks() {
+	d=$1
+	rs=/local/domain/0/data/xt/rs
+	rm -f /tmp/xt.ready
+	mkfifo /tmp/xt.ready
+	xsmux-xentest $S /local/domain/0 "dom0 $d" restart 3>/tmp/xt.ready &
+	xtpid=$!
+	read -r _r </tmp/xt.ready
+	xsmux --socket $S watch $rs >/tmp/rsw.out 2>&1 &
+	rwpid=$!
+	n=0
+	until [ -s /tmp/rsw.out ] || [ $n -ge 600 ]; do usleep 50000; n=$((n + 1)); done
+	set -- $(held $d $rs)
+	[ "$1" -ge 1 ] && { [ "$2" = - ] || [ "$2" -ge 1 ]; } &&
+		pass "$d restart: upstream holds the proxy's watch and transaction ($1, $2)" ||
+		fail "$d restart: before, upstream holds $1 watches of $rs, $2 transactions"
+	stop_xsmuxd
+	set -- $(held $d $rs)
+	[ "$1" -eq 0 ] && { [ "$2" = - ] || [ "$2" -eq 0 ]; } &&
+		pass "$d restart: nothing of the old proxy left upstream ($1, $2)" ||
+		fail "$d restart: after, upstream holds $1 watches of $rs, $2 transactions"
+	wait $rwpid
+	rc=$?
+	grep -q "connection to XenStore lost" /tmp/rsw.out && [ $rc -ne 0 ] &&
+		pass "$d restart: libxsmux watcher told the connection is lost (status $rc)" ||
+		fail "$d restart: libxsmux watcher: status $rc, $(cat /tmp/rsw.out)"
+	: >$AUDIT
+	start_xsmuxd $S $XSARGS
+	wait $xtpid
+	audited "$d restart: the reconnected client audited" '"op":"WATCH"' \
+	    "\"path\":\"$rs\"" '"result":"OK"'
+	# a round trip behind the UNWATCH its leaving made
+	XENSTORED_PATH=$S xenstore-read $rs >/dev/null
+	set -- $(held $d $rs)
+	[ "$1" -eq 0 ] && pass "$d restart: its watch gone upstream after it left" ||
+		fail "$d restart: $1 watches of $rs left upstream after the client"
 }
 
 start_xenstored
@@ -59,8 +137,8 @@ allow = read, write, watch, transaction
 read = /local/domain/1
 write = /local/domain/1/data
 POL
-start_xsmuxd $S --upstream unix:/run/xenstored/socket --audit-log $AUDIT \
-    --audit all --policy /tmp/policy.conf
+XSARGS="--upstream unix:/run/xenstored/socket --audit-log $AUDIT --audit all --policy /tmp/policy.conf"
+start_xsmuxd $S $XSARGS
 common_checks xenstored
 stamp dom0-checks
 
@@ -89,6 +167,7 @@ if $X/xl create /tmp/guest.cfg >/tmp/xl.log 2>&1; then
 	    su -s /bin/sh xsagent -c "XENSTORED_PATH=$S xenstore-read /local/domain/0/name"
 	audited "restricted uid: refusal audited" '"uid":1000' \
 	    '"path":"/local/domain/0/name"' EACCES
+	domain_checks xenstored "$($X/xl domid guest)"
 	n=0
 	while $X/xl list guest >/dev/null 2>&1 && [ $n -lt 300 ]; do
 		sleep 1
@@ -117,6 +196,7 @@ case "$ev" in
 *)	fail "domain events through the proxy: '$ev'" ;;
 esac
 audited "domain watch audited" '"op":"WATCH"' '"path":"@releaseDomain"'
+restart_checks xenstored
 stop_xsmuxd
 
 # oxenstored, with no domain left but dom0.
@@ -128,8 +208,11 @@ $X/oxenstored --pid-file /run/xenstored.pid
 $X/xen-init-dom0 >/dev/null
 [ -S /run/xenstored/socket ] && pass "oxenstored up" || fail "oxenstored: no socket"
 : >$AUDIT
-start_xsmuxd $S --audit-log $AUDIT --audit all
+XSARGS="--audit-log $AUDIT --audit all"
+start_xsmuxd $S $XSARGS
 common_checks oxenstored
+domain_checks oxenstored 0
+restart_checks oxenstored
 grep -q "upstream unix:/var/run/xenstored/socket\|upstream unix:/run/xenstored/socket" /tmp/xsmuxd.log &&
 	pass "default upstream resolution" || fail "default upstream: $(grep upstream /tmp/xsmuxd.log | tail -n 2)"
 stop_xsmuxd

@@ -25,6 +25,8 @@ audited "refusal audited" '"path":"/local/domain/0/name"' EACCES
 xsmux-xentest $S /local/domain/$me domU
 audited "raw client audited" '"op":"READ"' "\"path\":\"/local/domain/$me/data/xt/pipe\""
 audited "its transactions audited" '"op":"TRANSACTION_START"'
+audited "over-quota WATCH refused, audited" '"op":"WATCH"' '"result":"E2BIG"' \
+    "\"path\":\"/local/domain/$me/data/q/"
 expect "libxsmux on the device" "hello" xsmux --xenbus /dev/xen/xenbus read data/x
 # The initial event says the watch is set; the write then fires the
 # second.  Bounded: a lost event ends the watcher after 60 s.

@@ -1,32 +1,32 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * idmap.c: uint32 keys to intrusive nodes, chained buckets that double
- * when the load passes one.  The router keeps sessions, in-flight
- * requests and upstream watches in these, so that an id arriving from
- * upstream (or from a timer) is looked up, not dereferenced.
+ * idmap.c: uint32 keys to intrusive nodes (idmap.h), chained buckets that
+ * double when the load passes one node per bucket, and never shrink.
+ * The bucket is the low bits of hash_u32(key), seeded per process.
  */
 #include <errno.h>
 #include <stdlib.h>
 
-#include "proxy.h"
+#include "hash.h"
+#include "idmap.h"
 
 #define IDM_MIN_SIZE	64
 
 static size_t
 idmap_slot(const struct idmap *im, uint32_t key)
 {
-	uint32_t h = key * 2654435761u;	/* Knuth's multiplicative hash */
-
-	return (h ^ (h >> 16)) & (im->im_size - 1);
+	return hash_u32(key) & (im->im_size - 1);
 }
 
 void
 idmap_init(struct idmap *im)
 {
+	hash_init();
 	im->im_tab = NULL;
 	im->im_size = 0;
 	im->im_count = 0;
 	im->im_scan = 0;
+	im->im_steps = 0;
 }
 
 void
@@ -121,6 +121,7 @@ idmap_any(struct idmap *im)
 	if (im->im_count == 0)
 		return NULL;
 	for (i = 0; i < im->im_size; i++) {
+		im->im_steps++;
 		slot = (im->im_scan + i) & (im->im_size - 1);
 		if (im->im_tab[slot] != NULL) {
 			im->im_scan = slot;
