@@ -26,27 +26,11 @@
 #include <event2/bufferevent.h>
 
 #include "audit.h"
-#include "log.h"
 #include "texpect.h"
 #include "tutil.h"
 #include "wire.h"
 
-static struct tenv	env;
-
-static void
-setup(void)
-{
-	log_init("test", LOG_LEVEL_ERROR, 0);
-	tenv_init(&env, NULL);
-}
-
-static void
-teardown(void)
-{
-	tenv_fini(&env);
-}
-
-TestSuite(sockread, .init = setup, .fini = teardown);
+TestSuite(sockread, .init = tsetup, .fini = tteardown);
 
 /* A client on a socket; c->fd is the test's end, written with write(2),
  * and c->bev reads the replies there. */
