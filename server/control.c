@@ -47,6 +47,8 @@ struct control {
 static json_t *
 control_client(struct session *s)
 {
+	const char	*rule = gate_rule_name(router_gate(s->se_router), s);
+
 	return json_pack("{s:I,s:I,s:I,s:I,s:o,s:s,s:I,s:I,s:I,s:I,s:I,s:o}",
 	    "id", (json_int_t)s->se_id, "uid", (json_int_t)(long)s->se_uid,
 	    "gid", (json_int_t)(long)s->se_gid,
@@ -58,8 +60,7 @@ control_client(struct session *s)
 	    "watches", (json_int_t)s->se_nwatches,
 	    "transactions", (json_int_t)s->se_ntx,
 	    "queued_bytes", (json_int_t)session_queued(s),
-	    "rule", s->se_rule != NULL ? json_string(s->se_rule->pr_name) :
-	    json_null());
+	    "rule", rule != NULL ? json_string(rule) : json_null());
 }
 
 static json_t *

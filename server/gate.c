@@ -462,6 +462,15 @@ gate_orphan(struct gate *g, struct session *s, struct rreq *rq)
 	rq->rq_gone = o;
 }
 
+const char *
+gate_rule_name(struct gate *g, struct session *s)
+{
+	if (g->g_policy == NULL)
+		return NULL;
+	gate_match(g, s);
+	return s->se_rule != NULL ? s->se_rule->pr_name : NULL;
+}
+
 /* May s see an event for path (as upstream sent it)? */
 bool
 gate_event_visible(struct gate *g, struct session *s, const char *path,

@@ -460,6 +460,9 @@ void		 gate_orphan(struct gate *, struct session *, struct rreq *);
  * ended it upstream with F. */
 void		 gate_tx_gone(struct gate *, struct session *, uint32_t tx_id,
 		    const char *outcome, bool aborted);
+/* s's rule under the running policy, or NULL: matched again if a reload
+ * freed the one s had (as its next request would). */
+const char	*gate_rule_name(struct gate *, struct session *);
 bool		 gate_event_visible(struct gate *, struct session *,
 		    const char *path, const char *token);
 void		 gate_protocol_error(struct gate *, struct session *,

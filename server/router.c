@@ -47,6 +47,17 @@
 #include "proxy.h"
 #include "wire.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define ROUTER_ASAN	1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ROUTER_ASAN	1
+#endif
+#endif
+#ifdef ROUTER_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
 struct router {
 	struct event_base *r_base;	/* not owned */
 	struct px_limits r_lim;
@@ -90,6 +101,7 @@ struct router {
  */
 #define ROUTER_SPARE_MAX	1024
 
+static void	rreq_poison(struct rreq *, bool);
 static void	router_reap(evutil_socket_t, short, void *);
 static void	router_flush_soon(struct router *);
 static void	router_flushcb(evutil_socket_t, short, void *);
@@ -151,6 +163,7 @@ router_free(struct router *r)
 	}
 	while ((rq = TAILQ_FIRST(&r->r_spare)) != NULL) {
 		TAILQ_REMOVE(&r->r_spare, rq, rq_entry);
+		rreq_poison(rq, false);
 		free(rq);
 	}
 	idmap_clear(&r->r_reqs);
@@ -185,6 +198,31 @@ router_quota(struct router *r)
 	return r->r_quota;
 }
 
+/*
+ * Under AddressSanitizer a spare is poisoned but for its list link, so
+ * that a use after rreq_free is still reported as one (as it was when
+ * every request went back to free) rather than reading whatever request
+ * reuses the memory.
+ */
+static void
+rreq_poison(struct rreq *rq, bool poison)
+{
+#ifdef ROUTER_ASAN
+	char	*b = (char *)rq, *l = (char *)&rq->rq_entry;
+	char	*le = l + sizeof(rq->rq_entry), *e = (char *)(rq + 1);
+
+	if (!poison) {
+		ASAN_UNPOISON_MEMORY_REGION(b, (size_t)(e - b));
+		return;
+	}
+	ASAN_POISON_MEMORY_REGION(b, (size_t)(l - b));
+	ASAN_POISON_MEMORY_REGION(le, (size_t)(e - le));
+#else
+	(void)rq;
+	(void)poison;
+#endif
+}
+
 /* A zeroed request, from the spares if there is one. */
 struct rreq *
 rreq_new(struct router *r)
@@ -195,6 +233,7 @@ rreq_new(struct router *r)
 		return calloc(1, sizeof(*rq));
 	TAILQ_REMOVE(&r->r_spare, rq, rq_entry);
 	r->r_nspare--;
+	rreq_poison(rq, false);
 	memset(rq, 0, sizeof(*rq));
 	return rq;
 }
@@ -215,6 +254,7 @@ rreq_free(struct router *r, struct rreq *rq)
 	}
 	TAILQ_INSERT_HEAD(&r->r_spare, rq, rq_entry);
 	r->r_nspare++;
+	rreq_poison(rq, true);
 }
 
 struct event_base *

@@ -99,11 +99,18 @@ fr_check(struct fr *f)
 		fr_drain(f, f->e.fake, -1);
 }
 
+/* Client i: a socket if i is odd, else a pair. */
+static struct bufferevent *
+fr_client(struct fr *f, int i)
+{
+	return (i % 2) ? tclient_sock(&f->e) : tclient(&f->e);
+}
+
 static void
 fr_reconnect(struct fr *f, int i)
 {
 	tclient_close(&f->e, f->c[i]);
-	f->c[i] = tclient(&f->e);
+	f->c[i] = fr_client(f, i);
 	memset(f->sent[i], 0, sizeof(f->sent[i]));
 	f->raw[i] = false;
 }
@@ -165,7 +172,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&f, 0, sizeof(f));
 	tenv_init(&f.e, NULL);
 	for (i = 0; i < FR_CLIENTS; i++)
-		f.c[i] = tclient(&f.e);
+		f.c[i] = fr_client(&f, i);
 	while ((used = fr_step(&f, data, size)) > 0) {
 		data += used;
 		size -= used;

@@ -73,9 +73,16 @@ with Workdir() as wd:
     t.check(rc == 0 and json.loads(out)["upstream_up"] is True,
             "stats --json parses", out)
 
-    open(policy, "w").write("[rule:admin]\nuid = 0\nallow = read\n")
+    open(policy, "w").write("[rule:reader]\nuid = 0\nallow = read\n")
     rc, out = xsmux(ctl, "reload")
     t.check(rc == 0 and out.strip() == "reloaded", "reload", out)
+    # Neither client has sent anything since: each is listed with the
+    # new policy's rule, not a name from the one the reload freed.
+    rc, out = xsmux(ctl, "--json", "clients")
+    rules = [x["rule"] for x in json.loads(out)["clients"]] if rc == 0 \
+        else []
+    t.check(rules == ["reader", "reader"],
+            "clients after a reload: the new policy's rule", out)
     typ, body = xs_write(c, "/w2", "x")
     t.check(body == b"EACCES\0", "the reloaded policy applies", body)
 

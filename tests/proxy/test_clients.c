@@ -582,3 +582,72 @@ Test(xsmuxd, reads_ending_inside_a_message, .fini = sp_fini)
 	sp_round(5, NULL);
 	sp_round(6, "v6");
 }
+
+/*
+ * Upstream's replies in one write of more than xsmuxd reads at once
+ * (SP_READ_MAX): READs 1 to 5, answered with values that put the first
+ * read's end `cut` bytes into reply 5 (its start, inside its header, at
+ * the header's end, inside its body); reply 5 is oversized when `big`.
+ */
+#define SP_READ_MAX	16384	/* xsmuxd's WIRE_READ_MAX (common/wire.h) */
+
+static void
+sp_full_read_cut(size_t cut, bool big)
+{
+	static uint8_t	 b[4 * (XSP_HDR_LEN + XSP_PAYLOAD_MAX) + 8192];
+	static char	 v[5][XSP_PAYLOAD_MAX + 1];
+	size_t		 n = 0, vlen[5], i;
+	uint32_t	 up[5], req = 10 * (uint32_t)cut + 10;
+	char		 path[16];
+	ssize_t		 k;
+
+	for (i = 0; i < 5; i++) {
+		snprintf(path, sizeof(path), "/%u", req + (uint32_t)i);
+		sp_put(b, &n, XSP_READ, req + (uint32_t)i, path,
+		    strlen(path) + 1);
+	}
+	cr_assert_eq(xh_send_raw(&sp.cl, b, n), 0);
+	for (i = 0; i < 5; i++) {
+		snprintf(path, sizeof(path), "/%u", req + (uint32_t)i);
+		up[i] = sp_upstream_read(path);
+	}
+	vlen[0] = SP_READ_MAX - cut - 3 * (XSP_HDR_LEN + XSP_PAYLOAD_MAX) -
+	    XSP_HDR_LEN;
+	vlen[1] = vlen[2] = vlen[3] = XSP_PAYLOAD_MAX;
+	vlen[4] = 2;
+	n = 0;
+	for (i = 0; i < 5; i++) {
+		memset(v[i], 'a' + (int)i, vlen[i]);
+		v[i][vlen[i]] = '\0';
+		if (i == 4 && big) {	/* as sp_put_oversized */
+			uint32_t h[4] = { XSP_READ, up[i], 0,
+			    XSP_PAYLOAD_MAX + 904 };
+
+			memcpy(b + n, h, sizeof(h));
+			memset(b + n + sizeof(h), 'x', h[3]);
+			n += sizeof(h) + h[3];
+			continue;
+		}
+		k = xsp_build(b + n, sizeof(b) - n, XSP_READ, up[i], 0, v[i],
+		    vlen[i]);
+		cr_assert_gt(k, 0);
+		n += (size_t)k;
+	}
+	cr_assert_eq(xh_send_raw(&sp.up, b, n), 0);
+	for (i = 0; i < 5; i++)
+		sp_client_gets(req + (uint32_t)i, i == 4 && big ? XSP_ERROR :
+		    XSP_READ, i == 4 && big ? "E2BIG" : v[i]);
+}
+
+Test(xsmuxd, upstream_reads_that_fill_the_buffer, .fini = sp_fini)
+{
+	static const size_t	cuts[] = { 0, 1, 15, 16, 17 };
+	size_t			i;
+
+	sp_start();
+	for (i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		sp_full_read_cut(cuts[i], false);
+		sp_full_read_cut(cuts[i], true);
+	}
+	sp_round(99, "still the same connection");
+}

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* tutil.c: see tutil.h. */
+#include <sys/socket.h>
+
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,22 +143,49 @@ trun_until(struct tenv *e, int (*cond)(void *), void *arg, int max_turns)
 	return cond(arg);
 }
 
-struct bufferevent *
-tclient(struct tenv *e)
+/* The test's end of a client, kept for tenv_fini. */
+static void
+tclient_keep(struct tenv *e, struct bufferevent *ours)
 {
-	struct bufferevent	*ours, *theirs;
+	int	i;
 
-	int			 i;
-
-	tpair(e, &ours, &theirs);
-	if (session_new_bev(e->r, theirs, "test") == NULL)
-		abort();
 	for (i = 0; i < TENV_CLIENTS && e->cl[i] != NULL; i++)
 		;
 	if (i == TENV_CLIENTS)
 		abort();
 	e->cl[i] = ours;
 	tpump(e);
+}
+
+struct bufferevent *
+tclient(struct tenv *e)
+{
+	struct bufferevent	*ours, *theirs;
+
+	tpair(e, &ours, &theirs);
+	if (session_new_bev(e->r, theirs, "test") == NULL)
+		abort();
+	tclient_keep(e, ours);
+	return ours;
+}
+
+struct bufferevent *
+tclient_sock(struct tenv *e)
+{
+	struct bufferevent	*ours;
+	int			 sv[2];
+
+	/* Either end may write after the other closed: EPIPE, as xsmuxd. */
+	signal(SIGPIPE, SIG_IGN);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0, sv) != 0)
+		abort();
+	if (session_new(e->r, sv[0], "test") == NULL ||
+	    (ours = bufferevent_socket_new(e->base, sv[1],
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		abort();
+	bufferevent_enable(ours, EV_READ | EV_WRITE);
+	tclient_keep(e, ours);
 	return ours;
 }
 

@@ -44,6 +44,9 @@ int	trun_until(struct tenv *, int (*cond)(void *), void *arg,
 	    int max_turns);
 
 struct bufferevent *tclient(struct tenv *);
+/* A client on a socket (one end of a socketpair, session_new), read by
+ * session.c itself; the test's end is a bufferevent on the other one. */
+struct bufferevent *tclient_sock(struct tenv *);
 void	tclient_close(struct tenv *, struct bufferevent *);
 /* Lose the fake upstream; then attach a fresh one. */
 void	tupstream_lose(struct tenv *);
